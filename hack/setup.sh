@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Everything a developer, CI or `make demo` needs, installed idempotently (stamps make a re-run cheap).
+set -euo pipefail
+HACK=$(dirname "$0")
+"$HACK/setup-venv.sh"
+"$HACK/setup-collections.sh"
+"$HACK/setup-prometheus.sh"
+"$HACK/setup-ansible-test.sh"

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options every canary module takes (besides kubernetes.core.k8s_auth_options)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  target:
+    description:
+    - Name of the target Deployment (the canary). Every managed object is named after it.
+    type: str
+    required: true
+  namespace:
+    description:
+    - Namespace of the target Deployment and of every object the canary manages.
+    type: str
+    required: true
+  request_timeout:
+    description:
+    - Seconds to wait for any single API request before failing with a clear error.
+    type: float
+    default: 30
+  lease_holder:
+    description:
+    - Name recorded as the holder of the canary's lease while this run changes it (shown to a concurrent run).
+    - Defaults to C(<hostname>/<pid>).
+    type: str
+  lease_seconds:
+    description:
+    - Validity of the lease in seconds; it is renewed while the run waits. A run killed while holding it blocks
+      other runs until it expires, after which any run takes it over.
+    type: int
+    default: 300
+"""
+
+    SELECTOR = r"""
+options:
+  selector_labels:
+    description:
+    - Candidate selector labels, in order; the first one found in the target's C(spec.selector.matchLabels) is used.
+    type: list
+    elements: str
+    default: [app, name, app.kubernetes.io/name]
+  ready_timeout:
+    description:
+    - Seconds to wait for a Deployment to become ready (the primary in init, the target in cleanup).
+    type: int
+    default: 300
+"""

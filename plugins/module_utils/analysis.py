@@ -1,0 +1,355 @@
+# -*- coding: utf-8 -*-
+# Copyright: progressive.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Prometheus gate: run a list of checks once and give each a verdict.
+
+A check is one of
+- builtin: Flagger's Istio ``request-success-rate`` (percent) or ``request-duration`` (p99, ms),
+- query: a custom PromQL template (``{{ namespace }}``, ``{{ target }}``, ``{{ service }}``,
+  ``{{ interval }}``, ``{{ name }}``, user ``template_variables``),
+- web: a JSON endpoint and a JMESPath expression,
+each compared with ``threshold_range`` {min, max} (inclusive, as Flagger).
+
+Verdicts: ``pass``, ``fail`` (out of bounds), ``no data`` (empty result, NaN, missing value) and
+``error`` (Prometheus unreachable or erroring, ambiguous result). Only ``pass`` passes, except that a
+check may explicitly set ``on_no_data: pass``. The gate cannot pass on what it does not know.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import re
+
+from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
+    BUILTIN_UNITS, ISTIO_QUERIES, QueryTemplateError, render_query,
+)
+from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import (
+    PrometheusError, query as prometheus_query,
+)
+from ansible_collections.progressive.canary.plugins.module_utils.web_check import (
+    WebCheckError, WebNoData, fetch_web_value, validate_web_spec,
+)
+
+PASS = "pass"
+FAIL = "fail"
+NO_DATA = "no data"
+ERROR = "error"
+
+BUILTIN = "builtin"
+QUERY = "query"
+WEB = "web"
+
+DEFAULT_INTERVAL = "1m"
+ON_NO_DATA_CHOICES = ("fail", "pass")
+_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+_SELECTOR = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*\s*\{[^{}]*\}")
+NO_TRAFFIC_HINT = ("the canary may be receiving no traffic (or Prometheus is not scraping its metrics); "
+                   "check that requests reach it during the interval")
+
+
+class AnalysisConfigError(ValueError):
+    """The list of checks or the canary context is invalid; nothing was queried."""
+
+
+class NoData(Exception):
+    """A query answered but gave no usable value."""
+
+
+class AmbiguousResult(Exception):
+    """A query answered with several series or a range vector: no single value to judge."""
+
+
+# ---------------------------------------------------------------- configuration
+
+def check_type(check):
+    """``web`` when it has a web spec, ``query`` when it has PromQL, ``builtin`` for Flagger's names."""
+    if check.get("web"):
+        return WEB
+    if check.get("query"):
+        return QUERY
+    if check.get("name") in ISTIO_QUERIES:
+        return BUILTIN
+    raise AnalysisConfigError(
+        "check %r has no query and no web spec, and is not a builtin check (builtin: %s)"
+        % (check.get("name"), ", ".join(sorted(ISTIO_QUERIES)))
+    )
+
+
+def _bounds(check):
+    threshold = check.get("threshold_range") or {}
+    low, high = threshold.get("min"), threshold.get("max")
+    if low is None and high is None:
+        raise AnalysisConfigError("check %r needs threshold_range with min and/or max" % check.get("name"))
+    try:
+        low = None if low is None else float(low)
+        high = None if high is None else float(high)
+    except (TypeError, ValueError):
+        raise AnalysisConfigError("check %r: threshold_range min/max must be numbers" % check.get("name"))
+    if low is not None and high is not None and low > high:
+        raise AnalysisConfigError("check %r: threshold_range min %s is above max %s" % (check.get("name"), low, high))
+    return {"min": low, "max": high}
+
+
+def template_variables(context, check, interval):
+    """The variables a check's query is rendered with: the canary context, the interval, user variables."""
+    target = context["target"]
+    variables = {
+        "name": context.get("name") or target,
+        "namespace": context["namespace"],
+        "target": target,
+        "service": context.get("service") or target,
+        "ingress": context.get("ingress") or target,
+        "interval": interval,
+    }
+    user = dict(check.get("template_variables") or {})
+    clash = sorted(set(user) & set(variables))
+    if clash:
+        raise AnalysisConfigError("check %r: template_variables may not redefine %s" % (check.get("name"), ", ".join(clash)))
+    variables.update(user)
+    variables["variables"] = user
+    return variables
+
+
+def prepare_check(check, context):
+    """Validate one check and return its plan: name, type, bounds, on_no_data, and the rendered query or web spec."""
+    name = check.get("name")
+    if not name:
+        raise AnalysisConfigError("every check needs a name")
+    kind = check_type(check)
+    on_no_data = check.get("on_no_data") or "fail"
+    if on_no_data not in ON_NO_DATA_CHOICES:
+        raise AnalysisConfigError("check %r: on_no_data must be one of %s" % (name, ", ".join(ON_NO_DATA_CHOICES)))
+    plan = {"name": name, "type": kind, "threshold_range": _bounds(check), "on_no_data": on_no_data}
+    if kind == WEB:
+        try:
+            validate_web_spec(check["web"])
+        except ValueError as exc:
+            raise AnalysisConfigError("check %r: %s" % (name, exc))
+        plan["web"] = check["web"]
+        return plan
+    interval = check.get("interval") or context.get("interval") or DEFAULT_INTERVAL
+    if not _DURATION.match(str(interval)):
+        raise AnalysisConfigError("check %r: interval %r is not a Prometheus duration like 30s, 1m, 1h30m" % (name, interval))
+    template = check["query"] if kind == QUERY else ISTIO_QUERIES[name]
+    try:
+        plan["query"] = render_query(template, template_variables(context, check, interval))
+    except QueryTemplateError as exc:
+        raise AnalysisConfigError("check %r: %s" % (name, exc))
+    plan["interval"] = interval
+    return plan
+
+
+def prepare_checks(checks, context):
+    """Validate the whole list before anything is queried; raises AnalysisConfigError."""
+    for key in ("namespace", "target"):
+        if not context.get(key):
+            raise AnalysisConfigError("the canary's %s is required to render the checks" % key)
+    if not checks:
+        raise AnalysisConfigError("no checks given: an empty gate cannot fail, so it is refused")
+    plans = [prepare_check(check, context) for check in checks]
+    names = [plan["name"] for plan in plans]
+    duplicates = sorted(set(n for n in names if names.count(n) > 1))
+    if duplicates:
+        raise AnalysisConfigError("check names must be unique; repeated: %s" % ", ".join(duplicates))
+    return plans
+
+
+# ---------------------------------------------------------------- reading values
+
+def _labels(metric):
+    return "{%s}" % ", ".join('%s="%s"' % (k, v) for k, v in sorted((metric or {}).items()))
+
+
+def _sample_number(raw):
+    """A Prometheus sample value string as float; NaN raises NoData."""
+    value = float(raw)
+    if math.isnan(value):
+        raise NoData("returned NaN (typically 0/0: no requests in the window)")
+    return value
+
+
+def single_value(data):
+    """The one number in an instant query's ``data``; NoData or AmbiguousResult otherwise.
+
+    vector: exactly one series; scalar: its value; string: parsed as a number; matrix: ambiguous.
+    """
+    result_type = data.get("resultType")
+    result = data.get("result")
+    if result_type == "vector":
+        if not result:
+            raise NoData("returned an empty vector")
+        if len(result) > 1:
+            shown = ", ".join(_labels(series.get("metric")) for series in result[:5])
+            raise AmbiguousResult(
+                "returned %d series (%s%s); a gate needs exactly one value: aggregate the query, e.g. sum(...)"
+                % (len(result), shown, ", ..." if len(result) > 5 else "")
+            )
+        sample = result[0].get("value") or [None, None]
+        if sample[1] is None:
+            raise NoData("returned a series without a value")
+        return _sample_number(sample[1]), sample[1]
+    if result_type in ("scalar", "string"):
+        if not result or result[1] is None:
+            raise NoData("returned an empty %s" % result_type)
+        try:
+            return _sample_number(result[1]), result[1]
+        except ValueError:
+            raise AmbiguousResult("returned the string %r, which is not a number" % result[1])
+    if result_type == "matrix":
+        raise AmbiguousResult(
+            "returned a range vector (matrix of %d series); a gate needs an instant value: "
+            "wrap the range selector in a function such as rate(...[1m]) and aggregate it" % len(result or [])
+        )
+    raise AmbiguousResult("returned an unknown resultType %r" % result_type)
+
+
+def selectors_in(promql):
+    """The metric selectors of a query (compact), to tell a person which labels matched nothing."""
+    found = []
+    for match in _SELECTOR.finditer(promql):
+        text = re.sub(r"\s+", "", match.group(0))
+        if text not in found:
+            found.append(text)
+    return found
+
+
+# ---------------------------------------------------------------- verdicts
+
+def judge(value, bounds):
+    """``(verdict, reason)`` for a value against inclusive bounds, as Flagger (value < min or > max fails)."""
+    if bounds["min"] is not None and value < bounds["min"]:
+        return FAIL, "%s is below the minimum %s" % (_number(value), _number(bounds["min"]))
+    if bounds["max"] is not None and value > bounds["max"]:
+        return FAIL, "%s is above the maximum %s" % (_number(value), _number(bounds["max"]))
+    return PASS, "%s is within %s" % (_number(value), _range_text(bounds))
+
+
+def _number(value):
+    return ("%.6g" % value) if isinstance(value, float) else str(value)
+
+
+def _range_text(bounds):
+    low = "-inf" if bounds["min"] is None else _number(bounds["min"])
+    high = "+inf" if bounds["max"] is None else _number(bounds["max"])
+    return "[%s, %s]" % (low, high)
+
+
+def _json_safe(value):
+    """Finite floats as they are; +/-Inf have no JSON form, so they are reported only in raw_value."""
+    if value is None or math.isinf(value):
+        return None
+    return value
+
+
+def _result(plan, verdict, reason, value=None, raw_value=None):
+    passed = verdict == PASS or (verdict == NO_DATA and plan["on_no_data"] == "pass")
+    if verdict == NO_DATA and passed:
+        reason += " (counted as passed because on_no_data is 'pass')"
+    outcome = {
+        "name": plan["name"],
+        "type": plan["type"],
+        "query": plan.get("query") if plan["type"] != WEB else plan["web"]["value_path"],
+        "value": _json_safe(value),
+        "raw_value": raw_value,
+        "threshold_range": plan["threshold_range"],
+        "verdict": verdict,
+        "passed": passed,
+        "reason": reason,
+    }
+    if plan["type"] == WEB:
+        outcome["url"] = plan["web"]["url"]
+    else:
+        outcome["interval"] = plan["interval"]
+    return outcome
+
+
+def _no_data_reason(plan, context, cause):
+    what = BUILTIN_UNITS.get(plan["name"]) if plan["type"] == BUILTIN else "query"
+    return "no data: check %r (%s) %s for workload %r in namespace %r over the last %s; selectors: %s; %s" % (
+        plan["name"], what, cause, context["target"], context["namespace"], plan["interval"],
+        " ".join(selectors_in(plan["query"])) or "(none)", NO_TRAFFIC_HINT,
+    )
+
+
+def run_prometheus_check(connection, plan, context, at_time=None):
+    """Query Prometheus for one planned check and return its result dict (never raises for query problems)."""
+    try:
+        data = prometheus_query(connection, plan["query"], at_time=at_time)
+        value, raw = single_value(data)
+    except PrometheusError as exc:
+        return _result(plan, ERROR, "check %r: %s" % (plan["name"], exc))
+    except NoData as exc:
+        return _result(plan, NO_DATA, _no_data_reason(plan, context, exc))
+    except AmbiguousResult as exc:
+        return _result(plan, ERROR, "check %r: the query %s" % (plan["name"], exc))
+    verdict, reason = judge(value, plan["threshold_range"])
+    unit = " (%s)" % BUILTIN_UNITS[plan["name"]] if plan["type"] == BUILTIN else ""
+    return _result(plan, verdict, "check %r%s: %s" % (plan["name"], unit, reason), value, raw)
+
+
+def run_web_check(plan):
+    """Fetch one web check's value and judge it (never raises for endpoint problems)."""
+    try:
+        value = fetch_web_value(plan["web"])
+    except WebNoData as exc:
+        return _result(plan, NO_DATA, "no data: check %r: %s" % (plan["name"], exc))
+    except WebCheckError as exc:
+        return _result(plan, ERROR, "check %r: %s" % (plan["name"], exc))
+    verdict, reason = judge(value, plan["threshold_range"])
+    return _result(plan, verdict, "check %r: %s" % (plan["name"], reason), value, repr(value))
+
+
+def run_checks(connection, checks, context, at_time=None):
+    """Run every check once and return {passed, checks: [...], failed_check_names: [...]}.
+
+    ``connection`` is a PrometheusConnection (may be None when every check is a web check).
+    ``context``: namespace, target (canary workload), optional service, name, interval (default window).
+    ``at_time`` evaluates Prometheus queries at that instant instead of now.
+    Raises AnalysisConfigError for invalid checks before anything is queried.
+    """
+    plans = prepare_checks(checks, context)
+    if connection is None and any(plan["type"] != WEB for plan in plans):
+        raise AnalysisConfigError("a Prometheus connection (prometheus.url) is required for builtin and query checks")
+    results = []
+    for plan in plans:
+        if plan["type"] == WEB:
+            results.append(run_web_check(plan))
+        else:
+            results.append(run_prometheus_check(connection, plan, context, at_time=at_time))
+    failed = [result["name"] for result in results if not result["passed"]]
+    return {"passed": not failed, "checks": results, "failed_check_names": failed}
+
+
+def summary(outcome):
+    """One line for a person: which checks failed and why, or that all passed."""
+    if outcome["passed"]:
+        return "all %d checks passed" % len(outcome["checks"])
+    reasons = [result["reason"] for result in outcome["checks"] if not result["passed"]]
+    return "%d of %d checks failed: %s" % (len(reasons), len(outcome["checks"]), " | ".join(reasons))
+
+
+# ---------------------------------------------------------------- state
+
+def record_in_state(store, outcome, lease_holder=None, lease_seconds=None):
+    """Count a failed run in the canary's state object (one failed check per failed run, as Flagger).
+
+    ``store`` is a state.StateStore. A passed run writes nothing. The state object must exist (the canary
+    was initialised): recording never creates one. Returns the public state after the write (or as read).
+    Raises state.StateError / CanaryLeaseHeld / connection.CanaryApiError with a message naming the object.
+    """
+    # Imported here: the gate itself needs no Kubernetes client, only recording does.
+    from ansible_collections.progressive.canary.plugins.module_utils.state import (  # pylint: disable=import-outside-toplevel
+        DEFAULT_LEASE_SECONDS, Lease, StateError,
+    )
+    current = store.read()
+    if current is None:
+        raise StateError("canary %s/%s has no state object %s: initialise it with canary_init before recording checks"
+                         % (store.names.namespace, store.names.target, store.names.state))
+    if outcome["passed"]:
+        return current.public()
+    reason = summary(outcome)
+    with Lease(store, lease_holder, lease_seconds or DEFAULT_LEASE_SECONDS) as lease:
+        state = lease.update(lambda state: state.add_failed_check(reason))
+    return state.public()

@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_cleanup: the contract's phase 3, a true revert, from any phase (even a half-finished init)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, services, workload
+from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
+from ansible_collections.progressive.canary.plugins.module_utils.names import (
+    CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
+    VIRTUAL_SERVICE, CanaryNames, SelectorLabelError, is_managed, selector_label)
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
+
+
+class CleanupRequest(object):
+    def __init__(self, target, namespace, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300, lease_holder=None,
+                 lease_seconds=300):
+        self.names = CanaryNames(target, namespace)
+        self.selector_labels = list(selector_labels or DEFAULT_SELECTOR_LABELS)
+        self.ready_timeout = ready_timeout
+        self.lease_holder = lease_holder
+        self.lease_seconds = lease_seconds
+
+
+class CleanupFacts(object):
+    def __init__(self):
+        self.state = None
+        self.originals = {}
+        self.target = None
+        self.primary = None
+        self.apex = None
+        self.virtual_service = None
+        self.label = None
+        self.value = None
+        self.tracked_keys = []
+        self.deletable = []     # (kind pair, live object) of generated objects, in deletion order
+
+
+def _get(api, names, kind_pair, name):
+    return api.get(kind_pair[0], kind_pair[1], names.namespace, name)
+
+
+def _ours(api, names, kind_pair):
+    """Objects of a kind labelled as ours and annotated for this target."""
+    found = api.list(kind_pair[0], kind_pair[1], names.namespace, label_selector="%s=%s" % (MANAGED_BY_LABEL, MANAGED_BY_VALUE))
+    return sorted((item for item in found if is_managed(item, names.target)), key=lambda item: item["metadata"]["name"])
+
+
+def _selector(request, facts):
+    """The selector label and its value: recorded by init, else found on the target as init would."""
+    if facts.originals.get("selector_label"):
+        return facts.originals["selector_label"], facts.originals["selector_value"]
+    if facts.target is None:
+        return None, None
+    match_labels = facts.target["spec"]["selector"].get("matchLabels") or {}
+    try:
+        label = selector_label(match_labels, request.selector_labels)
+    except SelectorLabelError:
+        return None, None
+    return label, match_labels[label]
+
+
+def read_facts(api, request):
+    names = request.names
+    facts = CleanupFacts()
+    try:
+        facts.state = StateStore(api, names).read()
+    except StateError as exc:
+        raise Refusal(str(exc))
+    facts.originals = (facts.state["originals"] if facts.state is not None else None) or {}
+    facts.tracked_keys = sorted(tuple(key.split("/", 1)) for key in ((facts.state or {}).get("tracked_configs") or {})) \
+        if facts.state is not None else []
+    facts.target = _get(api, names, DEPLOYMENT, names.target)
+    primary = _get(api, names, DEPLOYMENT, names.primary)
+    facts.primary = primary if primary is not None and is_managed(primary, names.target) else None
+    facts.apex = _get(api, names, SERVICE, names.apex)
+    facts.label, facts.value = _selector(request, facts)
+    istio = api.serves(*VIRTUAL_SERVICE)
+    if istio:
+        facts.virtual_service = _get(api, names, VIRTUAL_SERVICE, names.virtual_service)
+    deletable = []
+    if istio:
+        deletable += [(DESTINATION_RULE, _get(api, names, DESTINATION_RULE, name)) for name in (names.primary, names.canary)]
+    deletable += [(SERVICE, _get(api, names, SERVICE, name)) for name in (names.primary, names.canary)]
+    deletable += [(HPA, item) for item in _ours(api, names, HPA)]
+    for kind_pair in (CONFIGMAP, SECRET):
+        deletable += [(kind_pair, item) for item in _ours(api, names, kind_pair) if item["metadata"]["name"] != names.state]
+    deletable.append((DEPLOYMENT, facts.primary))
+    facts.deletable = [(kind_pair, obj) for kind_pair, obj in deletable if obj is not None and is_managed(obj, names.target)]
+    if not facts.tracked_keys and facts.primary is not None:
+        # Without a state, the copies the primary refers to tell which configs were tracked.
+        copies = set((item["kind"] if "kind" in item else kind_pair[1], item["metadata"]["name"])
+                     for kind_pair, item in facts.deletable if kind_pair in (CONFIGMAP, SECRET))
+        facts.tracked_keys = sorted((kind, name[:-len("-primary")]) for kind, name in copies if name.endswith("-primary"))
+    return facts
+
+
+class CleanupRun(object):
+    def __init__(self, api, request, facts):
+        self.api = api
+        self.request = request
+        self.facts = facts
+        self.names = request.names
+        self.lease = None
+        self.plan = Plan()
+        self.restored = []
+        self.removed = []
+
+    def build(self):
+        self._target_step()
+        self._apex_step()
+        self._virtual_service_step()
+        for kind_pair, obj in self.facts.deletable:
+            self._delete(kind_pair, obj)
+        if self.facts.state is not None:
+            ref = self.names.ref(CONFIGMAP, self.names.state)
+            self.removed.append(ref)
+            self.plan.add(Step("delete " + ref, lambda ctx: StateStore(self.api, self.names).delete(), show_diff=False))
+        return self.plan
+
+    def _delete(self, kind_pair, obj):
+        ref = self.names.ref(kind_pair, obj["metadata"]["name"])
+        self.removed.append(ref)
+        self.plan.add(Step("delete " + ref, lambda ctx: self.api.delete(kind_pair[0], kind_pair[1], self.names.namespace,
+                                                                         obj["metadata"]["name"]), before=obj))
+
+    # -- 1. the target, serving the promoted template at its replica count -------------------------------
+    def desired_replicas(self):
+        primary_replicas = ((self.facts.primary or {}).get("spec") or {}).get("replicas")
+        if primary_replicas:
+            return int(primary_replicas)
+        recorded = self.facts.originals.get("target_replicas")
+        return int(recorded) if recorded is not None else 1
+
+    def promoted_template(self):
+        """The primary's template moved back to the target's labels and configs; None without a primary."""
+        if self.facts.primary is None or self.facts.label is None:
+            return None
+        return workload.relabel_template(self.facts.primary["spec"]["template"], self.facts.label,
+                                         workload.primary_value(self.facts.value), self.facts.value,
+                                         config_copies.original_renames(self.facts.tracked_keys))
+
+    def _target_step(self):
+        target = self.facts.target
+        if target is None or (self.facts.state is None and not self.facts.deletable):
+            return
+        replicas = self.desired_replicas()
+        template = self.promoted_template()
+        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": target["metadata"]["resourceVersion"]}]
+        if target["spec"].get("replicas") != replicas:
+            patch.append({"op": "replace" if "replicas" in target["spec"] else "add", "path": "/spec/replicas", "value": replicas})
+        if template is not None and template != target["spec"]["template"]:
+            patch.append({"op": "replace", "path": "/spec/template", "value": template})
+        ref = self.names.ref(DEPLOYMENT, self.names.target)
+        if len(patch) > 1:
+            after = copy.deepcopy(target)
+            after["spec"]["replicas"] = replicas
+            if template is not None:
+                after["spec"]["template"] = template
+            self.restored.append(ref)
+            self.plan.add(Step("restore %s: %d replicas, promoted template" % (ref, replicas),
+                               lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.target, patch, "json"),
+                               before=target, after=after))
+        if replicas > 0:
+            self.plan.add(Step("wait for %s to be ready" % ref, self._wait_target, changes=False))
+
+    def _wait_target(self, context):
+        workload.wait_ready(self.api, self.names.namespace, self.names.target, self.request.ready_timeout,
+                            on_poll=self.lease.renew if self.lease else None)
+
+    # -- 2. the apex Service and the VirtualService -------------------------------------------------------
+    def _apex_step(self):
+        live = self.facts.apex
+        recorded = self.facts.originals.get("apex_service")
+        ref = self.names.ref(SERVICE, self.names.apex)
+        if live is not None and services.was_created_by_us(live) and is_managed(live, self.names.target):
+            self._delete(SERVICE, live)
+            return
+        if recorded is not None:
+            self._restore_recorded_apex(live, recorded, ref)
+        elif live is not None and self.facts.label is not None:
+            self._unpoint_apex(live, ref)
+
+    def _restore_recorded_apex(self, live, recorded, ref):
+        if live is None:
+            body = {"apiVersion": SERVICE[0], "kind": SERVICE[1],
+                    "metadata": {"name": self.names.apex, "namespace": self.names.namespace,
+                                 "labels": recorded.get("labels") or {}, "annotations": recorded.get("annotations") or {}},
+                    "spec": copy.deepcopy(recorded["spec"])}
+            self.restored.append(ref)
+            self.plan.add(Step("re-create " + ref + " as recorded", lambda ctx: self.api.create(body), after=body))
+        elif not services.matches_record(live, recorded):
+            body = services.restored(live, recorded)
+            self.restored.append(ref)
+            self.plan.add(Step("restore " + ref + " as recorded", lambda ctx: self.api.replace(body), before=live, after=body))
+
+    def _unpoint_apex(self, live, ref):
+        """No record (the state was lost): point a selector aimed at the primary back at the target."""
+        selector = (live.get("spec") or {}).get("selector") or {}
+        if selector.get(self.facts.label) != workload.primary_value(self.facts.value):
+            return
+        wanted = dict(selector)
+        wanted[self.facts.label] = self.facts.value
+        patch = services.repoint_patch(live, wanted)
+        after = copy.deepcopy(live)
+        after["spec"]["selector"] = wanted
+        self.restored.append(ref)
+        self.plan.add(Step("point " + ref + " back at the target", lambda ctx: self.api.patch(SERVICE[0], SERVICE[1], self.names.namespace,
+                                                                                              self.names.apex, patch, "json"),
+                           before=live, after=after))
+
+    def _virtual_service_step(self):
+        live = self.facts.virtual_service
+        recorded = self.facts.originals.get("virtual_service")
+        ref = self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)
+        if recorded is None:
+            if live is not None and is_managed(live, self.names.target):
+                self._delete(VIRTUAL_SERVICE, live)
+            return
+        if live is None:
+            body = {"apiVersion": VIRTUAL_SERVICE[0], "kind": VIRTUAL_SERVICE[1],
+                    "metadata": {"name": self.names.virtual_service, "namespace": self.names.namespace}, "spec": copy.deepcopy(recorded)}
+            self.restored.append(ref)
+            self.plan.add(Step("re-create " + ref + " as recorded", lambda ctx: self.api.create(body), after=body))
+        elif live.get("spec") != recorded:
+            patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
+                     {"op": "replace", "path": "/spec", "value": copy.deepcopy(recorded)}]
+            self.restored.append(ref)
+            self.plan.add(Step("restore " + ref + " as recorded", lambda ctx: self.api.patch(
+                VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace, self.names.virtual_service, patch, "json"),
+                before=live, after=dict(strip_server_fields(live), spec=recorded)))
+
+
+def run_cleanup(api, request, check_mode=False, want_diff=False):
+    """Plan, and unless in check mode execute, canary_cleanup; returns the module result dict."""
+    run = CleanupRun(api, request, read_facts(api, request))
+    plan = run.build()
+    result = {"changed": plan.changed, "restored": run.restored, "removed": run.removed, "actions": plan.descriptions()}
+    if want_diff:
+        result["diff"] = plan.diffs()
+    if check_mode or not plan.changed:
+        return result
+    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
+        run = CleanupRun(api, request, read_facts(api, request))
+        run.lease = lease
+        plan = run.build()
+        result.update({"restored": run.restored, "removed": run.removed, "actions": plan.run(None)})
+        if want_diff:
+            result["diff"] = plan.diffs()
+    return result

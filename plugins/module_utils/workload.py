@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deployments: the primary built from the target, readiness and waiting, and the revision hash."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import time
+
+from ansible_collections.progressive.canary.plugins.module_utils.config_copies import rename_references
+from ansible_collections.progressive.canary.plugins.module_utils.generated import build, digest
+from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
+
+POLL_SECONDS = 0.5
+
+
+class NotReadyError(Exception):
+    """A Deployment did not become ready before its deadline (or can never become ready)."""
+
+
+def primary_value(value):
+    return value + "-primary"
+
+
+def relabel(labels, label, old_value, new_value):
+    """A copy of ``labels`` with ``label`` set to ``new_value`` where it was ``old_value``."""
+    relabelled = dict(labels or {})
+    if relabelled.get(label) == old_value:
+        relabelled[label] = new_value
+    return relabelled
+
+
+def _relabel_selector(selector, label, old_value, new_value):
+    """Rewrite a LabelSelector (matchLabels and matchExpressions on ``label``) in place."""
+    if not isinstance(selector, dict):
+        return
+    if selector.get("matchLabels"):
+        selector["matchLabels"] = relabel(selector["matchLabels"], label, old_value, new_value)
+    for expression in selector.get("matchExpressions") or []:
+        if expression.get("key") == label and expression.get("values"):
+            expression["values"] = [new_value if item == old_value else item for item in expression["values"]]
+
+
+def _pod_selectors(pod_spec):
+    """Every LabelSelector in a pod spec that selects pods: (anti-)affinity terms and topology spread."""
+    selectors = []
+    affinity = pod_spec.get("affinity") or {}
+    for kind in ("podAffinity", "podAntiAffinity"):
+        rules = affinity.get(kind) or {}
+        for term in rules.get("requiredDuringSchedulingIgnoredDuringExecution") or []:
+            selectors.append(term.get("labelSelector"))
+        for weighted in rules.get("preferredDuringSchedulingIgnoredDuringExecution") or []:
+            selectors.append((weighted.get("podAffinityTerm") or {}).get("labelSelector"))
+    for constraint in pod_spec.get("topologySpreadConstraints") or []:
+        selectors.append(constraint.get("labelSelector"))
+    return [selector for selector in selectors if selector]
+
+
+def relabel_template(template, label, old_value, new_value, config_renames):
+    """A copy of a pod template moved from one selector value to another: labels, pod selectors, config refs."""
+    moved = copy.deepcopy(template)
+    metadata = moved.setdefault("metadata", {})
+    metadata["labels"] = relabel(metadata.get("labels"), label, old_value, new_value)
+    spec = rename_references(moved.get("spec") or {}, config_renames)
+    for selector in _pod_selectors(spec):
+        _relabel_selector(selector, label, old_value, new_value)
+    moved["spec"] = spec
+    return moved
+
+
+def primary_deployment(target, names, label, config_renames, replicas):
+    """The primary Deployment built from the target (contract: selector label value suffixed ``-primary``).
+
+    ``replicas`` is the recorded count, not the target's live one: a re-run after the target was scaled
+    to 0 must not scale the primary down with it."""
+    value = target["spec"]["selector"]["matchLabels"][label]
+    new_value = primary_value(value)
+    spec = copy.deepcopy(target["spec"])
+    spec.pop("paused", None)
+    spec["replicas"] = int(replicas)
+    spec["selector"] = copy.deepcopy(spec["selector"])
+    spec["selector"]["matchLabels"] = relabel(spec["selector"]["matchLabels"], label, value, new_value)
+    spec["template"] = relabel_template(spec["template"], label, value, new_value, config_renames)
+    labels = relabel((target.get("metadata") or {}).get("labels"), label, value, new_value)
+    return build(DEPLOYMENT[0], DEPLOYMENT[1], names.namespace, names.primary, names.target, {"spec": spec}, labels=labels)
+
+
+def initial_replicas(target):
+    replicas = (target.get("spec") or {}).get("replicas")
+    return 1 if replicas is None else int(replicas)
+
+
+def primary_hpa(hpa, names):
+    """The primary's HPA: the target's HPA spec aimed at the primary Deployment."""
+    spec = copy.deepcopy(hpa["spec"])
+    spec["scaleTargetRef"] = dict(spec.get("scaleTargetRef") or {}, name=names.primary)
+    return build(HPA[0], HPA[1], names.namespace, names.primary_copy(hpa["metadata"]["name"]), names.target, {"spec": spec},
+                 labels=(hpa.get("metadata") or {}).get("labels"))
+
+
+def revision(template, config_checksums):
+    """The revision of a workload: its pod template plus the data of the configs it tracks.
+
+    The ``progressive.canary/`` annotations are left out so that recording bookkeeping on a template
+    never looks like a new release."""
+    clean = copy.deepcopy(template or {})
+    annotations = (clean.get("metadata") or {}).get("annotations") or {}
+    for key in [key for key in annotations if key.startswith("progressive.canary/")]:
+        annotations.pop(key)
+    if "annotations" in (clean.get("metadata") or {}) and not annotations:
+        clean["metadata"].pop("annotations")
+    return digest({"template": clean, "configs": dict(config_checksums or {})})
+
+
+def readiness(deployment):
+    """(ready, reason): ready when the controller observed the current spec and every replica is updated and available."""
+    if deployment is None:
+        return False, "the Deployment does not exist"
+    spec = deployment.get("spec") or {}
+    status = deployment.get("status") or {}
+    wanted = 1 if spec.get("replicas") is None else int(spec["replicas"])
+    generation = (deployment.get("metadata") or {}).get("generation") or 0
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
+            return False, "progress deadline exceeded: %s" % condition.get("message", "")
+    if int(status.get("observedGeneration") or 0) < int(generation):
+        return False, "the controller has not observed generation %s yet" % generation
+    updated = int(status.get("updatedReplicas") or 0)
+    available = int(status.get("availableReplicas") or 0)
+    total = int(status.get("replicas") or 0)
+    if updated < wanted or available < wanted or total > updated:
+        return False, "%d of %d replicas updated, %d available" % (updated, wanted, available)
+    return True, "%d of %d replicas ready" % (available, wanted)
+
+
+def wait_ready(api, namespace, name, timeout, on_poll=None):
+    """Poll until the Deployment is ready; NotReadyError after ``timeout`` seconds or a progress deadline.
+
+    ``on_poll`` (e.g. the lease's renew) is called between polls."""
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        deployment = api.get(DEPLOYMENT[0], DEPLOYMENT[1], namespace, name)
+        ready, reason = readiness(deployment)
+        if ready:
+            return deployment
+        if deployment is not None and reason.startswith("progress deadline exceeded"):
+            raise NotReadyError("Deployment %s/%s cannot become ready: %s" % (namespace, name, reason))
+        if time.monotonic() >= deadline:
+            raise NotReadyError("Deployment %s/%s not ready after %ss: %s" % (namespace, name, timeout, reason))
+        if on_poll is not None:
+            on_poll()
+        time.sleep(POLL_SECONDS)

@@ -1,0 +1,101 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: canary_cleanup
+short_description: Give a Deployment back exactly as it was before canary_init
+version_added: 0.1.0
+description:
+- Phase 3 of the canary lifecycle, a true revert, from any phase (a half-finished init, a failed rollout,
+  objects deleted by hand).
+- Scales the target back to the primary's current replica count (or the recorded one when there is no primary)
+  with the promoted template, and waits until it is ready, B(before) touching the apex Service.
+- Restores the apex Service exactly as recorded (selector, ports, type, labels, annotations), or deletes it when
+  the collection created it; restores a pre-existing VirtualService, else deletes it.
+- Then deletes the DestinationRules, the C(-primary)/C(-canary) Services, the primary HPA, the config copies,
+  the primary Deployment, and last the state ConfigMap. Only objects labelled as generated for this target are
+  deleted.
+- A second run writes nothing.
+author:
+- progressive.canary developers
+extends_documentation_fragment:
+- kubernetes.core.k8s_auth_options
+- progressive.canary.common
+- progressive.canary.common.selector
+attributes:
+  check_mode:
+    support: full
+    description: Reads the cluster, plans, and reports what would be restored and removed without writing.
+  diff_mode:
+    support: full
+    description: Shows every object restored or removed (Secret values redacted).
+  platform:
+    platforms: kubernetes
+    support: full
+    description: Talks to the Kubernetes API with the kubernetes Python client.
+requirements:
+- kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Stop managing podinfo as a canary and give it back as it was
+  progressive.canary.canary_cleanup:
+    target: podinfo
+    namespace: test
+"""
+
+RETURN = r"""
+restored:
+  description: Objects put back as they were (target Deployment, apex Service, pre-existing VirtualService).
+  returned: always
+  type: list
+  elements: str
+  sample: ["Deployment test/podinfo", "Service test/podinfo"]
+removed:
+  description: Generated objects deleted, the state object last.
+  returned: always
+  type: list
+  elements: str
+  sample: ["DestinationRule test/podinfo-primary", "Deployment test/podinfo-primary", "ConfigMap test/podinfo-canary-state"]
+actions:
+  description: What was done (or, in check mode, what would be done), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["restore Deployment test/podinfo: 2 replicas, promoted template", "restore Service test/podinfo as recorded"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.connection import (
+    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.module_args import (
+    SELECTOR_ARG_SPEC, api_from_params, argument_spec)
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.state import StateError
+from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(SELECTOR_ARG_SPEC), supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    params = module.params
+    request = CleanupRequest(params["target"], params["namespace"], selector_labels=params["selector_labels"],
+                             ready_timeout=params["ready_timeout"], lease_holder=params["lease_holder"],
+                             lease_seconds=params["lease_seconds"])
+    try:
+        result = run_cleanup(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
+    except (Refusal, CanaryApiError, NotReadyError, StateError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

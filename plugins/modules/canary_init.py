@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: canary_init
+short_description: Put a Deployment under canary management (primary, Services, Istio routing)
+version_added: 0.1.0
+description:
+- Phase 1 of the canary lifecycle, in an order that keeps the apex host serving throughout.
+- Records the originals (target replicas, apex Service, pre-existing VirtualService, HPA) in the state
+  ConfigMap C(<target>-canary-state); creates the C(<target>-primary) and C(<target>-canary) Services,
+  C(-primary) copies of the ConfigMaps and Secrets the pod template references, and the C(<target>-primary)
+  Deployment, and waits until it is ready; creates the primary HPA; re-points the apex Service at the primary
+  keeping all its ports (or creates it when absent); creates the DestinationRules and the VirtualService
+  (primary 100 / canary 0), or manages only the canary route of a pre-existing VirtualService; then scales the
+  target to 0 and sets the phase C(Initialized).
+- Refuses before writing anything when the Deployment is missing, its selector has none of the candidate
+  labels, no container exposes the service's target port, a generated name is taken by an object that is not
+  ours, the Istio CRDs are not installed, or the target is already managed by another canary.
+- A second run with the same input writes nothing. After the rollout started, a re-run only converges the
+  Services, DestinationRules and VirtualService settings, keeping the current weights.
+- A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.
+author:
+- progressive.canary developers
+extends_documentation_fragment:
+- kubernetes.core.k8s_auth_options
+- progressive.canary.common
+- progressive.canary.common.selector
+attributes:
+  check_mode:
+    support: full
+    description: Reads the cluster, plans, and reports what would change without writing.
+  diff_mode:
+    support: full
+    description: Shows every object created or changed (Secret values redacted).
+  platform:
+    platforms: kubernetes
+    support: full
+    description: Talks to the Kubernetes API with the kubernetes Python client.
+options:
+  hpa:
+    description:
+    - Name of the target's HorizontalPodAutoscaler; a C(<hpa>-primary) copy is made for the primary.
+    type: str
+  service:
+    description:
+    - The Services and routing, named like Flagger's Canary C(service) spec.
+    type: dict
+    required: true
+    suboptions:
+      port:
+        description: Port of the C(-primary), C(-canary) (and a created apex) Service.
+        type: int
+        required: true
+      target_port:
+        description: Container port (number or name) the Services send to; defaults to I(port). A container must expose it.
+        type: raw
+      port_name:
+        description: Name of the Service port.
+        type: str
+        default: http
+      hosts:
+        description: Hosts of the VirtualService besides the target's own name.
+        type: list
+        elements: str
+        default: []
+      gateways:
+        description: Gateways of the VirtualService.
+        type: list
+        elements: str
+        default: [mesh]
+      retries:
+        description: Istio HTTPRetry of the managed route, for example C(attempts=3), C(perTryTimeout=1s).
+        type: dict
+      timeout:
+        description: Istio timeout of the managed route, e.g. C(10s).
+        type: str
+      headers:
+        description: Istio Headers of the managed route.
+        type: dict
+      cors_policy:
+        description: Istio CorsPolicy of the managed route.
+        type: dict
+      traffic_policy:
+        description: Istio TrafficPolicy of both DestinationRules.
+        type: dict
+requirements:
+- kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Put podinfo under canary management
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    hpa: podinfo
+    service:
+      port: 9898
+      hosts: [app.example.com]
+      retries:
+        attempts: 3
+        perTryTimeout: 1s
+        retryOn: gateway-error,connect-failure,refused-stream
+"""
+
+RETURN = r"""
+phase:
+  description: Phase recorded in the state after the run (C(Initialized) once done).
+  returned: always
+  type: str
+  sample: Initialized
+revision:
+  description: Revision of the target (hash of its pod template and tracked config data), recorded as promoted.
+  returned: always
+  type: str
+  sample: 3f1c2a9b0d4e5f60
+managed:
+  description: Names of everything the canary manages.
+  returned: always
+  type: dict
+  sample:
+    primary: podinfo-primary
+    primary_service: podinfo-primary
+    canary_service: podinfo-canary
+    apex_service: podinfo
+    virtual_service: podinfo
+    destination_rules: [podinfo-primary, podinfo-canary]
+    state: podinfo-canary-state
+    selector_label: app
+    hpa: podinfo-primary
+    config_copies: []
+actions:
+  description: What was done (or, in check mode, what would be done), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create Service test/podinfo-primary", "scale Deployment test/podinfo to 0"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.progressive.canary.plugins.module_utils.connection import (
+    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.module_args import (
+    SELECTOR_ARG_SPEC, SERVICE_OPTIONS_SPEC, api_from_params, argument_spec)
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.state import StateError
+from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(SELECTOR_ARG_SPEC, {
+            "hpa": {"type": "str"},
+            "service": {"type": "dict", "required": True, "options": SERVICE_OPTIONS_SPEC},
+        }),
+        supports_check_mode=True,
+    )
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    params = module.params
+    request = InitRequest(params["target"], params["namespace"], params["service"], hpa=params["hpa"],
+                          selector_labels=params["selector_labels"], ready_timeout=params["ready_timeout"],
+                          lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"])
+    try:
+        result = run_init(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
+    except (Refusal, CanaryApiError, NotReadyError, StateError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

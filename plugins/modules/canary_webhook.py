@@ -1,0 +1,241 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: progressive.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: canary_webhook
+short_description: Call a canary's webhooks of one type, with gates that time out
+version_added: "0.1.0"
+description:
+  - Calls, in order, the webhooks of O(webhooks) whose type is O(type), with Flagger's semantics, and ignores
+    the others, so a canary's whole webhook list can be passed every time.
+  - Each call is a POST of JSON C({name, namespace, phase, checksum, metadata}); an answer with status 202 or
+    lower is success, anything else or no answer within the hook's timeout is failure.
+  - V(pre-rollout), V(rollout) and V(post-rollout) hooks are called once.
+  - Gates (V(confirm-rollout), V(confirm-traffic-increase), V(confirm-promotion)) are called every
+    O(webhooks[].poll_interval) until one answers success (open) or the hook's O(webhooks[].gate_timeout)
+    runs out; unlike Flagger's gates they do time out, and then fail with the last answer in the message.
+  - V(rollback) hooks are called once; success means the hook asks for a rollback (RV(rollback_requested)).
+    Errors mean no rollback, and rollback hooks never fail the task.
+  - In check mode only gates and rollback hooks (questions) are called; the others trigger actions
+    (tests, load, notifications) and are reported in RV(skipped).
+author:
+  - progressive.canary contributors
+options:
+  type:
+    description: Which hooks to call now.
+    type: str
+    required: true
+    choices: [confirm-rollout, pre-rollout, rollout, confirm-traffic-increase, confirm-promotion, post-rollout, rollback]
+  name:
+    description: Name of the canary, sent as C(name).
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the canary, sent as C(namespace).
+    type: str
+    required: true
+  phase:
+    description: The canary's phase (Flagger's names, for example C(Progressing)), sent as C(phase).
+    type: str
+    default: Progressing
+  checksum:
+    description: Identifies the canary revision being rolled out, sent as C(checksum).
+    type: str
+    default: ""
+  webhooks:
+    description: The canary's webhooks (all types).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Name of the hook.
+        type: str
+        required: true
+      type:
+        description: When the hook runs.
+        type: str
+        required: true
+        choices: [confirm-rollout, pre-rollout, rollout, confirm-traffic-increase, confirm-promotion, post-rollout, rollback]
+      url:
+        description: URL the payload is POSTed to.
+        type: str
+        required: true
+      timeout:
+        description: Time to wait for one answer, a duration like C(10s) or C(500ms), or seconds.
+        type: str
+        default: 10s
+      metadata:
+        description: Key/value pairs sent as C(metadata) (values as strings).
+        type: dict
+      headers:
+        description: Extra request headers, treated as secret (no_log) since they often carry credentials.
+        type: dict
+      gate_timeout:
+        description: How long a gate may stay closed before the task fails (gates only).
+        type: str
+        default: 1h
+      poll_interval:
+        description: Time between two calls of a closed gate (gates only).
+        type: str
+        default: 10s
+      validate_certs:
+        description: Verify the server's TLS certificate.
+        type: bool
+        default: true
+      ca_path:
+        description: PEM file of the CA that signed the server's certificate.
+        type: path
+  fail_on_failure:
+    description:
+      - Fail the task when a hook fails or a gate stays closed. Set V(false) to read RV(passed) instead
+        (Flagger only logs failed V(post-rollout) hooks).
+    type: bool
+    default: true
+notes:
+  - Supports check mode (see description for what is called).
+seealso:
+  - module: progressive.canary.canary_analysis
+  - name: Flagger webhooks
+    description: The hook types and payload this module follows.
+    link: https://docs.flagger.app/usage/webhooks
+"""
+
+EXAMPLES = r"""
+- name: Wait for a manual approval before promoting, for at most 30 minutes
+  progressive.canary.canary_webhook:
+    type: confirm-promotion
+    name: podinfo
+    namespace: test
+    phase: WaitingPromotion
+    checksum: "{{ canary_revision }}"
+    webhooks:
+      - name: approval
+        type: confirm-promotion
+        url: http://flagger-loadtester.test/gate/check
+        gate_timeout: 30m
+        poll_interval: 15s
+      - name: load-test
+        type: rollout
+        url: http://flagger-loadtester.test/
+        timeout: 5s
+        metadata:
+          cmd: "hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/"
+
+- name: Ask the rollback hooks whether to abort
+  progressive.canary.canary_webhook:
+    type: rollback
+    name: podinfo
+    namespace: test
+    webhooks: "{{ canary_webhooks }}"
+  register: rollback_hooks
+"""
+
+RETURN = r"""
+passed:
+  description: True when every called hook succeeded (gates opened); true when none was called.
+  returned: always
+  type: bool
+  sample: true
+rollback_requested:
+  description: True when a rollback hook answered success.
+  returned: always
+  type: bool
+  sample: false
+skipped:
+  description: Names of hooks not called because of check mode.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+hooks:
+  description: One entry per called hook, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the hook.
+      type: str
+    type:
+      description: Type of the hook.
+      type: str
+    url:
+      description: URL called.
+      type: str
+    status:
+      description: HTTP status of the last answer; null when none arrived.
+      type: int
+      sample: 200
+    passed:
+      description: Whether the hook succeeded (a gate opened). Always true for rollback hooks.
+      type: bool
+    attempts:
+      description: Number of calls made (gates poll).
+      type: int
+      sample: 1
+    reason:
+      description: What happened, with the last answer.
+      type: str
+    rollback_requested:
+      description: For rollback hooks, whether this one asked for a rollback.
+      type: bool
+msg:
+  description: One line summarising the outcome.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
+    HOOK_TYPES, WebhookConfigError, build_payload, run_webhooks, summary,
+)
+
+HOOK_SPEC = dict(
+    name=dict(type="str", required=True),
+    type=dict(type="str", required=True, choices=list(HOOK_TYPES)),
+    url=dict(type="str", required=True),
+    timeout=dict(type="str", default="10s"),
+    metadata=dict(type="dict"),
+    headers=dict(type="dict", no_log=True),
+    gate_timeout=dict(type="str", default="1h"),
+    poll_interval=dict(type="str", default="10s"),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
+)
+
+ARGUMENT_SPEC = dict(
+    type=dict(type="str", required=True, choices=list(HOOK_TYPES)),
+    name=dict(type="str", required=True),
+    namespace=dict(type="str", required=True),
+    phase=dict(type="str", default="Progressing"),
+    checksum=dict(type="str", default=""),
+    webhooks=dict(type="list", elements="dict", required=True, options=HOOK_SPEC),
+    fail_on_failure=dict(type="bool", default=True),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    payload = build_payload(params["name"], params["namespace"], params["phase"], params["checksum"])
+    try:
+        outcome = run_webhooks(params["webhooks"], params["type"], payload, check_mode=module.check_mode)
+    except WebhookConfigError as exc:
+        module.fail_json(msg="invalid webhooks: %s" % exc)
+    result = dict(changed=False, msg=summary(outcome, params["type"]), **outcome)
+    if not outcome["passed"] and params["fail_on_failure"]:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

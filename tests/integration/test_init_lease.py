@@ -1,0 +1,58 @@
+"""The state ConfigMap and its lease over HTTP: optimistic writes, a held lease names its holder, an
+expired lease is taken over, and a run that lost its lease stops."""
+import time
+
+import pytest
+
+from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, LeaseLost, StateStore
+from tests.integration.canary_scenario import NAMESPACE, kube_api  # noqa: F401  pylint: disable=unused-import
+
+NAMES = CanaryNames("podinfo", NAMESPACE)
+
+
+@pytest.fixture
+def store(emulator, kube_api):  # pylint: disable=redefined-outer-name
+    emulator.ensure_namespace(NAMESPACE)
+    return StateStore(kube_api, NAMES)
+
+
+def test_lease_creates_state_and_a_second_holder_is_refused_by_name(store):  # pylint: disable=redefined-outer-name
+    with Lease(store, holder="run-a", duration=60):
+        with pytest.raises(CanaryLeaseHeld) as error:
+            Lease(store, holder="run-b", duration=60).acquire()
+        assert "run-a" in str(error.value) and "podinfo-canary-state" in str(error.value)
+    assert store.read()["lease"] is None, "released on exit"
+    Lease(store, holder="run-b", duration=60).acquire()
+
+
+def test_expired_lease_is_taken_over_and_the_old_holder_stops(store):  # pylint: disable=redefined-outer-name
+    first = Lease(store, holder="killed-run", duration=1)
+    first.acquire()
+    while store.read()["lease"]["expires"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()):
+        time.sleep(0.2)
+    second = Lease(store, holder="next-run", duration=60)
+    second.acquire()
+    assert store.read()["lease"]["holder"] == "next-run"
+    with pytest.raises(LeaseLost) as error:
+        first.update(lambda state: state.set_phase("Progressing"))
+    assert "next-run" in str(error.value)
+
+
+def test_update_is_optimistic_a_stale_write_conflicts(store):  # pylint: disable=redefined-outer-name
+    with Lease(store, holder="run-a", duration=60) as lease:
+        stale = store.read()
+        lease.update(lambda state: state.add_failed_check("no data"))
+        stale["iterations"] = 7
+        with pytest.raises(ConflictError):
+            store.write(stale)
+        assert store.read()["failed_checks"] == 1 and store.read()["iterations"] == 0
+
+
+def test_update_reapplies_the_mutation_after_a_concurrent_change(store, emulator):  # pylint: disable=redefined-outer-name
+    with Lease(store, holder="run-a", duration=60) as lease:
+        # One PUT on the state answers 409 as if another writer got there first: the update re-reads and retries.
+        emulator.faults.add(verb="PUT", path_regex="configmaps/podinfo-canary-state$", status=409, times=1)
+        lease.update(lambda state: state.add_failed_check())
+        assert store.read()["failed_checks"] == 1

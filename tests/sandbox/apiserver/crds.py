@@ -1,0 +1,49 @@
+"""The CustomResourceDefinitions the emulator serves, read from the shared CRD files.
+
+`/work/shared` is read-only data next to the repository (`SHARED_DIR` overrides it); callers that need
+the CRDs must skip cleanly when `crd_files()` is empty.
+"""
+import functools
+import os
+from pathlib import Path
+
+import yaml
+
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def shared_dir() -> Path:
+    """The shared data directory: `$SHARED_DIR`, else `<repo>/../shared`."""
+    return Path(os.environ.get("SHARED_DIR") or _REPO_ROOT.parent / "shared")
+
+
+def crd_files() -> list:
+    """Every CRD manifest file under `<shared>/crds`, sorted; empty when the directory is absent."""
+    root = shared_dir() / "crds"
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+@functools.lru_cache(maxsize=8)
+def _load(files: tuple) -> tuple:
+    manifests = []
+    for path in files:
+        with open(path, encoding="utf-8") as handle:
+            for doc in yaml.safe_load_all(handle):
+                if doc and doc.get("kind") == "CustomResourceDefinition":
+                    manifests.append(doc)
+    return tuple(manifests)
+
+
+def load_crds() -> list:
+    """The raw CRD manifests (dicts) of `crd_files()`; parsed once per file set, callers must not mutate them."""
+    return list(_load(tuple(str(p) for p in crd_files())))
+
+
+def crd_by_kind(crds, group: str, kind: str):
+    """The CRD among `crds` serving `kind` in `group`, or None."""
+    for crd in crds:
+        if crd["spec"]["group"] == group and crd["spec"]["names"]["kind"] == kind:
+            return crd
+    return None

@@ -1,0 +1,110 @@
+"""`Accept: ...;as=Table` answers (what `kubectl get` asks for), with the columns a real apiserver prints."""
+import datetime
+
+from . import selectors
+
+_TABLE_TYPES = ("as=Table",)
+
+
+def wants_table(accept):
+    return bool(accept) and "as=Table" in accept and "g=meta.k8s.io" in accept
+
+
+def _age(timestamp):
+    if not timestamp:
+        return "<unknown>"
+    created = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    seconds = int((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * 2 or (unit == "m" and seconds >= 120):
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def _column(name, kind="string", priority=0, description=""):
+    return {"name": name, "type": kind, "format": "name" if name == "Name" else "", "description": description,
+            "priority": priority}
+
+
+def _deployment(obj):
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    return [f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}", status.get("updatedReplicas", 0),
+            status.get("availableReplicas", 0), _age(obj["metadata"].get("creationTimestamp")),
+            ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers),
+            selectors.selector_string(spec.get("selector") or {})]
+
+
+def _service(obj):
+    spec = obj.get("spec") or {}
+    ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or []) or "<none>"
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>"
+    return [spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"), "<none>", ports,
+            _age(obj["metadata"].get("creationTimestamp")), selector]
+
+
+_BUILTIN_COLUMNS = {
+    "Deployment": ([_column("Ready"), _column("Up-to-date", "integer"), _column("Available", "integer"), _column("Age"),
+                    _column("Containers", priority=1), _column("Images", priority=1), _column("Selector", priority=1)],
+                   _deployment),
+    "Service": ([_column("Type"), _column("Cluster-IP"), _column("External-IP"), _column("Port(s)"), _column("Age"),
+                 _column("Selector", priority=1)], _service),
+}
+
+
+def _json_path(obj, path):
+    node = obj
+    for part in path.strip(".").split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def _custom_columns(resource):
+    columns, extractors = [], []
+    for column in (dict(c) for c in resource.printer_columns):
+        if column.get("jsonPath") == ".metadata.creationTimestamp":
+            columns.append(_column(column["name"], "string", column.get("priority", 0)))
+            extractors.append(lambda o: _age(o["metadata"].get("creationTimestamp")))
+            continue
+        columns.append(_column(column["name"], column.get("type", "string"), column.get("priority", 0)))
+        extractors.append(lambda o, p=column["jsonPath"]: _cell(_json_path(o, p)))
+    return columns, lambda o: [f(o) for f in extractors]
+
+
+def _cell(value):
+    if isinstance(value, (list, dict)):
+        import json
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _columns(resource):
+    if resource.kind in _BUILTIN_COLUMNS:
+        return _BUILTIN_COLUMNS[resource.kind]
+    if resource.printer_columns:
+        return _custom_columns(resource)
+    return [_column("Age")], lambda o: [_age(o["metadata"].get("creationTimestamp"))]
+
+
+def _partial(obj, include_object, resource):
+    if include_object == "Object":
+        return dict(obj, apiVersion=resource.api_version, kind=resource.kind)
+    if include_object == "None":
+        return None
+    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}
+
+
+def to_table(resource, payload, query):
+    """The meta.k8s.io/v1 Table of an object or a list (Status errors pass through)."""
+    if not isinstance(payload, dict) or payload.get("kind") == "Status" or resource.kind == "Scale":
+        return payload
+    items = payload["items"] if "items" in payload else [payload]
+    columns, cells = _columns(resource)
+    include_object = query.get("includeObject", "Metadata")
+    rows = [{"cells": [o["metadata"]["name"]] + cells(o), "object": _partial(o, include_object, resource)} for o in items]
+    metadata = {"resourceVersion": payload["metadata"].get("resourceVersion", "")} if "items" in payload else {}
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
+            "columnDefinitions": [_column("Name")] + columns, "rows": rows}

@@ -1,0 +1,705 @@
+"""The sandbox's service mesh: Istio-like routing of synthetic traffic, with Istio's request metrics.
+
+The mesh reads Services, Deployments, DestinationRules and VirtualServices from the Kubernetes API
+emulator over HTTP (list calls on every tick, never a write) and sends steady synthetic traffic to
+hosts such as ``podinfo.test`` or ``app.example.com``. Each tick resolves a host as Istio's sidecar
+would:
+
+1. a VirtualService bound to the mesh (``gateways`` empty or containing ``mesh``) whose ``hosts``
+   contain the host (short names are relative to the VirtualService's namespace) routes by its first
+   http route matching a plain ``GET /``: destinations by weight, a ``subset`` narrowed by the
+   DestinationRule of the destination host; no matching route answers 404;
+2. otherwise the host's Service (``name.namespace[.svc[.cluster.local]]``) routes to its selector.
+
+A Service selects the Deployments whose pod-template labels match (requests split by ready replicas);
+no Service, no selector or no ready replica answers 503. A workload answers 500 for the fraction given
+by the pod-template annotation ``sandbox.progressive.canary/error-rate``, and takes
+``sandbox.progressive.canary/latency-ms`` (observed into the histogram, never slept).
+
+Splits are deterministic (smooth weighted round robin, error credit): 80/20 weights give exactly 80/20
+over every 100 requests, an error rate of 0.1 exactly one 500 in ten. When the API cannot be read (fault
+injection, emulator restarting), the last resolution of that host is reused, as Envoy keeps its last
+configuration when istiod is unreachable.
+
+Metrics (``/metrics``): ``istio_requests_total`` and ``istio_request_duration_milliseconds`` with
+``reporter="destination"`` for requests that reached a workload and ``reporter="source"`` for every
+request (503/404 included, with ``destination_workload="unknown"``), as Istio reports them.
+Per-host counts (``/counts``, ``Mesh.counts``) say how many requests failed, for "no request failed".
+"""
+
+import argparse
+import json
+import threading
+import time
+from collections import namedtuple
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import requests
+
+from tests.sandbox.prometheus import ISTIO_DURATION_BUCKETS_MS, Prometheus, bucket_bound_label, istio_labels
+
+ANNOTATION_PREFIX = "sandbox.progressive.canary/"
+ERROR_RATE_ANNOTATION = ANNOTATION_PREFIX + "error-rate"
+LATENCY_ANNOTATION = ANNOTATION_PREFIX + "latency-ms"
+DEFAULT_LATENCY_MS = 5.0
+CLUSTER_SUFFIX = ".svc.cluster.local"
+ISTIO_GROUP = "networking.istio.io"
+USER_AGENT = "sandbox-mesh/1"  # lets API request logs tell the mesh's reads from the code under test
+DEFAULT_RPS = 50.0
+DEFAULT_TICK_S = 0.2
+
+# A workload behind a Service: its Deployment name, ready replicas and behaviour.
+Workload = namedtuple("Workload", "name namespace ready error_rate latency_ms")
+# Where a share of a host's traffic goes: weight, the destination Service (None when unknown), its
+# ready workloads, and the status the mesh answers itself when there is nothing to send to (503, 404).
+Destination = namedtuple("Destination", "weight service namespace workloads local_status")
+
+
+class MeshApiError(RuntimeError):
+    """The emulator could not be read; the mesh keeps its last resolution for the host."""
+
+
+# -- reading the cluster -----------------------------------------------------------------------
+
+class ClusterReader:
+    """Lists objects from the emulator, each (kind, namespace) at most once per snapshot."""
+
+    def __init__(self, api_url, session):
+        self.api_url = api_url.rstrip("/")
+        self.session = session
+        self._cache = {}
+        self._istio_prefix = None
+
+    def _get(self, path):
+        try:
+            response = self.session.get(self.api_url + path, timeout=5)
+        except requests.RequestException as exc:
+            raise MeshApiError("GET %s: %s" % (path, exc)) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise MeshApiError("GET %s: HTTP %d" % (path, response.status_code))
+        return response.json()
+
+    def _istio(self):
+        if self._istio_prefix is None:
+            group = self._get("/apis/" + ISTIO_GROUP)
+            preferred = (group or {}).get("preferredVersion", {}).get("groupVersion")
+            self._istio_prefix = "/apis/" + preferred if preferred else ""
+        return self._istio_prefix
+
+    def _list(self, kind, namespace):
+        key = (kind, namespace)
+        if key not in self._cache:
+            prefix = {"services": "/api/v1", "deployments": "/apis/apps/v1"}.get(kind) or self._istio()
+            body = self._get("%s/namespaces/%s/%s" % (prefix, namespace, kind)) if prefix else None
+            self._cache[key] = (body or {}).get("items") or []
+        return self._cache[key]
+
+    def services(self, namespace):
+        return self._list("services", namespace)
+
+    def deployments(self, namespace):
+        return self._list("deployments", namespace)
+
+    def virtual_services(self, namespace):
+        return self._list("virtualservices", namespace)
+
+    def destination_rules(self, namespace):
+        return self._list("destinationrules", namespace)
+
+
+class StaticCluster:
+    """The same interface as ClusterReader over a list of objects (for resolving without an emulator)."""
+
+    _KINDS = {"services": "Service", "deployments": "Deployment", "virtual_services": "VirtualService",
+              "destination_rules": "DestinationRule"}
+
+    def __init__(self, objects):
+        self.objects = list(objects)
+
+    def _of(self, kind, namespace):
+        return [o for o in self.objects if o.get("kind") == kind and o["metadata"].get("namespace") == namespace]
+
+    def __getattr__(self, name):
+        if name not in self._KINDS:
+            raise AttributeError(name)
+        return lambda namespace: self._of(self._KINDS[name], namespace)
+
+
+# -- host names --------------------------------------------------------------------------------
+
+def qualify(host, namespace):
+    """A host as written in an Istio object of ``namespace``: short names become cluster FQDNs."""
+    if "." not in host:
+        return "%s.%s%s" % (host, namespace, CLUSTER_SUFFIX)
+    if host.endswith(".svc"):
+        return host + ".cluster.local"
+    return host
+
+
+def request_candidates(host, namespace):
+    """FQDNs a client in ``namespace`` may mean by ``host`` (Kubernetes DNS search path, then literal)."""
+    if host.endswith(CLUSTER_SUFFIX):
+        return [host]
+    candidates = []
+    if "." not in host:
+        candidates.append("%s.%s%s" % (host, namespace, CLUSTER_SUFFIX))
+    elif host.endswith(".svc"):
+        candidates.append(host + ".cluster.local")
+    elif host.count(".") == 1:
+        candidates.append(host + CLUSTER_SUFFIX)
+    candidates.append(host)
+    return candidates
+
+
+def split_service_fqdn(fqdn):
+    """``(name, namespace)`` of a ``name.namespace.svc.cluster.local`` host, else None."""
+    if not fqdn.endswith(CLUSTER_SUFFIX):
+        return None
+    parts = fqdn[: -len(CLUSTER_SUFFIX)].split(".")
+    return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
+def host_matches(pattern, fqdn):
+    """Istio host matching: exact, or a ``*.suffix`` wildcard, or ``*``."""
+    if pattern == "*":
+        return True
+    if pattern.startswith("*."):
+        return fqdn.endswith(pattern[1:])
+    return pattern == fqdn
+
+
+# -- resolution --------------------------------------------------------------------------------
+
+def _annotation_float(annotations, key, default, low=None, high=None):
+    try:
+        value = float(annotations.get(key, default))
+    except (TypeError, ValueError):
+        return default
+    if low is not None:
+        value = max(low, value)
+    if high is not None:
+        value = min(high, value)
+    return value
+
+
+def workload_of(deployment):
+    """A Deployment as a mesh workload: ready replicas and the behaviour its pod template asks for."""
+    template = deployment.get("spec", {}).get("template", {}).get("metadata", {})
+    annotations = template.get("annotations") or {}
+    return Workload(
+        name=deployment["metadata"]["name"],
+        namespace=deployment["metadata"]["namespace"],
+        ready=int((deployment.get("status") or {}).get("readyReplicas") or 0),
+        error_rate=_annotation_float(annotations, ERROR_RATE_ANNOTATION, 0.0, 0.0, 1.0),
+        latency_ms=_annotation_float(annotations, LATENCY_ANNOTATION, DEFAULT_LATENCY_MS, 0.0),
+    )
+
+
+def _find_service(cluster, name, namespace):
+    for service in cluster.services(namespace):
+        if service["metadata"]["name"] == name:
+            return service
+    return None
+
+
+def _subset_labels(cluster, fqdn, subset, namespaces):
+    """Labels of ``subset`` in the DestinationRule for ``fqdn``; None when no such subset exists."""
+    for namespace in namespaces:
+        for rule in sorted(cluster.destination_rules(namespace), key=_creation_order):
+            if qualify(rule.get("spec", {}).get("host", ""), namespace) != fqdn:
+                continue
+            for entry in rule["spec"].get("subsets") or []:
+                if entry.get("name") == subset:
+                    return entry.get("labels") or {}
+    return None
+
+
+def service_destination(cluster, fqdn, weight, subset=None, rule_namespaces=()):
+    """The Destination for a cluster host: its Service's ready workloads, or a 503 when there are none."""
+    name_namespace = split_service_fqdn(fqdn)
+    service = _find_service(cluster, *name_namespace) if name_namespace else None
+    if service is None:
+        return Destination(weight, None, None, [], 503)
+    name, namespace = name_namespace
+    selector = dict(service.get("spec", {}).get("selector") or {})
+    if subset:
+        labels = _subset_labels(cluster, fqdn, subset, [namespace] + [n for n in rule_namespaces if n != namespace])
+        if labels is None:
+            return Destination(weight, name, namespace, [], 503)
+        selector.update(labels)
+    workloads = []
+    if selector:
+        for deployment in cluster.deployments(namespace):
+            pod_labels = deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("labels") or {}
+            if all(pod_labels.get(k) == v for k, v in selector.items()):
+                workloads.append(workload_of(deployment))
+    ready = [w for w in workloads if w.ready > 0]
+    return Destination(weight, name, namespace, ready, None if ready else 503)
+
+
+def _creation_order(obj):
+    return (obj["metadata"].get("creationTimestamp") or "", obj["metadata"]["name"])
+
+
+def _plain_request_matches(route):
+    """Whether a synthetic ``GET /`` without headers matches an http route's ``match`` list."""
+    matches = route.get("match") or []
+    if not matches:
+        return True
+    for condition in matches:
+        uri = condition.get("uri") or {}
+        other = set(condition) - {"uri", "name", "ignoreUriCase"}
+        if other:
+            continue
+        if not uri or uri.get("prefix") == "/" or uri.get("exact") == "/" or uri.get("regex") in (".*", "/.*"):
+            return True
+    return False
+
+
+def find_virtual_service(cluster, host, namespace):
+    """The mesh VirtualService (oldest first, client namespace first) whose hosts contain ``host``."""
+    candidates = request_candidates(host, namespace)
+    search = [namespace]
+    for fqdn in candidates:
+        parsed = split_service_fqdn(fqdn)
+        if parsed and parsed[1] not in search:
+            search.append(parsed[1])
+    for vs_namespace in search:
+        for service in sorted(cluster.virtual_services(vs_namespace), key=_creation_order):
+            spec = service.get("spec") or {}
+            gateways = spec.get("gateways") or ["mesh"]
+            if "mesh" not in gateways:
+                continue
+            patterns = [qualify(h, vs_namespace) for h in spec.get("hosts") or []]
+            if any(host_matches(p, c) for p in patterns for c in candidates):
+                return service
+    return None
+
+
+def resolve(cluster, host, namespace):
+    """Where requests from ``namespace`` to ``host`` go: a list of weighted Destinations."""
+    virtual_service = find_virtual_service(cluster, host, namespace)
+    if virtual_service is None:
+        for fqdn in request_candidates(host, namespace):
+            if split_service_fqdn(fqdn) and _find_service(cluster, *split_service_fqdn(fqdn)):
+                return [service_destination(cluster, fqdn, 100)]
+        return [Destination(100, None, None, [], 503)]
+    vs_namespace = virtual_service["metadata"]["namespace"]
+    for route in virtual_service.get("spec", {}).get("http") or []:
+        if not _plain_request_matches(route):
+            continue
+        targets = route.get("route") or []
+        destinations = []
+        for target in targets:
+            dest = target.get("destination") or {}
+            weight = target.get("weight", 100 if len(targets) == 1 else 0)
+            if weight > 0:
+                fqdn = qualify(dest.get("host", ""), vs_namespace)
+                destinations.append(service_destination(cluster, fqdn, weight, dest.get("subset"), [vs_namespace]))
+        return destinations or [Destination(100, None, None, [], 503)]
+    return [Destination(100, None, None, [], 404)]
+
+
+# -- deterministic splitting -------------------------------------------------------------------
+
+def pick_weighted(current, weights):
+    """Smooth weighted round robin: the key for the next request; ``current`` is the caller's state."""
+    for key in list(current):
+        if key not in weights:
+            del current[key]
+    total = sum(weights.values())
+    for key, weight in weights.items():
+        current[key] = current.get(key, 0.0) + weight
+    chosen = max(weights, key=lambda k: (current[k], k))
+    current[chosen] -= total
+    return chosen
+
+
+# -- metrics -----------------------------------------------------------------------------------
+
+class IstioMetrics:
+    """Istio's request counter and duration histogram, rendered in Prometheus' text format."""
+
+    def __init__(self):
+        self._requests = {}
+        self._durations = {}
+
+    def observe(self, labels, count, latency_ms):
+        key = tuple(labels.items())
+        self._requests[key] = self._requests.get(key, 0) + count
+        buckets = self._durations.setdefault(key, [0] * (len(ISTIO_DURATION_BUCKETS_MS) + 1) + [0.0])
+        index = next((i for i, bound in enumerate(ISTIO_DURATION_BUCKETS_MS) if latency_ms <= bound), len(ISTIO_DURATION_BUCKETS_MS))
+        buckets[index] += count
+        buckets[-1] += latency_ms * count
+
+    def clear(self):
+        self._requests.clear()
+        self._durations.clear()
+
+    @staticmethod
+    def _labels(pairs, extra=()):
+        return "{%s}" % ",".join('%s="%s"' % (k, str(v).replace("\\", "\\\\").replace('"', '\\"')) for k, v in list(pairs) + list(extra))
+
+    def render(self):
+        lines = ["# HELP istio_requests_total Total requests.", "# TYPE istio_requests_total counter"]
+        lines.extend("istio_requests_total%s %d" % (self._labels(key), count) for key, count in self._requests.items())
+        family = "istio_request_duration_milliseconds"
+        lines.extend(["# HELP %s Request duration in milliseconds." % family, "# TYPE %s histogram" % family])
+        bounds = list(ISTIO_DURATION_BUCKETS_MS) + [float("inf")]
+        for key, buckets in self._durations.items():
+            cumulative = 0
+            for bound, count in zip(bounds, buckets):
+                cumulative += count
+                lines.append("%s_bucket%s %d" % (family, self._labels(key, [("le", bucket_bound_label(bound))]), cumulative))
+            lines.append("%s_sum%s %r" % (family, self._labels(key), float(buckets[-1])))
+            lines.append("%s_count%s %d" % (family, self._labels(key), cumulative))
+        return "\n".join(lines) + "\n"
+
+
+# -- the mesh ----------------------------------------------------------------------------------
+
+Target = namedtuple("Target", "host namespace rps")
+
+
+def default_namespace(host):
+    """The namespace a bare ``name.namespace`` host names; None for other hosts."""
+    parts = host.split(".")
+    if len(parts) == 2 or host.endswith(".svc") or host.endswith(CLUSTER_SUFFIX):
+        return parts[1]
+    return None
+
+
+def _new_host_counts():
+    return {"total": 0, "failed": 0, "by_code": {}, "by_workload": {}, "failed_by_workload": {}}
+
+
+class Mesh:  # pylint: disable=too-many-instance-attributes
+    """Synthetic traffic through an Istio-like mesh, with Istio's metrics and per-host counts.
+
+    ``send(host, n)`` sends n requests now; ``add_target(host)`` + ``start()`` send ``rps`` requests a
+    second from a background thread; ``serve()`` exposes ``/metrics`` and ``/counts`` over HTTP.
+    """
+
+    def __init__(self, api_url=None, rps=DEFAULT_RPS, tick_s=DEFAULT_TICK_S, source_workload="sandbox-traffic",
+                 source_namespace="default"):
+        self.rps = rps
+        self.tick_s = tick_s
+        self.source_workload = source_workload
+        self.source_namespace = source_namespace
+        self.api_errors = 0
+        self._api_url = api_url
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._lock = threading.RLock()
+        self._targets = {}
+        self._counts = {}
+        self._metrics = IstioMetrics()
+        self._round_robin = {}
+        self._error_credit = {}
+        self._last_resolution = {}
+        self._carry = {}
+        self._stop = threading.Event()
+        self._thread = None
+        self._server = None
+        self.url = None
+
+    # -- configuration --
+
+    def bind(self, api_url):
+        """Read the cluster from ``api_url`` (or a StaticCluster) from now on; forgets targets, counts,
+        metrics and routing state."""
+        with self._lock:
+            self._api_url = api_url
+            self._targets.clear()
+            self._counts.clear()
+            self._metrics.clear()
+            self._round_robin.clear()
+            self._error_credit.clear()
+            self._last_resolution.clear()
+            self._carry.clear()
+            self.api_errors = 0
+
+    def add_target(self, host, namespace=None, rps=None):
+        """Send steady traffic to ``host`` (as a client in ``namespace``) while the mesh runs."""
+        namespace = namespace or default_namespace(host)
+        if not namespace:
+            raise ValueError("host %r needs a namespace (the client's, where its VirtualService lives)" % host)
+        with self._lock:
+            self._targets[host] = Target(host, namespace, float(self.rps if rps is None else rps))
+        return self
+
+    def remove_target(self, host):
+        with self._lock:
+            self._targets.pop(host, None)
+            self._carry.pop(host, None)
+
+    def targets(self):
+        with self._lock:
+            return [t._asdict() for t in self._targets.values()]
+
+    # -- traffic --
+
+    def send(self, host, count, namespace=None, cluster=None):
+        """Send ``count`` requests to ``host`` now (one resolution); return ``{response_code: n}``.
+
+        ``cluster`` is a ClusterReader to share between hosts resolved in the same tick.
+        """
+        namespace = namespace or default_namespace(host)
+        if not namespace:
+            raise ValueError("host %r needs a namespace" % host)
+        destinations = self._resolve(host, namespace, cluster)
+        if destinations is None:
+            return {}
+        with self._lock:
+            outcome = {}
+            for _ in range(count):
+                code = self._one_request(host, destinations)
+                outcome[code] = outcome.get(code, 0) + 1
+            return outcome
+
+    def _reader(self):
+        if not self._api_url:
+            raise RuntimeError("the mesh is not bound to an API server (Mesh(api_url) or bind())")
+        if not isinstance(self._api_url, str):
+            return self._api_url  # a StaticCluster: resolution without an emulator
+        return ClusterReader(self._api_url, self._session)
+
+    def _resolve(self, host, namespace, cluster=None):
+        try:
+            destinations = resolve(cluster or self._reader(), host, namespace)
+        except MeshApiError:
+            with self._lock:
+                self.api_errors += 1
+                return self._last_resolution.get((host, namespace))
+        with self._lock:
+            self._last_resolution[(host, namespace)] = destinations
+        return destinations
+
+    def _one_request(self, host, destinations):
+        index = pick_weighted(self._round_robin.setdefault(("route", host), {}), {i: d.weight for i, d in enumerate(destinations)})
+        destination = destinations[index]
+        if destination.local_status:
+            self._record(host, destination, None, destination.local_status, 0.0)
+            return destination.local_status
+        weights = {i: w.ready for i, w in enumerate(destination.workloads)}
+        workload = destination.workloads[pick_weighted(self._round_robin.setdefault(("endpoints", destination.service, destination.namespace), {}), weights)]
+        credit = self._error_credit.get(workload[:2], 0.0) + workload.error_rate
+        code = 200
+        if credit >= 1.0 - 1e-9:
+            credit -= 1.0
+            code = 500
+        self._error_credit[workload[:2]] = credit
+        self._record(host, destination, workload, code, workload.latency_ms)
+        return code
+
+    def _record(self, host, destination, workload, code, latency_ms):
+        counts = self._counts.setdefault(host, _new_host_counts())
+        counts["total"] += 1
+        counts["by_code"][str(code)] = counts["by_code"].get(str(code), 0) + 1
+        failed = not 200 <= code < 300
+        counts["failed"] += failed
+        if workload is not None:
+            counts["by_workload"][workload.name] = counts["by_workload"].get(workload.name, 0) + 1
+            if failed:
+                counts["failed_by_workload"][workload.name] = counts["failed_by_workload"].get(workload.name, 0) + 1
+        workload_name = workload.name if workload else None
+        workload_namespace = workload.namespace if workload else None
+        for reporter in ("source", "destination") if workload else ("source",):
+            labels = istio_labels(reporter, workload_namespace, workload_name, destination.service, destination.namespace,
+                                  code, self.source_workload, self.source_namespace)
+            self._metrics.observe(labels, 1, latency_ms)
+
+    def tick(self, elapsed_s):
+        """Send each target's share of ``elapsed_s`` seconds of traffic."""
+        with self._lock:
+            targets = list(self._targets.values())
+        if not targets:
+            return
+        cluster = self._reader()
+        for target in targets:
+            due = self._carry.get(target.host, 0.0) + target.rps * elapsed_s
+            count = int(due)
+            self._carry[target.host] = due - count
+            if count:
+                self.send(target.host, count, target.namespace, cluster)
+
+    def _run(self):
+        last = time.monotonic()
+        while not self._stop.wait(self.tick_s):
+            now = time.monotonic()
+            try:
+                self.tick(now - last)
+            except Exception:  # pylint: disable=broad-except  # the traffic thread must outlive one bad tick
+                with self._lock:
+                    self.api_errors += 1
+            last = now
+
+    def start(self):
+        """Start the background traffic thread (idempotent)."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="sandbox-mesh-traffic", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop_traffic(self):
+        """Stop the background traffic thread; the HTTP server keeps serving."""
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def stop(self):
+        """Stop the traffic thread and the HTTP server."""
+        self.stop_traffic()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # -- observations --
+
+    def counts(self, host):
+        """``{total, failed, by_code, by_workload, failed_by_workload}`` for ``host`` since the last reset."""
+        with self._lock:
+            return json.loads(json.dumps(self._counts.get(host) or _new_host_counts()))
+
+    def all_counts(self):
+        with self._lock:
+            return json.loads(json.dumps(self._counts))
+
+    def failed(self, host):
+        """Requests to ``host`` not answered 2xx (500 from a workload, 503/404 from the mesh) since the last reset."""
+        return self.counts(host)["failed"]
+
+    def reset(self, host=None):
+        """Forget the counts of ``host`` (or every host); metrics stay monotonic for Prometheus."""
+        with self._lock:
+            if host is None:
+                self._counts.clear()
+            else:
+                self._counts.pop(host, None)
+
+    def metrics_text(self):
+        with self._lock:
+            return self._metrics.render()
+
+    # -- HTTP --
+
+    def serve(self, port=0, address="127.0.0.1"):
+        """Serve ``/metrics``, ``/counts`` (GET; ``?host=``), ``/reset`` (POST; ``?host=``) and ``/targets``
+        (GET; POST ``{"host", "namespace", "rps"}``; DELETE ``?host=``) on ``address:port``; returns self."""
+        if self._server is None:
+            self._server = ThreadingHTTPServer((address, port), _handler_for(self))
+            self._server.daemon_threads = True
+            self.url = "http://%s:%d" % (address, self._server.server_address[1])
+            threading.Thread(target=self._server.serve_forever, name="sandbox-mesh-http", daemon=True).start()
+        return self
+
+    @property
+    def scrape_target(self):
+        """``host:port`` of /metrics for a Prometheus scrape config."""
+        return self.url.split("://", 1)[1]
+
+
+def _handler_for(mesh):
+    class MeshHandler(BaseHTTPRequestHandler):
+        """HTTP access to one Mesh."""
+
+        def log_message(self, format, *args):  # pylint: disable=redefined-builtin  # silence per-request logs
+            return
+
+        def _reply(self, status, body, content_type="application/json"):
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _host(self):
+            return (parse_qs(urlparse(self.path).query).get("host") or [None])[0]
+
+        def do_GET(self):  # pylint: disable=invalid-name  # http.server's naming
+            path = urlparse(self.path).path
+            if path == "/metrics":
+                self._reply(200, mesh.metrics_text(), "text/plain; version=0.0.4; charset=utf-8")
+            elif path == "/counts":
+                host = self._host()
+                self._reply(200, mesh.counts(host) if host else mesh.all_counts())
+            elif path == "/targets":
+                self._reply(200, mesh.targets())
+            else:
+                self._reply(404, {"error": "no such path"})
+
+        def do_POST(self):  # pylint: disable=invalid-name
+            path = urlparse(self.path).path
+            if path == "/reset":
+                mesh.reset(self._host())
+                self._reply(200, {"reset": self._host() or "all"})
+            elif path == "/targets":
+                try:
+                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                    mesh.add_target(body["host"], body.get("namespace"), body.get("rps"))
+                except (ValueError, KeyError, TypeError) as exc:
+                    self._reply(400, {"error": str(exc)})
+                    return
+                self._reply(200, mesh.targets())
+            else:
+                self._reply(404, {"error": "no such path"})
+
+        def do_DELETE(self):  # pylint: disable=invalid-name
+            if urlparse(self.path).path == "/targets" and self._host():
+                mesh.remove_target(self._host())
+                self._reply(200, mesh.targets())
+            else:
+                self._reply(404, {"error": "DELETE /targets?host=<host>"})
+
+    return MeshHandler
+
+
+# -- `python -m tests.sandbox up` ----------------------------------------------------------------
+
+def _target_argument(text):
+    host, _, namespace = text.partition("@")
+    if not (namespace or default_namespace(host)):
+        raise argparse.ArgumentTypeError("%r: give the namespace as HOST@NAMESPACE" % text)
+    return host, namespace or None
+
+
+def add_arguments(parser):
+    """Add the mesh and Prometheus options to the sandbox CLI's ``up`` parser."""
+    group = parser.add_argument_group("mesh and Prometheus")
+    group.add_argument("--mesh", action="store_true", help="start the mesh simulator (/metrics, /counts, /targets)")
+    group.add_argument("--mesh-port", type=int, default=0, help="mesh HTTP port (default: a free one)")
+    group.add_argument("--mesh-target", action="append", default=[], type=_target_argument, metavar="HOST[@NAMESPACE]",
+                       help="send steady traffic to HOST (e.g. podinfo.test, app.example.com@test); repeatable")
+    group.add_argument("--mesh-rps", type=float, default=DEFAULT_RPS, help="requests per second per target")
+    group.add_argument("--prometheus", action="store_true", help="start a real Prometheus scraping the mesh (implies --mesh)")
+
+
+def start_from_args(args, emulator):
+    """Start what the options ask for against ``emulator``; return ``(services, lines)``: objects with
+    ``stop()`` (stop them in reverse order) and human-readable lines saying where they listen."""
+    services, lines = [], []
+    if not (args.mesh or args.prometheus or args.mesh_target):
+        return services, lines
+    mesh = Mesh(emulator.url, rps=args.mesh_rps).serve(port=args.mesh_port)
+    for host, namespace in args.mesh_target:
+        mesh.add_target(host, namespace)
+    services.append(mesh.start())
+    lines.append("mesh: %s/metrics  %s/counts  %s/targets" % (mesh.url, mesh.url, mesh.url))
+    if args.prometheus:
+        prometheus = Prometheus.live([mesh.scrape_target])
+        services.append(prometheus)
+        lines.append("prometheus: %s" % prometheus.url)
+    return services, lines

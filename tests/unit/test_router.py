@@ -1,0 +1,39 @@
+"""The VirtualService: generated, adopted (only the canary route touched), weights."""
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.router import (
+    adopted_spec, generated_virtual_service, get_weights, set_weights)
+
+NAMES = CanaryNames("podinfo", "test")
+OPTIONS = {"hosts": ["app.example.com"], "gateways": ["mesh"],
+           "retries": {"attempts": 3, "perTryTimeout": "1s", "retryOn": "gateway-error,connect-failure,refused-stream"}}
+
+
+def test_generated_matches_the_seed():
+    spec = generated_virtual_service(NAMES, OPTIONS)["spec"]
+    assert spec == {"hosts": ["app.example.com", "podinfo"], "gateways": ["mesh"], "http": [{
+        "retries": OPTIONS["retries"],
+        "route": [{"destination": {"host": "podinfo-primary"}, "weight": 100}, {"destination": {"host": "podinfo-canary"}, "weight": 0}]}]}
+
+
+def test_adopting_keeps_user_routes_and_takes_over_the_apex_route():
+    user = {"hosts": ["app.example.com"], "http": [
+        {"match": [{"uri": {"prefix": "/admin"}}], "route": [{"destination": {"host": "admin"}}]},
+        {"match": [{"uri": {"prefix": "/"}}], "route": [{"destination": {"host": "podinfo.test.svc.cluster.local"}}]}]}
+    spec = adopted_spec(user, NAMES, OPTIONS)
+    assert spec["http"][0] == user["http"][0]
+    assert spec["http"][1]["match"] == user["http"][1]["match"]
+    assert get_weights(spec, NAMES) == (100, 0)
+    assert spec["hosts"] == ["app.example.com"]
+
+
+def test_adopting_without_an_apex_route_appends_ours():
+    user = {"hosts": ["x"], "http": [{"route": [{"destination": {"host": "other"}}]}]}
+    spec = adopted_spec(user, NAMES, OPTIONS)
+    assert spec["http"][0] == user["http"][0] and len(spec["http"]) == 2 and get_weights(spec, NAMES) == (100, 0)
+
+
+def test_set_weights_touches_only_the_managed_route():
+    spec = adopted_spec({"http": [{"route": [{"destination": {"host": "other"}}]}]}, NAMES, OPTIONS)
+    shifted = set_weights(spec, NAMES, 80, 20)
+    assert get_weights(shifted, NAMES) == (80, 20) and shifted["http"][0] == spec["http"][0]
+    assert get_weights({"http": [{"route": [{"destination": {"host": "other"}}]}]}, NAMES) is None
