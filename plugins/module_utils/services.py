@@ -96,8 +96,11 @@ def restored(live, recorded):
     """The live Service with the recorded labels, annotations and spec fields put back (clusterIP etc. kept)."""
     body = copy.deepcopy(live)
     body.pop("status", None)
-    body["metadata"]["labels"] = copy.deepcopy(recorded.get("labels") or {})
-    body["metadata"]["annotations"] = copy.deepcopy(recorded.get("annotations") or {})
+    for field in ("labels", "annotations"):
+        if recorded.get(field):
+            body["metadata"][field] = copy.deepcopy(recorded[field])
+        else:
+            body["metadata"].pop(field, None)
     spec = body.setdefault("spec", {})
     for field in RECORDED_SPEC_FIELDS:
         if field in recorded["spec"]:

@@ -25,7 +25,7 @@ description:
   - Webhooks have their own module, M(progressive.canary.canary_webhook), because they take other inputs,
     can wait (gates) and trigger actions that check mode must not run.
 author:
-  - progressive.canary contributors
+  - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - progressive.canary.common
@@ -66,7 +66,7 @@ options:
       headers:
         description:
           - Extra request headers, for example C(X-Scope-OrgID) for Mimir.
-          - Treated as secret (no_log), since headers often carry credentials: their values are masked
+          - Treated as secret (no_log), since headers often carry credentials; their values are masked
             wherever they appear in the task output.
         type: dict
       validate_certs:

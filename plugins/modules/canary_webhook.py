@@ -26,7 +26,7 @@ description:
   - In check mode only gates and rollback hooks (questions) are called; the others trigger actions
     (tests, load, notifications) and are reported in RV(skipped).
 author:
-  - progressive.canary contributors
+  - progressive.canary developers (!UNKNOWN)
 options:
   type:
     description: Which hooks to call now.

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,7 @@ def load_podinfo(emulator, with_service=True, with_hpa=True, deployment_changes=
     """Create the podinfo objects in namespace test and wait until the Deployment is ready."""
     manifests = podinfo_manifests()
     deployment = manifests["deployment"]
+    deployment["spec"]["replicas"] = 2  # as in the seed experiment
     for path, value in (deployment_changes or {}).items():
         node = deployment
         keys = path.split(".")
@@ -75,6 +77,16 @@ def user_view(obj):
     for field in SERVER_FIELDS:
         metadata.pop(field, None)
     return clean
+
+
+def reset_request_log(emulator):
+    """Forget every request so far. The emulator logs a request after answering it, so a setup write can land in
+    the log just after a plain reset: send a marker GET, wait until it is logged, then reset."""
+    marker = "/api/v1/namespaces/reset-marker-%d" % id(emulator)
+    emulator.request("GET", marker)
+    while not any(record.path == marker for record in emulator.request_log.records()):
+        time.sleep(0.01)
+    emulator.request_log.reset()
 
 
 def writes(emulator):

@@ -36,14 +36,14 @@ def settled(expected, tolerance):
 
 def test_builtin_checks_pass_a_healthy_canary_and_fail_errors_and_latency(prometheus_live, mesh, emulator):
     manifests = []
-    for name, (error_rate, latency_ms, _, _) in CANARIES.items():
+    for name, (error_rate, latency_ms, _success_rate, _p99) in CANARIES.items():
         manifests.append(deployment_manifest(name, NS, {"app": name}, ready_seconds=0, error_rate=error_rate, latency_ms=latency_ms))
         manifests.append(service_manifest(name, NS, {"app": name}))
     create_objects(emulator.url, manifests)
     for name in CANARIES:
         wait_ready(emulator.url, NS, name)
         mesh.add_target("%s.%s" % (name, NS), rps=50)
-    for name, (_, _, success_rate, p99) in CANARIES.items():
+    for name, (_error_rate, _latency_ms, success_rate, p99) in CANARIES.items():
         prometheus_live.wait_for_value(builtin_query(REQUEST_SUCCESS_RATE, NS, name, WINDOW), WAIT_S, accept=settled(success_rate, 2.5))
         prometheus_live.wait_for_value(builtin_query(REQUEST_DURATION, NS, name, WINDOW), WAIT_S, accept=settled(p99, 0.5))
 

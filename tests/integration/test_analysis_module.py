@@ -40,7 +40,10 @@ def run_playbook(tmp_path, tasks, check=False):
 
 def test_analysis_module_through_ansible(tmp_path, prometheus_backfill):
     prometheus = prometheus_backfill(render_openmetrics(istio_series("test", "podinfo", 10, 0.2, 30)))
-    accept = lambda request: request.headers.get("Authorization") == "Bearer " + TOKEN  # noqa: E731
+
+    def accept(request):
+        return request.headers.get("Authorization") == "Bearer " + TOKEN
+
     with LoopbackServer(forwarding_responder(prometheus.url, accept)) as proxy:
         base = {"namespace": "test", "target": "podinfo", "evaluation_time": str(prometheus.default_query_time),
                 "prometheus": {"url": proxy.url, "bearer_token": TOKEN}}

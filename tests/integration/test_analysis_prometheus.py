@@ -152,7 +152,9 @@ def test_prometheus_server_error_reports_status_and_body(prometheus):
 
 
 def test_bearer_token_reaches_prometheus_through_an_authenticating_proxy(prometheus):
-    accept = lambda request: request.headers.get("Authorization") == "Bearer s3cr3t"  # noqa: E731
+    def accept(request):
+        return request.headers.get("Authorization") == "Bearer s3cr3t"
+
     with LoopbackServer(forwarding_responder(prometheus.url, accept)) as proxy:
         good = gate(prometheus, [SUCCESS_RATE], connection=PrometheusConnection(proxy.url, bearer_token="s3cr3t"))
         bad = gate(prometheus, [SUCCESS_RATE], connection=PrometheusConnection(proxy.url, bearer_token="wrong"))

@@ -1,7 +1,7 @@
 """The web check against a local JSON server: value extracted with JMESPath, bounds, missing path = no data."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis import AnalysisConfigError, run_checks
 from tests.integration.loopback_http import LoopbackServer, Reply
 
 CONTEXT = {"namespace": "test", "target": "podinfo"}
@@ -39,7 +39,7 @@ def test_value_out_of_bounds_fails(endpoint):  # pylint: disable=redefined-outer
 
 
 def test_numeric_string_is_a_value(endpoint):  # pylint: disable=redefined-outer-name
-    _, check = run_one(web_check(endpoint.url, "results[0].text", threshold_range={"max": 1}))
+    _outcome, check = run_one(web_check(endpoint.url, "results[0].text", threshold_range={"max": 1}))
     assert check["verdict"] == "pass" and check["value"] == 0.5
 
 
@@ -50,14 +50,15 @@ def test_missing_path_is_no_data(endpoint, path):  # pylint: disable=redefined-o
 
 
 def test_non_number_is_an_error(endpoint):  # pylint: disable=redefined-outer-name
-    _, check = run_one(web_check(endpoint.url, "results[0].app"))
+    _outcome, check = run_one(web_check(endpoint.url, "results[0].app"))
     assert check["verdict"] == "error" and "not a number" in check["reason"]
 
 
 def test_post_sends_the_json_body_and_headers():
     with LoopbackServer(lambda request: Reply(200, {"value": 3})) as server:
-        _, check = run_one(web_check(server.url, "value", method="POST", body={"app": "podinfo"},
-                                     headers={"X-Team": "web"}, threshold_range={"max": 5}))
+        check_spec = web_check(server.url, "value", method="POST", body={"app": "podinfo"}, headers={"X-Team": "web"},
+                               threshold_range={"max": 5})
+        _outcome, check = run_one(check_spec)
     assert check["verdict"] == "pass"
     request = server.requests[0]
     assert request.method == "POST" and request.json() == {"app": "podinfo"} and request.headers.get("X-Team") == "web"
@@ -65,13 +66,12 @@ def test_post_sends_the_json_body_and_headers():
 
 def test_error_status_and_non_json_are_errors():
     with LoopbackServer(lambda request: Reply(500, "boom")) as failing, LoopbackServer(lambda request: Reply(200, "<html>")) as html:
-        _, failed = run_one(web_check(failing.url, "value"))
-        _, not_json = run_one(web_check(html.url, "value"))
+        _outcome, failed = run_one(web_check(failing.url, "value"))
+        _other, not_json = run_one(web_check(html.url, "value"))
     assert failed["verdict"] == "error" and "HTTP 500: boom" in failed["reason"]
     assert not_json["verdict"] == "error" and "not JSON" in not_json["reason"]
 
 
 def test_prometheus_checks_need_a_connection():
-    from ansible_collections.progressive.canary.plugins.module_utils.analysis import AnalysisConfigError  # pylint: disable=import-outside-toplevel
     with pytest.raises(AnalysisConfigError, match="prometheus.url"):
         run_checks(None, [{"name": "request-duration", "threshold_range": {"max": 500}}], CONTEXT)

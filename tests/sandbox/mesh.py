@@ -65,11 +65,12 @@ class MeshApiError(RuntimeError):
 class ClusterReader:
     """Lists objects from the emulator, each (kind, namespace) at most once per snapshot."""
 
-    def __init__(self, api_url, session):
+    def __init__(self, api_url, session, discovery=None):
         self.api_url = api_url.rstrip("/")
         self.session = session
         self._cache = {}
-        self._istio_prefix = None
+        # Shared between snapshots of one cluster: which Istio version the emulator prefers.
+        self._discovery = {} if discovery is None else discovery
 
     def _get(self, path):
         try:
@@ -83,11 +84,13 @@ class ClusterReader:
         return response.json()
 
     def _istio(self):
-        if self._istio_prefix is None:
+        if ISTIO_GROUP not in self._discovery:
             group = self._get("/apis/" + ISTIO_GROUP)
             preferred = (group or {}).get("preferredVersion", {}).get("groupVersion")
-            self._istio_prefix = "/apis/" + preferred if preferred else ""
-        return self._istio_prefix
+            if not preferred:
+                return ""  # no Istio CRDs (yet): look again next time
+            self._discovery[ISTIO_GROUP] = "/apis/" + preferred
+        return self._discovery[ISTIO_GROUP]
 
     def _list(self, kind, namespace):
         key = (kind, namespace)
@@ -401,6 +404,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         self._error_credit = {}
         self._last_resolution = {}
         self._carry = {}
+        self._discovery = {}
         self._stop = threading.Event()
         self._thread = None
         self._server = None
@@ -420,6 +424,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._error_credit.clear()
             self._last_resolution.clear()
             self._carry.clear()
+            self._discovery = {}
             self.api_errors = 0
 
     def add_target(self, host, namespace=None, rps=None):
@@ -455,7 +460,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             return {}
         with self._lock:
             outcome = {}
-            for _ in range(count):
+            for _request in range(count):
                 code = self._one_request(host, destinations)
                 outcome[code] = outcome.get(code, 0) + 1
             return outcome
@@ -465,7 +470,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             raise RuntimeError("the mesh is not bound to an API server (Mesh(api_url) or bind())")
         if not isinstance(self._api_url, str):
             return self._api_url  # a StaticCluster: resolution without an emulator
-        return ClusterReader(self._api_url, self._session)
+        return ClusterReader(self._api_url, self._session, self._discovery)
 
     def _resolve(self, host, namespace, cluster=None):
         try:
@@ -670,7 +675,7 @@ def _handler_for(mesh):
 # -- `python -m tests.sandbox up` ----------------------------------------------------------------
 
 def _target_argument(text):
-    host, _, namespace = text.partition("@")
+    host, _separator, namespace = text.partition("@")
     if not (namespace or default_namespace(host)):
         raise argparse.ArgumentTypeError("%r: give the namespace as HOST@NAMESPACE" % text)
     return host, namespace or None

@@ -138,7 +138,7 @@ class Prometheus:
 
         Instant queries default to ``query_time``, else to the last timestamp in the text.
         """
-        _, promtool = find_prometheus()
+        promtool = find_prometheus()[1]
         workdir = tempfile.mkdtemp(prefix="sandbox-prometheus-backfill-")
         if query_time is None:
             query_time = last_timestamp(openmetrics_text)

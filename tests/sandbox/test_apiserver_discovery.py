@@ -1,5 +1,6 @@
 """Discovery as the kubernetes client and kubectl read it, with and without the shared CRDs."""
 import json
+import urllib.error
 import urllib.request
 
 import pytest

@@ -124,3 +124,17 @@ def test_mesh_without_any_resolution_sends_nothing_while_the_api_fails(mesh, mes
     mesh_server.bind("http://127.0.0.1:9")  # nothing listens on the discard port
     assert mesh.send("podinfo.test", 10) == {}
     assert mesh.api_errors == 1
+
+
+def test_mesh_reads_with_list_calls_only(mesh, canary_cluster):
+    istio = requests.get(canary_cluster.url + "/apis/networking.istio.io", timeout=5).json()["preferredVersion"]["groupVersion"]
+    mesh.send("podinfo.test", 1)  # discovers the Istio API version once per binding
+    canary_cluster.request_log.reset()
+    mesh.send("podinfo.test", 10)
+    mesh.send("app.example.com", 10, namespace=NS)
+    # One snapshot per send: each collection listed once, nothing written, no object read one by one.
+    assert canary_cluster.request_log.counts() == {
+        "GET /apis/%s/namespaces/test/virtualservices" % istio: 2,
+        "GET /api/v1/namespaces/test/services": 2,
+        "GET /apis/apps/v1/namespaces/test/deployments": 2,
+    }

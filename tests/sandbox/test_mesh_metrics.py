@@ -26,19 +26,20 @@ def test_metrics_report_destination_for_served_requests_and_source_for_all():
     assert 'reporter="destination"' not in "".join(line for line in text.splitlines() if 'response_code="503"' in line)
 
 
-def test_latency_annotation_lands_in_istio_bucket():
-    objects = [deployment_manifest("slow", NS, {"app": "slow"}, ready=1, latency_ms=800), service_manifest("slow", NS, {"app": "slow"})]
+@pytest.mark.parametrize("latency_ms, empty_le, first_full_le", [(800, "500", "1000"), (500, "250", "500"), (5, "2", "5")])
+def test_latency_annotation_lands_in_istio_bucket(latency_ms, empty_le, first_full_le):
+    objects = [deployment_manifest("slow", NS, {"app": "slow"}, ready=1, latency_ms=latency_ms), service_manifest("slow", NS, {"app": "slow"})]
     mesh = static_mesh(objects)
     mesh.send("slow.test", 10)
     lines = [line for line in mesh.metrics_text().splitlines() if line.startswith("istio_request_duration") and 'reporter="destination"' in line]
     by_le = {line.split('le="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1]) for line in lines if "_bucket" in line}
-    assert by_le["500"] == 0 and by_le["1000"] == 10 and by_le["+Inf"] == 10
-    assert any(line.startswith("istio_request_duration_milliseconds_sum") and line.endswith(" 8000.0") for line in lines)
+    assert (by_le[empty_le], by_le[first_full_le], by_le["+Inf"]) == (0, 10, 10)
+    assert any(line.startswith("istio_request_duration_milliseconds_sum") and line.endswith(" %r" % (latency_ms * 10.0)) for line in lines)
 
 
 def test_promtool_parses_the_exposition_and_only_objects_to_istios_own_metric_name():
     try:
-        _, promtool = find_prometheus()
+        promtool = find_prometheus()[1]
     except PrometheusUnavailable as exc:
         pytest.skip(str(exc))
     mesh = static_mesh(podinfo_canary_objects(50, 50, canary_ready=0))

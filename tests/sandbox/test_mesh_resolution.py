@@ -160,7 +160,7 @@ def test_request_host_candidates_follow_the_dns_search_path(host, namespace, exp
 
 def test_weighted_pick_is_smooth_and_exact():
     state = {}
-    picks = [pick_weighted(state, {"primary": 80, "canary": 20}) for _ in range(10)]
+    picks = [pick_weighted(state, {"primary": 80, "canary": 20}) for _pick in range(10)]
     # Two canary picks in ten, interleaved with the primary's rather than bunched at one end.
     assert [i for i, pick in enumerate(picks) if pick == "canary"] == [2, 7]
 

@@ -35,6 +35,7 @@ def fixture_istio_prometheus(prometheus_backfill):
         istio_series(NS, "podinfo", requests_per_s=10, error_rate=0.1, latency_ms=800, end=END),
         istio_series(NS, "idle", requests_per_s=0, error_rate=0.0, latency_ms=5, end=END),
         istio_series(NS, "flaky", requests_per_s=7, error_rate=0.25, latency_ms=3, end=END, error_code="503"),
+        istio_series(NS, "on-a-bound", requests_per_s=3, error_rate=0.0, latency_ms=1000, end=END),
     ))
 
 
@@ -47,6 +48,7 @@ def test_success_rate_is_exactly_as_built(istio_prometheus, workload, expected):
     ("podinfo", 500 + (1000 - 500) * 0.99),  # 800 ms is in (500, 1000]: histogram_quantile interpolates linearly
     ("podinfo-primary", 10 + (25 - 10) * 0.99),
     ("flaky", 2 + (5 - 2) * 0.99),
+    ("on-a-bound", 500 + (1000 - 500) * 0.99),  # buckets are "less than or equal": 1000 ms counts in le="1000"
 ])
 def test_p99_is_the_interpolation_inside_the_latency_bucket(istio_prometheus, workload, expected):
     assert flagger_value(istio_prometheus, REQUEST_DURATION, workload) == [pytest.approx(expected, abs=1e-9)]
@@ -92,4 +94,3 @@ def test_missing_binaries_give_a_skip_reason(monkeypatch):
     monkeypatch.setenv("SANDBOX_PROMETHEUS", "/nonexistent/prometheus")
     with pytest.raises(PrometheusUnavailable, match="prometheus not found"):
         find_prometheus()
-

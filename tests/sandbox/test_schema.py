@@ -140,6 +140,15 @@ def test_custom_resource_enum_required_and_bounds():
 
 
 @needs_crds
+def test_custom_resource_length_and_item_limits():
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "r"},
+             "spec": {"hostnames": ["a" * 300], "rules": [{}] * 17}}
+    errors = by_path(schema.validate("gateway.networking.k8s.io/v1", "HTTPRoute", route))
+    assert errors["spec.hostnames[0]"].reason == "FieldValueTooLong"
+    assert errors["spec.rules"].message == "Too many: 17: must have at most 16 items"
+
+
+@needs_crds
 def test_custom_resource_defaults_come_from_the_crd():
     route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "r"},
              "spec": {"rules": [{"backendRefs": [{"name": "podinfo", "port": 9898}]}]}}
@@ -203,10 +212,13 @@ def test_hpa_v2_defaults():
     assert schema.validate("autoscaling/v2", "HorizontalPodAutoscaler", hpa) == []
 
 
-def test_secret_string_data_is_folded_into_data():
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"token": "abc"}}
+def test_secret_type_defaults_to_opaque():
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"token": "YWJj"}}
     schema.apply_defaults("v1", "Secret", secret)
-    assert secret["data"] == {"token": "YWJj"} and "stringData" not in secret and secret["type"] == "Opaque"
+    assert secret["type"] == "Opaque"
+    typed = dict(secret, type="kubernetes.io/tls")
+    schema.apply_defaults("v1", "Secret", typed)
+    assert typed["type"] == "kubernetes.io/tls"
 
 
 def test_deployment_selector_is_immutable():

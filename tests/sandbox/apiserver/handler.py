@@ -18,6 +18,11 @@ VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.3", "gitCommit": "3
            "platform": "linux/amd64"}
 
 
+def _is_true(value):
+    """Boolean query parameters: Go clients send `true`, the Python client `True`."""
+    return (value or "").lower() in ("true", "1")
+
+
 class Handler(BaseHTTPRequestHandler):
     """One connection; `self.server.emulator` is the Emulator it serves."""
     protocol_version = "HTTP/1.1"
@@ -50,6 +55,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _handle(self):
+        self._recorded = False  # pylint: disable=attribute-defined-outside-init  # one connection serves many requests
         path, query_string, query = routing.split_url(self.path)
         body = self._body()
         if path.startswith("/_sandbox/"):
@@ -72,8 +78,16 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            self.emulator.request_log.add(RequestRecord(self.command, path, query_string, status,
-                                                        self.headers.get("Content-Type") or ""))
+            self.record(status)
+
+    def record(self, status):
+        """Add this request to the request log once (a watch records itself when its stream starts)."""
+        if self._recorded:
+            return
+        self._recorded = True
+        path, query_string, _ = routing.split_url(self.path)
+        self.emulator.request_log.add(RequestRecord(self.command, path, query_string, status,
+                                                    self.headers.get("Content-Type") or ""))
 
     def _drop(self):
         self.close_connection = True
@@ -101,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise errors.path_not_found()
             return self._send_json(200, doc)
         target = routing.resolve(self.emulator.registry, group, version, rest)
-        if self.command == "GET" and target.name is None and (target.watch_path or query.get("watch") in ("true", "1")):
+        if self.command == "GET" and target.name is None and (target.watch_path or _is_true(query.get("watch"))):
             return watch.serve(self, target, query)
         result = self.emulator.operations.perform(self.command, target, query, body, self.headers.get("Content-Type"))
         payload = result.body

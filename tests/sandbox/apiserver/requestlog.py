@@ -14,7 +14,8 @@ class RequestRecord:
 
     @property
     def is_watch(self):
-        return "watch=true" in self.query or "watch=1" in self.query
+        query = self.query.lower()
+        return "watch=true" in query or "watch=1" in query or "/watch/" in self.path
 
     def as_dict(self):
         return asdict(self)

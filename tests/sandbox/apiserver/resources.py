@@ -1,5 +1,6 @@
 """The API resources the emulator serves (built-in kinds and CRD-backed kinds) and their discovery documents."""
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -113,7 +114,13 @@ def _freeze(column):
     return tuple(sorted((k, v) for k, v in column.items() if isinstance(v, (str, int))))
 
 
-_VERSION_ORDER = {"v1": 0, "v2": 1, "v1beta1": 2, "v1alpha3": 3}
+def version_priority(version):
+    """Sort key of Kubernetes version priority: GA before beta before alpha, higher numbers first (v2, v1, v1beta1)."""
+    match = re.match(r"^v(\d+)(?:(alpha|beta)(\d+))?$", version)
+    if not match:
+        return (3, 0, 0, version)
+    major, stage, minor = match.groups()
+    return ({None: 0, "beta": 1, "alpha": 2}[stage], -int(major), -int(minor or 0), version)
 
 
 class Registry:
@@ -144,9 +151,7 @@ class Registry:
         return resource
 
     def group_versions(self, group):
-        versions = sorted({r.version for r in self.resources if r.group == group},
-                          key=lambda v: (_VERSION_ORDER.get(v, 9), v))
-        return versions
+        return sorted({r.version for r in self.resources if r.group == group}, key=version_priority)
 
     def groups(self):
         seen = []

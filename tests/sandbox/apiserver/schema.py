@@ -8,7 +8,7 @@ import copy
 from typing import Optional
 
 from tests.sandbox.apiserver import schema_defaults, schema_immutable, schema_semantic
-from tests.sandbox.apiserver.schema_errors import (FIELD_UNKNOWN, FIELD_VALUE_DUPLICATE, FIELD_VALUE_FORBIDDEN,  # noqa: F401 (re-exported)
+from tests.sandbox.apiserver.schema_errors import (FIELD_UNKNOWN, FIELD_VALUE_DUPLICATE, FIELD_VALUE_FORBIDDEN,
                                                    FIELD_VALUE_INVALID, FIELD_VALUE_NOT_SUPPORTED, FIELD_VALUE_REQUIRED,
                                                    FieldError, UnsupportedMediaType)
 from tests.sandbox.apiserver.schema_prune import prune
@@ -17,7 +17,9 @@ from tests.sandbox.apiserver.schema_source import kind_schema, split_api_version
 from tests.sandbox.apiserver.schema_validate import validate_value
 
 __all__ = ["FieldError", "UnsupportedMediaType", "validate", "drop_unknown_fields", "apply_defaults",
-           "immutable_errors", "strategic_merge", "is_builtin", "is_known"]
+           "immutable_errors", "strategic_merge", "is_builtin", "is_known",
+           "FIELD_UNKNOWN", "FIELD_VALUE_DUPLICATE", "FIELD_VALUE_FORBIDDEN", "FIELD_VALUE_INVALID",
+           "FIELD_VALUE_NOT_SUPPORTED", "FIELD_VALUE_REQUIRED"]
 
 
 def is_builtin(api_version: str, kind: str) -> bool:

@@ -3,7 +3,6 @@
 Built-in defaults are a table: kind -> functions over the object (pkg/apis/*/v1/defaults.go, reduced to
 what clients of this project read back). Pod templates share one set of functions wherever they appear.
 """
-import base64
 import copy
 import ipaddress
 import itertools
@@ -138,12 +137,8 @@ def _hpa_v2_defaults(obj: dict) -> None:
 
 
 def _secret_defaults(obj: dict) -> None:
+    # stringData is folded into data by the API layer (meta.fold_string_data) before defaults run
     _set(obj, "type", "Opaque")
-    string_data = obj.pop("stringData", None) or {}
-    if string_data:
-        data = obj.setdefault("data", {})
-        for key, text in string_data.items():
-            data[key] = base64.b64encode(str(text).encode()).decode()
 
 
 def _hpa_v1_defaults(obj: dict) -> None:

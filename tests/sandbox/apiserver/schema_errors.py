@@ -7,6 +7,8 @@ FIELD_VALUE_REQUIRED = "FieldValueRequired"
 FIELD_VALUE_NOT_SUPPORTED = "FieldValueNotSupported"
 FIELD_VALUE_FORBIDDEN = "FieldValueForbidden"
 FIELD_VALUE_DUPLICATE = "FieldValueDuplicate"
+FIELD_VALUE_TOO_LONG = "FieldValueTooLong"
+FIELD_VALUE_TOO_MANY = "FieldValueTooMany"
 FIELD_UNKNOWN = "FieldUnknown"
 
 
@@ -50,6 +52,14 @@ def forbidden(path: str, detail: str) -> FieldError:
 
 def duplicate(path: str, value) -> FieldError:
     return FieldError(path, FIELD_VALUE_DUPLICATE, f"Duplicate value: {quote(value)}")
+
+
+def too_long(path: str, limit: int) -> FieldError:
+    return FieldError(path, FIELD_VALUE_TOO_LONG, f"Too long: may not be more than {limit} bytes")
+
+
+def too_many(path: str, count: int, limit: int) -> FieldError:
+    return FieldError(path, FIELD_VALUE_TOO_MANY, f"Too many: {count}: must have at most {limit} items")
 
 
 def unknown(path: str) -> FieldError:

@@ -39,7 +39,7 @@ def _scalar_errors(node: dict, value, path: str) -> list:
         if "minLength" in node and len(value) < node["minLength"]:
             found.append(errors.invalid(path, value, f"{path} in body should be at least {node['minLength']} chars long"))
         if "maxLength" in node and len(value) > node["maxLength"]:
-            found.append(errors.FieldError(path, "FieldValueTooLong", f"Too long: may not be more than {node['maxLength']} bytes"))
+            found.append(errors.too_long(path, node["maxLength"]))
         if "pattern" in node and not _matches(node["pattern"], value):
             found.append(errors.invalid(path, value, f"{path} in body should match '{node['pattern']}'"))
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -60,7 +60,7 @@ def _matches(pattern: str, value: str) -> bool:
 def _object_errors(node: dict, value: dict, path: str, builtin: bool, report_unknown: bool) -> list:
     found = [errors.required(child_path(path, key)) for key in node.get("required", ()) if value.get(key) is None]
     if "maxProperties" in node and len(value) > node["maxProperties"]:
-        found.append(errors.FieldError(path, "FieldValueTooMany", f"Too many: {len(value)}: must have at most {node['maxProperties']} items"))
+        found.append(errors.too_many(path, len(value), node["maxProperties"]))
     if "minProperties" in node and len(value) < node["minProperties"]:
         found.append(errors.invalid(path, len(value), f"{path} in body should have at least {node['minProperties']} properties"))
     keeps_unknown = accepts_unknown(node, builtin)
@@ -76,7 +76,7 @@ def _object_errors(node: dict, value: dict, path: str, builtin: bool, report_unk
 def _array_errors(node: dict, value: list, path: str, builtin: bool, report_unknown: bool) -> list:
     found = []
     if "maxItems" in node and len(value) > node["maxItems"]:
-        found.append(errors.FieldError(path, "FieldValueTooMany", f"Too many: {len(value)}: must have at most {node['maxItems']} items"))
+        found.append(errors.too_many(path, len(value), node["maxItems"]))
     if "minItems" in node and len(value) < node["minItems"]:
         found.append(errors.invalid(path, len(value), f"{path} in body should have at least {node['minItems']} items"))
     item_node = items_schema(node)

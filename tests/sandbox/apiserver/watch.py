@@ -46,6 +46,7 @@ def serve(handler, target, query):
     handler.send_header("Transfer-Encoding", "chunked")
     handler.send_header("Cache-Control", "no-cache, private")
     handler.end_headers()
+    handler.record(200)
     try:
         for event in initial:
             _chunk(handler, event)

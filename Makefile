@@ -1,0 +1,55 @@
+# progressive.canary developer entry points. `make demo` and `make test` install everything they need
+# (hack/setup.sh, idempotent); every other target assumes nothing either.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test sanity lint unit sandbox-test integration e2e bench clean
+
+# pytest-xdist workers for the suites that run servers (each test gets its own ports/TMPDIR/HOME).
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?= -q
+PYTEST := hack/pytest.sh $(PYTEST_ARGS)
+
+help:
+	@echo "make demo          set up, start the sandbox and run the scripted tour"
+	@echo "make test          set up, then sanity, lint, unit, sandbox-test, integration, e2e"
+	@echo "make setup         .venv, kubernetes.core, prometheus, ansible-test bootstrap (idempotent)"
+	@echo "make sanity        ansible-test sanity (offline); ARGS='--test pep8 plugins/...' to narrow"
+	@echo "make lint          antsibull-changelog lint + ansible-lint --offline (production profile)"
+	@echo "make unit | sandbox-test | integration | e2e    one pytest suite"
+	@echo "make bench         speed and API-call budgets (bench/)"
+	@echo "make clean         remove test output and caches (keeps .venv and .collections)"
+
+setup:
+	@hack/setup.sh
+
+demo: setup
+	hack/demo-tour.sh
+
+test: setup
+	@rm -rf tests/output/junit
+	$(MAKE) --no-print-directory --keep-going sanity lint unit sandbox-test integration e2e
+
+sanity: setup
+	hack/sanity.sh $(ARGS)
+
+lint: setup
+	hack/lint.sh $(ARGS)
+
+unit: setup
+	$(PYTEST) tests/unit
+
+sandbox-test: setup
+	$(PYTEST) -n $(PYTEST_WORKERS) tests/sandbox
+
+integration: setup
+	$(PYTEST) -n $(PYTEST_WORKERS) tests/integration
+
+e2e: setup
+	$(PYTEST) -n $(PYTEST_WORKERS) tests/e2e
+
+bench: setup
+	hack/bench.sh $(ARGS)
+
+clean:
+	rm -rf tests/output .pytest_cache bench/results .ansible
+	find . -path ./.venv -prune -o -path ./.collections -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf

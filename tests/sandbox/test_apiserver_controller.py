@@ -1,0 +1,178 @@
+"""Background behaviour: the Deployment controller, garbage collection, finalizers and watches."""
+import threading
+
+from kubernetes import watch as k8s_watch
+
+from tests.sandbox.fixtures_api import wait_for
+
+
+def _deployment(name="web", replicas=2, annotations=None, deadline=None, image="nginx:1"):
+    spec = {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}, "annotations": annotations or {}},
+                         "spec": {"containers": [{"name": "main", "image": image}]}}}
+    if deadline is not None:
+        spec["progressDeadlineSeconds"] = deadline
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": spec}
+
+
+def _conditions(deployment):
+    return {c["type"]: c for c in (deployment.get("status") or {}).get("conditions") or []}
+
+
+def _get(emulator, name="web"):
+    status, body = emulator.request("GET", f"/apis/apps/v1/namespaces/default/deployments/{name}")
+    assert status == 200, body
+    return body
+
+
+def _complete(deployment):
+    status = deployment.get("status") or {}
+    replicas = deployment["spec"]["replicas"]
+    return (status.get("observedGeneration") == deployment["metadata"]["generation"]
+            and status.get("updatedReplicas", 0) == status.get("readyReplicas", 0) == status.get("replicas", 0) == replicas
+            and _conditions(deployment).get("Progressing", {}).get("reason") == "NewReplicaSetAvailable") and deployment
+
+
+def test_deployment_status_advances_to_available(emulator):
+    created = emulator.load_manifests(__import__("yaml").safe_dump(_deployment()))[0]
+    assert created.get("status", {}) == {}
+    done = wait_for(lambda: _complete(_get(emulator)), what="deployment complete")
+    assert done["status"]["availableReplicas"] == 2
+    assert _conditions(done)["Available"]["status"] == "True"
+    assert done["metadata"]["generation"] == 1
+
+
+def test_rolling_update_keeps_old_replicas_ready_until_new_ones_are(emulator):
+    yaml_text = __import__("yaml").safe_dump(_deployment())
+    emulator.load_manifests(yaml_text)
+    wait_for(lambda: _complete(_get(emulator)), what="first rollout")
+    slow = {"sandbox.progressive.canary/ready-seconds": "600"}
+    patch = {"spec": {"template": {"metadata": {"annotations": slow}, "spec": {"containers": [{"name": "main", "image": "nginx:2"}]}}}}
+    status, _ = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", patch,
+                                 "application/strategic-merge-patch+json")
+    assert status == 200
+    rolling = wait_for(lambda: (lambda d: d["status"].get("observedGeneration") == 2 and d)(_get(emulator)), what="observed")
+    assert rolling["status"]["readyReplicas"] == 2 and rolling["status"]["updatedReplicas"] == 2
+    assert rolling["status"]["replicas"] == 4
+    assert _conditions(rolling)["Progressing"]["reason"] in ("NewReplicaSetCreated", "ReplicaSetUpdated")
+
+
+def test_scaling_to_zero_removes_ready_replicas(emulator):
+    emulator.load_manifests(__import__("yaml").safe_dump(_deployment()))
+    wait_for(lambda: _complete(_get(emulator)), what="rollout")
+    status, _ = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                                 {"spec": {"replicas": 0}}, "application/merge-patch+json")
+    assert status == 200
+    scaled = wait_for(lambda: (lambda d: d["status"].get("observedGeneration") == 2 and d)(_get(emulator)), what="observed")
+    assert "readyReplicas" not in scaled["status"] and "replicas" not in scaled["status"]
+
+
+def test_never_ready_template_exceeds_its_progress_deadline(emulator):
+    emulator.load_manifests(__import__("yaml").safe_dump(
+        _deployment(annotations={"sandbox.progressive.canary/behaviour": "never-ready"}, deadline=1)))
+    stuck = wait_for(lambda: (lambda d: _conditions(d).get("Progressing", {}).get("status") == "False" and d)(_get(emulator)),
+                     what="ProgressDeadlineExceeded")
+    assert _conditions(stuck)["Progressing"]["reason"] == "ProgressDeadlineExceeded"
+    assert stuck["status"].get("readyReplicas", 0) == 0 and stuck["status"]["updatedReplicas"] == 2
+
+
+def test_crash_looping_release_never_replaces_the_serving_one(emulator):
+    emulator.load_manifests(__import__("yaml").safe_dump(_deployment(deadline=1)))
+    wait_for(lambda: _complete(_get(emulator)), what="rollout")
+    bad = _deployment(annotations={"sandbox.progressive.canary/behaviour": "crash-loop"}, deadline=1, image="nginx:bad")
+    emulator.load_manifests(__import__("yaml").safe_dump(bad))
+    stuck = wait_for(lambda: (lambda d: _conditions(d).get("Progressing", {}).get("status") == "False" and d)(_get(emulator)),
+                     what="ProgressDeadlineExceeded")
+    assert stuck["status"]["readyReplicas"] == 2 and stuck["status"]["updatedReplicas"] == 2
+
+
+def test_controller_status_writes_are_not_client_writes(emulator):
+    emulator.load_manifests(__import__("yaml").safe_dump(_deployment()))
+    wait_for(lambda: _complete(_get(emulator)), what="rollout")
+    assert [(r.method, r.path) for r in emulator.request_log.writes()] == [
+        ("POST", "/api/v1/namespaces"), ("POST", "/apis/apps/v1/namespaces/default/deployments")]
+
+
+def test_owned_objects_are_garbage_collected(emulator):
+    _, owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})
+    reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
+    for name in ("child-1", "child-2"):
+        emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "ownerReferences": [reference]}})
+    emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated"}})
+    status, _ = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/owner")
+    assert status == 200
+
+    def names():
+        return sorted(i["metadata"]["name"] for i in emulator.request("GET", "/api/v1/namespaces/default/configmaps")[1]["items"])
+    assert wait_for(lambda: names() == ["unrelated"] and names(), what="dependents collected") == ["unrelated"]
+
+
+def test_orphan_propagation_keeps_dependents(emulator):
+    _, owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})
+    reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
+    emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "child", "ownerReferences": [reference]}})
+    emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/owner?propagationPolicy=Orphan")
+    status, child = emulator.request("GET", "/api/v1/namespaces/default/configmaps/child")
+    assert status == 200 and "ownerReferences" not in child["metadata"]
+
+
+def test_finalizers_hold_deletion_until_removed(emulator):
+    emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["example.com/x"]}})
+    status, marked = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/held")
+    assert status == 200 and marked["metadata"]["deletionTimestamp"]
+    status, _ = emulator.request("PATCH", "/api/v1/namespaces/default/configmaps/held", {"metadata": {"finalizers": None}},
+                                 "application/merge-patch+json")
+    assert status == 200
+    assert emulator.request("GET", "/api/v1/namespaces/default/configmaps/held")[0] == 404
+
+
+def test_deleting_a_namespace_deletes_its_content(emulator):
+    emulator.ensure_namespace("doomed")
+    emulator.request("POST", "/api/v1/namespaces/doomed/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})
+    status, namespace = emulator.request("DELETE", "/api/v1/namespaces/doomed")
+    assert status == 200 and namespace["status"]["phase"] == "Terminating"
+    wait_for(lambda: emulator.request("GET", "/api/v1/namespaces/doomed")[0] == 404, what="namespace gone")
+    assert emulator.request("GET", "/api/v1/namespaces/doomed/configmaps/a")[0] == 404
+
+
+def test_watch_streams_added_modified_deleted(k8s_client, emulator):
+    configmaps = k8s_client.resources.get(api_version="v1", kind="ConfigMap")
+    start = configmaps.get(namespace="default").metadata.resourceVersion
+    events = []
+    watcher = k8s_watch.Watch()
+
+    def consume():
+        for event in configmaps.watch(namespace="default", resource_version=start, timeout=20, watcher=watcher):
+            events.append((event["type"], event["object"].metadata.name))
+            if event["type"] == "DELETED":
+                watcher.stop()
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    configmaps.create(namespace="default", body={"metadata": {"name": "w"}})
+    configmaps.patch(namespace="default", name="w", body={"data": {"k": "v"}}, content_type="application/merge-patch+json")
+    configmaps.create(namespace="default", body={"metadata": {"name": "other"}})
+    configmaps.delete(namespace="default", name="w")
+    thread.join(timeout=30)
+    assert events == [("ADDED", "w"), ("MODIFIED", "w"), ("ADDED", "other"), ("DELETED", "w")]
+    assert any(r.is_watch for r in emulator.request_log.records())
+
+
+def test_watch_without_resource_version_starts_with_current_objects_and_honours_timeout(emulator):
+    emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "1"}}})
+    emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}})
+    import urllib.request
+    url = emulator.url + "/api/v1/namespaces/default/configmaps?watch=true&labelSelector=x%3D1&timeoutSeconds=1"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        lines = response.read().decode().splitlines()
+    events = [__import__("json").loads(line) for line in lines]
+    assert [(e["type"], e["object"]["metadata"]["name"], e["object"]["kind"]) for e in events] == [("ADDED", "a", "ConfigMap")]
