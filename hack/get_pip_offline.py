@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for the get-pip bootstrap script that ansible-test downloads into ~/.ansible/test/cache/.
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install kubernetes.core into .collections (Galaxy when reachable, else from the `ansible` wheel on PyPI)
-# and link .collections/ansible_collections/progressive/canary to this repository.
+# Install the collections we need into .collections (Galaxy when reachable, else unpacked from the
+# `ansible` wheel on PyPI) and link .collections/ansible_collections/progressive/canary to this repository.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-KUBERNETES_CORE_VERSION=6.2.0
-# The `ansible` community package release that ships kubernetes.core $KUBERNETES_CORE_VERSION.
+# namespace.name==version. kubernetes.core is the runtime dependency (galaxy.yml); ansible.posix is for
+# tests only (its `json` stdout callback, which ansible.builtin.json redirects to).
+COLLECTIONS=(kubernetes.core==6.2.0 ansible.posix==2.1.0)
+# The `ansible` community package release that ships exactly these versions.
 ANSIBLE_WHEEL_VERSION=12.3.0
 GALAXY_TIMEOUT_SECONDS=20
 
@@ -19,37 +21,46 @@ link_ourselves() {
     fi
 }
 
-install_from_galaxy() {
-    timeout "$GALAXY_TIMEOUT_SECONDS" "$VENV/bin/ansible-galaxy" collection install --force \
-        --timeout 10 -p "$COLLECTIONS_DIR" "kubernetes.core:==$KUBERNETES_CORE_VERSION" >/dev/null 2>&1
+# installed_version NAMESPACE NAME
+installed_version() {
+    "$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' \
+        "$TARGET/$1/$2/MANIFEST.json" 2>/dev/null || true
 }
 
+# install_from_galaxy FQCN VERSION
+install_from_galaxy() {
+    timeout "$GALAXY_TIMEOUT_SECONDS" "$VENV/bin/ansible-galaxy" collection install --force --no-deps \
+        --timeout 10 -p "$COLLECTIONS_DIR" "$1:==$2" >/dev/null 2>&1
+}
+
+# install_from_ansible_wheel NAMESPACE NAME
 install_from_ansible_wheel() {
     local wheel="$DOWNLOADS_DIR/ansible-$ANSIBLE_WHEEL_VERSION-py3-none-any.whl"
     if [ ! -s "$wheel" ]; then
         "$VENV/bin/python" -m pip download --disable-pip-version-check -q --no-deps \
             -d "$DOWNLOADS_DIR" "ansible==$ANSIBLE_WHEEL_VERSION"
     fi
-    rm -rf "$TARGET/kubernetes/core"
-    "$VENV/bin/python" "$REPO_ROOT/hack/extract_collection.py" "$wheel" kubernetes core "$COLLECTIONS_DIR"
+    rm -rf "${TARGET:?}/$1/$2"
+    "$VENV/bin/python" "$REPO_ROOT/hack/extract_collection.py" "$wheel" "$1" "$2" "$COLLECTIONS_DIR"
 }
 
-installed_version() {
-    "$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' \
-        "$TARGET/kubernetes/core/MANIFEST.json" 2>/dev/null || true
+# ensure_collection NAMESPACE.NAME==VERSION
+ensure_collection() {
+    local fqcn=${1%%==*} version=${1##*==}
+    local namespace=${fqcn%%.*} name=${fqcn#*.}
+    [ "$(installed_version "$namespace" "$name")" = "$version" ] && return 0
+    log "installing $fqcn $version into $COLLECTIONS_DIR"
+    if ! install_from_galaxy "$fqcn" "$version"; then
+        log "Galaxy unreachable: unpacking $fqcn from the ansible $ANSIBLE_WHEEL_VERSION wheel"
+        install_from_ansible_wheel "$namespace" "$name"
+    fi
+    [ "$(installed_version "$namespace" "$name")" = "$version" ] || die "$fqcn $version did not install"
 }
 
 link_ourselves
-stamp=$(stamp_path "$COLLECTIONS_DIR" kubernetes.core "$KUBERNETES_CORE_VERSION")
-if [ -e "$stamp" ] && [ "$(installed_version)" = "$KUBERNETES_CORE_VERSION" ]; then
-    exit 0
-fi
-if [ "$(installed_version)" != "$KUBERNETES_CORE_VERSION" ]; then
-    log "installing kubernetes.core $KUBERNETES_CORE_VERSION into $COLLECTIONS_DIR"
-    if ! install_from_galaxy; then
-        log "Galaxy unreachable: unpacking kubernetes.core from the ansible $ANSIBLE_WHEEL_VERSION wheel"
-        install_from_ansible_wheel
-    fi
-    [ "$(installed_version)" = "$KUBERNETES_CORE_VERSION" ] || die "kubernetes.core $KUBERNETES_CORE_VERSION did not install"
-fi
+stamp=$(stamp_path "$COLLECTIONS_DIR" collections "${COLLECTIONS[@]}")
+[ -e "$stamp" ] && exit 0
+for collection in "${COLLECTIONS[@]}"; do
+    ensure_collection "$collection"
+done
 write_stamp "$stamp"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print one closing line summing the JUnit reports of a `make test` run (tests/output/junit/*.xml).
 
@@ -7,7 +7,7 @@ Usage: test-summary.py [DIR]; exits 1 when any test failed or errored, or when n
 import glob
 import os
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 
 def totals(directory):

@@ -135,7 +135,11 @@ class CleanupRun(object):
         if primary_replicas:
             return int(primary_replicas)
         recorded = self.facts.originals.get("target_replicas")
-        return int(recorded) if recorded is not None else 1
+        if recorded is not None:
+            return int(recorded)
+        # Nothing recorded (init killed before recording): the target was not scaled down yet, keep its count.
+        current = ((self.facts.target or {}).get("spec") or {}).get("replicas")
+        return int(current) if current else 1
 
     def promoted_template(self):
         """The primary's template moved back to the target's labels and configs; None without a primary."""

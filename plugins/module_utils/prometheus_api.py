@@ -97,7 +97,8 @@ def query(connection, promql, at_time=None):
         else:
             response = http_request(url, method="POST", form_body=encoded, **common)
     except HttpRequestError as exc:
-        raise PrometheusError("Prometheus unreachable: %s" % exc)
+        # The cause only: the URL with its encoded query would bury it.
+        raise PrometheusError("Prometheus at %s unreachable: %s" % (url, exc.cause))
     if response.status >= 300:
         raise PrometheusError(
             "Prometheus at %s answered HTTP %s: %s" % (url, response.status, _error_text(response)),

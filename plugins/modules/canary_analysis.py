@@ -98,6 +98,8 @@ options:
             several series or a range vector is an error, not a guess.
           - Placeholders C({{ namespace }}), C({{ target }}), C({{ service }}), C({{ name }}), C({{ interval }})
             and user variables as C({{ my_var }}) or C({{ variables.my_var }}); an undefined one is refused.
+          - Ansible templates task arguments itself, so mark the query C(!unsafe) (or wrap it in
+            C({% raw %})...C({% endraw %})) to pass these placeholders through to the module.
         type: str
       interval:
         description: Range window of this check (C({{ interval }})), a Prometheus duration. Defaults to O(interval).
@@ -208,8 +210,9 @@ EXAMPLES = r"""
         interval: 30s
         threshold_range:
           max: 500
+      # !unsafe keeps Ansible's Jinja2 from templating the query's own {{ }} placeholders.
       - name: error-budget
-        query: >-
+        query: !unsafe >-
           sum(rate(app_errors_total{namespace="{{ namespace }}", app="{{ target }}", tier="{{ variables.tier }}"}[{{ interval }}]))
         template_variables:
           tier: web

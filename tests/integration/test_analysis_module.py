@@ -14,18 +14,22 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TOKEN = "tok-6f1d9a3c-never-shown"
 
 
-def run_playbook(tmp_path, tasks, check=False):
-    """Run ``tasks`` on localhost; each task registers ``r`` and the play writes every result to results.json."""
-    results_path = tmp_path / "results.json"
-    play_tasks = []
-    for index, task in enumerate(tasks):
-        play_tasks.append(dict(task, register="r%d" % index, ignore_errors=True))
+def playbook_text(tasks, results_path):
+    """A play running ``tasks`` (each registered as r<i>, errors ignored) and writing their results as JSON."""
+    play_tasks = [dict(task, register="r%d" % index, ignore_errors=True) for index, task in enumerate(tasks)]
     play_tasks.append({"ansible.builtin.copy": {
         "dest": str(results_path),
         "content": "{{ [%s] | to_json }}" % ", ".join("r%d" % i for i in range(len(tasks)))},
         "check_mode": False})
+    return yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": play_tasks}])
+
+
+def run_playbook(tmp_path, tasks, check=False, edit=None):
+    """Run ``tasks`` on localhost and return (their results, ansible output); ``edit`` rewrites the playbook text."""
+    results_path = tmp_path / "results.json"
     playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": play_tasks}]))
+    text = playbook_text(tasks, results_path)
+    playbook.write_text(edit(text) if edit else text)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".collections"),
                PYTHONPATH=os.pathsep.join([REPO, os.path.join(REPO, ".collections")]),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"), ANSIBLE_NOCOLOR="1")
@@ -64,6 +68,19 @@ def test_analysis_module_through_ansible(tmp_path, prometheus_backfill):
     assert reported.get("failed") is False and reported["passed"] is False and reported["checks"] == failing["checks"]
     assert invalid["failed"] is True and "not a builtin check" in invalid["msg"]
     assert TOKEN not in output and TOKEN not in json.dumps(results)
+
+
+def test_custom_query_placeholders_pass_through_ansible_when_unsafe(tmp_path, prometheus_backfill):
+    prometheus = prometheus_backfill(render_openmetrics(istio_series("test", "podinfo", 10, 0.0, 30)))
+    query = 'sum(rate(istio_requests_total{destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}"}[{{ interval }}]))'
+    task = {"progressive.canary.canary_analysis": {
+        "namespace": "test", "target": "podinfo", "interval": "2m", "evaluation_time": str(prometheus.default_query_time),
+        "prometheus": {"url": prometheus.url},
+        "checks": [{"name": "requests-per-second", "query": "QUERY", "threshold_range": {"min": 5}}]}}
+    results, _output = run_playbook(tmp_path, [task], edit=lambda text: text.replace("query: QUERY", "query: !unsafe '%s'" % query))
+    check = results[0]["checks"][0]
+    assert results[0]["passed"] is True and check["value"] == pytest.approx(10.0)
+    assert check["query"] == query.replace("{{ namespace }}", "test").replace("{{ target }}", "podinfo").replace("{{ interval }}", "2m")
 
 
 def test_webhook_module_through_ansible_check_mode(tmp_path):

@@ -74,7 +74,7 @@ def _kill_init_at(emulator, kubeconfig, verb, path_regex):
     ("POST", "/horizontalpodautoscalers$"),          # primary ready, apex not yet re-pointed
     ("POST", "/virtualservices$"),                   # apex already re-pointed at the primary
     ("PATCH", "/deployments/podinfo$"),              # everything made, target about to be scaled to 0
-    ("PUT", "/configmaps/podinfo-canary-state$"),    # target at 0, phase about to become Initialized
+    ("PUT", "/configmaps/podinfo-canary-state$"),    # lease taken (state created), originals not yet recorded
 ])
 def test_cleanup_after_init_killed(emulator, kubeconfig, kube_api, podinfo, mesh, verb, path_regex):  # noqa: F811  pylint: disable=redefined-outer-name,too-many-arguments
     mesh.add_target(APEX_HOST)

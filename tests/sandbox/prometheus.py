@@ -14,9 +14,12 @@ Prometheus is never emulated. Two ways to start it:
 values consistent with a request rate, an error rate and a latency.
 """
 
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -84,6 +87,23 @@ def find_prometheus():
             )
         found.append(path)
     return tuple(found)
+
+
+def _load_libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()  # loaded here: the child between fork and exec must not dlopen
+_PR_SET_PDEATHSIG = 1
+
+
+def _terminate_with_parent():
+    """In the child: get SIGTERM when the test process dies, so a killed pytest leaves no Prometheus behind."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port():
@@ -183,6 +203,7 @@ class Prometheus:
                 "--web.listen-address=127.0.0.1:%d" % self.port,
             ],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=_terminate_with_parent,  # pylint: disable=subprocess-popen-preexec-fn  # only prctl, libc preloaded
         )
 
     def _wait_ready(self):

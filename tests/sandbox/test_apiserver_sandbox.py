@@ -6,12 +6,16 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
+import urllib3
 import yaml
 from kubernetes.dynamic.exceptions import ConflictError, InternalServerError, ServiceUnavailableError
 
 from tests.sandbox.fixtures_api import wait_for
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _configmaps(client):
@@ -78,9 +82,8 @@ def test_dropped_connection_fault_closes_without_answer(emulator):
 def test_dropped_connection_reaches_the_kubernetes_client_as_an_error(k8s_client, emulator):
     configmaps = _configmaps(k8s_client)
     emulator.faults.add(verb="GET", path_regex="/configmaps/a$", drop=True)
-    with pytest.raises(Exception) as raised:  # urllib3 surfaces it as ProtocolError/MaxRetryError after its retries
+    with pytest.raises(urllib3.exceptions.HTTPError):  # ProtocolError / MaxRetryError after urllib3's retries
         configmaps.get(namespace="default", name="a", _request_timeout=5)
-    assert "ConfigMap" not in type(raised.value).__name__
     emulator.faults.clear()
     with pytest.raises(Exception) as missing:
         configmaps.get(namespace="default", name="a")
@@ -117,7 +120,7 @@ def test_kubeconfig_names_the_emulator_and_a_token_user(emulator, tmp_path):
 def test_cli_up_serves_until_terminated(sandbox_home):
     kubeconfig = sandbox_home / "cli-kubeconfig"
     process = subprocess.Popen([sys.executable, "-m", "tests.sandbox", "up", "--kubeconfig", str(kubeconfig)],
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     try:
         assert process.stdout.readline().strip() == str(kubeconfig)
         server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]

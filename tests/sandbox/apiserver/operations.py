@@ -1,13 +1,18 @@
 """Maps an HTTP method on a resource Target to the Api operation, with the query options the apiserver accepts."""
 import json
 
-from . import admission, errors
+from . import admission, errors, protobuf
 from .api import Result
 
 
-def _decode(body):
+def _decode(body, content_type=None):
     if not body:
         return None
+    if (content_type or "").startswith("application/vnd.kubernetes.protobuf") or body.startswith(protobuf.MAGIC):
+        decoded = protobuf.decode(body)
+        if decoded is None:
+            raise errors.unsupported_media_type(content_type, ["application/json", "application/yaml"])
+        return decoded
     try:
         return json.loads(body)
     except ValueError:
@@ -57,7 +62,7 @@ class Operations:
         if target.name is not None:
             raise errors.method_not_allowed()
         self._allowed(target, "create")
-        obj = _decode(body)
+        obj = _decode(body, content_type)
         return self.api.create(target.resource, target.namespace or "", obj, _dry_run(query),
                                admission.unknown_field_policy(query.get("fieldValidation")))
 
@@ -65,7 +70,7 @@ class Operations:
         if target.name is None:
             raise errors.method_not_allowed()
         self._allowed(target, "update")
-        obj = _decode(body)
+        obj = _decode(body, content_type)
         if target.subresource == "scale":
             return self.api.update_scale(target.resource, target.namespace, target.name, obj or {}, _dry_run(query))
         return self.api.update(target.resource, target.namespace, target.name, obj, _dry_run(query),

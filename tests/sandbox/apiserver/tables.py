@@ -43,7 +43,24 @@ def _service(obj):
             _age(obj["metadata"].get("creationTimestamp")), selector]
 
 
+def _hpa(obj):
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    target = spec.get("scaleTargetRef") or {}
+    targets = []
+    for metric in spec.get("metrics") or []:
+        resource = metric.get("resource") or {}
+        utilization = (resource.get("target") or {}).get("averageUtilization")
+        if utilization is not None:
+            targets.append(f"{resource.get('name')}: <unknown>/{utilization}%")
+    return [f"{target.get('kind')}/{target.get('name')}", ", ".join(targets) or "<none>", spec.get("minReplicas", 1),
+            spec.get("maxReplicas"), status.get("currentReplicas", 0), _age(obj["metadata"].get("creationTimestamp"))]
+
+
 _BUILTIN_COLUMNS = {
+    "Namespace": ([_column("Status"), _column("Age")],
+                  lambda o: [(o.get("status") or {}).get("phase", ""), _age(o["metadata"].get("creationTimestamp"))]),
+    "HorizontalPodAutoscaler": ([_column("Reference"), _column("Targets"), _column("MinPods", "integer"),
+                                 _column("MaxPods", "integer"), _column("Replicas", "integer"), _column("Age")], _hpa),
     "Deployment": ([_column("Ready"), _column("Up-to-date", "integer"), _column("Available", "integer"), _column("Age"),
                     _column("Containers", priority=1), _column("Images", priority=1), _column("Selector", priority=1)],
                    _deployment),

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_promote: the target's revision onto the primary, then traffic back to the primary alone.
+
+Order (contract phase 2, step 4): phase ``Promoting``; the tracked config copies and the primary HPA
+from the target's; the primary's pod template (the target's, after the same relabel/config-rename as
+init) and, without an HPA, its replicas; wait until the primary is ready; phase ``Finalising``; route
+100/0; scale the target to 0; phase ``Succeeded`` with the revision recorded as promoted.
+
+Every step compares with the live object first, so a run killed between any two writes is finished by a
+re-run without writing anything twice: in particular the primary's template is written only when it
+differs, and an unchanged primary is never restarted (flagger#1163)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, workload
+from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.release import (
+    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
+
+
+def primary_template(facts):
+    """The target's pod template as the primary carries it (selector label value and config names moved)."""
+    renames = config_copies.primary_renames(sorted(facts.tracked))
+    return workload.relabel_template(facts.target["spec"]["template"], facts.label, facts.value, workload.primary_value(facts.value),
+                                     renames)
+
+
+def _enter(phase, revision):
+    def enter(state):
+        if state.phase != phase and not (phase == "Promoting" and state.phase == "Finalising"):
+            state.set_phase(phase)
+        state["last_applied_revision"] = revision
+    return enter
+
+
+def _succeeded(revision, checksums):
+    def succeeded(state):
+        state.set_phase("Succeeded")
+        state["last_promoted_revision"] = revision
+        state["last_applied_revision"] = revision
+        state["tracked_configs"] = dict(checksums)
+        state["canary_weight"] = 0
+        state["step"] = 0
+    return succeeded
+
+
+class PromoteRun(ReleaseRun):
+    def __init__(self, api, request, facts):
+        super(PromoteRun, self).__init__(api, request, facts)
+        self.nothing_to_promote = False
+        self.primary_updated = False
+
+    def build(self):
+        state = self.facts.state
+        revision = self.facts.revision
+        self._refusals()
+        if revision == state["last_promoted_revision"] and state.phase not in PROMOTION_PHASES + ANALYSIS_PHASES:
+            self.nothing_to_promote = True
+            return self.plan
+        self.record_step("set phase Promoting for revision %s" % revision, _enter("Promoting", revision))
+        for config in self.facts.tracked.values():
+            self.ensure_step((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
+        target_hpa = self.target_hpa()
+        if target_hpa is not None:
+            self.ensure_step(HPA, workload.primary_hpa(target_hpa, self.names))
+        self._primary_step(target_hpa is None)
+        self.wait_step(self.names.primary, self.facts.primary)
+        self.record_step("set phase Finalising", _enter("Finalising", revision))
+        self.route_step(0)
+        self.scale_step(self.names.target, self.facts.target, 0)
+        self.record_step("set phase Succeeded, revision %s promoted" % revision, _succeeded(revision, self.facts.checksums))
+        return self.plan
+
+    def _refusals(self):
+        state = self.facts.state
+        revision = self.facts.revision
+        if state.phase == "Failed" and revision == state.get("failed_revision"):
+            raise Refusal("revision %s of %s/%s was rolled back (%s): it is not promoted; apply a new revision"
+                          % (revision, self.names.namespace, self.names.target, state.get("failure_reason") or "no reason recorded"))
+        under_way = state.phase in ANALYSIS_PHASES + PROMOTION_PHASES
+        if under_way and state["last_applied_revision"] not in (None, revision):
+            raise Refusal("the target of %s/%s changed to revision %s while revision %s was %s: run canary_shift to restart the analysis"
+                          % (self.names.namespace, self.names.target, revision, state["last_applied_revision"],
+                             "promoted" if state.phase in PROMOTION_PHASES else "under analysis"))
+
+    def _primary_step(self, replicas_follow_target):
+        """Patch the primary's template when it differs; its replicas follow the target's when no HPA scales it."""
+        primary = self.facts.primary
+        template = primary_template(self.facts)
+        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": primary["metadata"]["resourceVersion"]}]
+        after = copy.deepcopy(primary)
+        if primary["spec"].get("template") != template:
+            patch.append({"op": "replace", "path": "/spec/template", "value": template})
+            after["spec"]["template"] = template
+            self.primary_updated = True
+        target_replicas = (self.facts.target.get("spec") or {}).get("replicas")
+        # A target already at 0 (a re-run after the scale-down) says nothing about the replicas wanted.
+        if replicas_follow_target and target_replicas and target_replicas != primary["spec"].get("replicas"):
+            patch.append({"op": "replace", "path": "/spec/replicas", "value": int(target_replicas)})
+            after["spec"]["replicas"] = int(target_replicas)
+        if len(patch) == 1:
+            return
+        self.plan.add(Step("copy the target's %s to %s" % ("template" if self.primary_updated else "replicas",
+                                                            self.names.ref(DEPLOYMENT, self.names.primary)),
+                           lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary, patch, "json"),
+                           before=primary, after=after))
+
+    def result(self):
+        state = self.current_state()
+        result = describe_revisions(self.facts.revision, state)
+        result.update({"phase": state.phase, "primary_updated": self.primary_updated, "nothing_to_promote": self.nothing_to_promote})
+        return result

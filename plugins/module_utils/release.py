@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every release step (shift, promote, rollback, info) shares: reading an initialized canary, its
+target's revision and whether it is pending, the steps that move traffic, scale the target and record
+state, and the plan-then-lease driver.
+
+Revisions (contract phase 2): the revision of the target is ``workload.revision`` of its live pod template
+plus the checksums of the ConfigMaps/Secrets it tracks. The state keeps ``last_applied_revision`` (under
+analysis), ``last_promoted_revision`` (on the primary) and ``failed_revision`` (rolled back): a revision
+equal to the last promoted or the failed one is not pending and never starts a rollout."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, workload
+from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
+from ansible_collections.progressive.canary.plugins.module_utils.names import (
+    CONFIGMAP, DEPLOYMENT, HPA, VIRTUAL_SERVICE, CanaryNames, is_managed)
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
+
+# Phases in which traffic may be on the canary and an analysis is running.
+ANALYSIS_PHASES = ("Progressing", "WaitingPromotion")
+PROMOTION_PHASES = ("Promoting", "Finalising")
+DEFAULT_PROGRESS_DEADLINE = 600
+
+
+class ReleaseRequest(object):
+    """Options every release module takes; ``extra`` holds the module's own (weight, reason...)."""
+
+    def __init__(self, target, namespace, ready_timeout=None, lease_holder=None, lease_seconds=300, **extra):
+        self.names = CanaryNames(target, namespace)
+        self.ready_timeout = ready_timeout
+        self.lease_holder = lease_holder
+        self.lease_seconds = lease_seconds
+        self.extra = extra
+
+
+class ReleaseFacts(object):
+    """An initialized canary as read from the cluster (all reads happen before planning)."""
+
+    def __init__(self):
+        self.state = None
+        self.target = None
+        self.primary = None
+        self.virtual_service = None
+        self.weights = None         # (primary, canary) of the managed route
+        self.label = None
+        self.value = None
+        self.tracked = {}
+        self.checksums = {}
+        self.revision = None
+
+    @property
+    def originals(self):
+        return self.state["originals"] or {}
+
+    @property
+    def pending(self):
+        return is_pending(self.revision, self.state)
+
+    @property
+    def rollout_restarted(self):
+        """A new revision arrived while another one was under analysis with traffic on it."""
+        return (self.state.phase in ANALYSIS_PHASES and self.revision != self.state["last_applied_revision"]
+                and self.state["last_applied_revision"] is not None)
+
+
+def is_pending(revision, state):
+    """True when ``revision`` is neither the promoted one nor one known to have failed."""
+    return revision not in (state["last_promoted_revision"], state.get("failed_revision"))
+
+
+def _get(api, names, kind_pair, name):
+    return api.get(kind_pair[0], kind_pair[1], names.namespace, name)
+
+
+def read_state(api, names):
+    """The state of an initialized canary; Refusal when there is none or init did not finish."""
+    try:
+        state = StateStore(api, names).read()
+    except StateError as exc:
+        raise Refusal(str(exc))
+    if state is None or state.phase == "Initializing" or not state["originals"]:
+        raise Refusal("canary %s/%s is not initialized (%s): run canary_init first"
+                      % (names.namespace, names.target, "no state object %s" % names.state if state is None else "phase " + state.phase))
+    return state
+
+
+def read_facts(api, names):
+    facts = ReleaseFacts()
+    facts.state = read_state(api, names)
+    facts.label = facts.originals.get("selector_label")
+    facts.value = facts.originals.get("selector_value")
+    facts.target = _get(api, names, DEPLOYMENT, names.target)
+    if facts.target is None:
+        raise Refusal("Deployment %s/%s (the canary target) not found" % (names.namespace, names.target))
+    primary = _get(api, names, DEPLOYMENT, names.primary)
+    if primary is None or not is_managed(primary, names.target):
+        raise Refusal("primary Deployment %s/%s not found (or not ours): run canary_init again" % (names.namespace, names.primary))
+    facts.primary = primary
+    facts.virtual_service = _get(api, names, VIRTUAL_SERVICE, names.virtual_service)
+    facts.weights = router.get_weights((facts.virtual_service or {}).get("spec"), names)
+    if facts.weights is None:
+        raise Refusal("VirtualService %s/%s has no route to %s and %s: run canary_init again"
+                      % (names.namespace, names.virtual_service, names.primary, names.canary))
+    facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
+    facts.checksums = config_copies.tracked_checksums(facts.tracked)
+    facts.revision = workload.revision(facts.target["spec"]["template"], facts.checksums)
+    return facts
+
+
+def scale_up_replicas(facts, target_hpa=None):
+    """Replicas for the target when it leaves 0, as Flagger: the target's recorded count, else the
+    primary's, else the HPA's minimum, else 1."""
+    for candidate in (facts.originals.get("target_replicas"), (facts.primary.get("spec") or {}).get("replicas"),
+                      ((target_hpa or {}).get("spec") or {}).get("minReplicas")):
+        if candidate:
+            return int(candidate)
+    return 1
+
+
+def ready_timeout(request, deployment):
+    """The wait's deadline: the option when given, else the Deployment's own progressDeadlineSeconds."""
+    if request.ready_timeout:
+        return request.ready_timeout
+    return int((deployment.get("spec") or {}).get("progressDeadlineSeconds") or DEFAULT_PROGRESS_DEADLINE)
+
+
+def reset_for_revision(state, revision):
+    """A (re)started analysis: weight 0, no failed check, the new revision under analysis."""
+    state.set_phase("Progressing")
+    state["last_applied_revision"] = revision
+    state["canary_weight"] = 0
+    state["step"] = 0
+    state["failed_checks"] = 0
+    state["iterations"] = 0
+    state.data.pop("last_failed_check", None)
+
+
+class ReleaseRun(object):
+    """One planned run on an initialized canary. Subclasses add steps in ``build()`` and say what they
+    report in ``result()``; the steps close over ``self.lease``, which the driver sets before running."""
+
+    def __init__(self, api, request, facts):
+        self.api = api
+        self.request = request
+        self.facts = facts
+        self.names = request.names
+        self.plan = Plan()
+        self.lease = None
+
+    def build(self):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def current_state(self):
+        return self.lease.state if self.lease is not None and self.lease.state is not None else self.facts.state
+
+    # -- steps ----------------------------------------------------------------------------------------------
+    def route_step(self, canary_weight):
+        """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
+        live = self.facts.virtual_service
+        if self.facts.weights == (100 - canary_weight, canary_weight):
+            return
+        desired_spec = router.set_weights(live["spec"], self.names, 100 - canary_weight, canary_weight)
+        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
+                 {"op": "replace", "path": "/spec", "value": desired_spec}]
+        self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight,
+                                                                    self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)),
+                           lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,
+                                                      self.names.virtual_service, patch, "json"),
+                           before=live, after=dict(copy.deepcopy(live), spec=desired_spec)))
+
+    def scale_step(self, name, live, replicas):
+        """Scale a Deployment (guarded by its resourceVersion); nothing when it already has ``replicas``."""
+        current = (live.get("spec") or {}).get("replicas")
+        if current == replicas:
+            return
+        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
+                 {"op": "replace" if current is not None else "add", "path": "/spec/replicas", "value": replicas}]
+        self.plan.add(Step("scale %s to %d" % (self.names.ref(DEPLOYMENT, name), replicas),
+                           lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, name, patch, "json"),
+                           before={"spec": {"replicas": current}}, after={"spec": {"replicas": replicas}}))
+
+    def wait_step(self, name, live):
+        timeout = ready_timeout(self.request, live)
+        self.plan.add(Step("wait for %s to be ready (deadline %ss)" % (self.names.ref(DEPLOYMENT, name), timeout),
+                           lambda ctx: workload.wait_ready(self.api, self.names.namespace, name, timeout, on_poll=self.lease.renew),
+                           changes=False))
+
+    def record_step(self, description, mutator):
+        """Write the state; planned only when ``mutator`` really changes it (so a finished run writes nothing)."""
+        probe = copy.deepcopy(self.facts.state)
+        mutator(probe)
+        if _comparable(probe) == _comparable(self.facts.state):
+            return
+        self.plan.add(Step("%s in %s" % (description, self.names.ref(CONFIGMAP, self.names.state)),
+                           lambda ctx: self.lease.update(mutator), show_diff=False))
+
+    def ensure_step(self, kind_pair, desired):
+        """Create ``desired`` when absent, replace it when its spec-hash differs; Refusal for a name that is not ours."""
+        name = desired["metadata"]["name"]
+        live = _get(self.api, self.names, kind_pair, name)
+        ref = self.names.ref(kind_pair, name)
+        if live is None:
+            self.plan.add(Step("create " + ref, lambda ctx: self.api.create(desired), after=desired))
+        elif not is_managed(live, self.names.target):
+            raise Refusal("%s exists and was not created by progressive.canary for %s; rename or remove it" % (ref, self.names.target))
+        elif not up_to_date(live, desired):
+            body = copy.deepcopy(desired)
+            body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+            self.plan.add(Step("update " + ref, lambda ctx: self.api.replace(body), before=live, after=desired))
+
+    def target_hpa(self):
+        """The target's HPA recorded by init (live), or None."""
+        recorded = self.facts.originals.get("hpa")
+        if not recorded:
+            return None
+        return _get(self.api, self.names, HPA, recorded["name"])
+
+
+def _comparable(state):
+    """State fields a run sets, without the clock: an unchanged phase keeps its transition time anyway."""
+    data = dict(state.data)
+    data.pop("lease", None)
+    data.pop("last_transition_time", None)
+    return data
+
+
+def describe_revisions(revision, state):
+    """The revisions, as every release module reports them (from the state after the run)."""
+    return {
+        "revision": revision,
+        "last_applied_revision": state["last_applied_revision"],
+        "last_promoted_revision": state["last_promoted_revision"],
+        "failed_revision": state.get("failed_revision"),
+        "pending": is_pending(revision, state),
+    }
+
+
+def execute(api, request, run_class, check_mode=False, want_diff=False):
+    """Plan from reads; in check mode, or when nothing changes, stop there (no write, not even the lease).
+    Otherwise take the lease, re-read and re-plan (another run may have gone first), and run the plan.
+    Raises Refusal, CanaryApiError, NotReadyError, StateError (CanaryLeaseHeld) with a readable message."""
+    run = run_class(api, request, read_facts(api, request.names))
+    run.build()
+    if check_mode or not run.plan.changed:
+        result = run.result()
+        result.update({"changed": run.plan.changed, "actions": run.plan.descriptions()})
+        if want_diff:
+            result["diff"] = run.plan.diffs()
+        return result
+    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
+        run = run_class(api, request, read_facts(api, request.names))
+        run.lease = lease
+        run.build()
+        actions = run.plan.run(None)
+        result = run.result()
+        result.update({"changed": bool(actions), "actions": actions})
+        if want_diff:
+            result["diff"] = run.plan.diffs()
+    return result

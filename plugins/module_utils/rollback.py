@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_rollback: abort a rollout (contract phase 2, step 5).
+
+Route 100/0, scale the target to 0, phase ``Failed`` with the failed revision and the reason recorded, so
+that canary_shift and canary_promote refuse that same revision until a new one is applied. A target whose
+revision is the promoted one has nothing to roll back: traffic and replicas are still put back, the phase
+is left alone. A promotion under way (phases Promoting, Finalising) is refused: the primary may already
+run the new revision, so the only safe way on is to finish it with canary_promote."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.release import PROMOTION_PHASES, ReleaseRun, describe_revisions
+
+DEFAULT_REASON = "rolled back by canary_rollback"
+
+
+def _failed(revision, reason):
+    def failed(state):
+        if not (state.phase == "Failed" and state.get("failed_revision") == revision):
+            state.set_phase("Failed")
+            state["failed_revision"] = revision
+            state["failure_reason"] = reason
+        state["last_applied_revision"] = revision
+        state["canary_weight"] = 0
+    return failed
+
+
+def _weight_zero(state):
+    state["canary_weight"] = 0
+
+
+class RollbackRun(ReleaseRun):
+    def __init__(self, api, request, facts):
+        super(RollbackRun, self).__init__(api, request, facts)
+        self.reason = request.extra.get("reason") or DEFAULT_REASON
+        self.rolled_back = False
+
+    def build(self):
+        state = self.facts.state
+        if state.phase in PROMOTION_PHASES:
+            raise Refusal("canary %s/%s is being promoted (phase %s): the primary may already run the new revision; "
+                          "run canary_promote to finish the promotion" % (self.names.namespace, self.names.target, state.phase))
+        self.route_step(0)
+        self.scale_step(self.names.target, self.facts.target, 0)
+        revision = self.facts.revision
+        if revision == state["last_promoted_revision"]:
+            self.record_step("record weight 0", _weight_zero)
+        else:
+            self.rolled_back = True
+            self.record_step("set phase Failed for revision %s" % revision, _failed(revision, self.reason))
+        return self.plan
+
+    def result(self):
+        state = self.current_state()
+        result = describe_revisions(self.facts.revision, state)
+        result.update({"phase": state.phase, "rolled_back": self.rolled_back, "failure_reason": state.get("failure_reason")})
+        return result

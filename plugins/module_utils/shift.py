@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_shift: start a rollout of a pending revision and set the canary's weight.
+
+One call does what a step of the rollout needs, in this order (each part only when needed):
+1. A new revision arrived while another was under analysis: route 100/0 and restart the analysis at
+   weight 0 (``restarted``); the requested weight is not applied, the caller starts its steps again.
+   A target reverted to the promoted (or the failed) revision abandons the analysis instead.
+2. A pending revision and no analysis yet: phase ``Progressing`` with the revision under analysis
+   (failed checks and step back to 0), scale the target up from 0 and wait until it is ready.
+3. A weight above 0: the target scaled up when it is at 0 and ready before any traffic reaches it
+   (NotReadyError otherwise, the caller rolls back), then the managed route at 100-w / w and the
+   weight and step recorded."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.release import (
+    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions, reset_for_revision, scale_up_replicas)
+
+
+def _record_weight(weight):
+    def record(state):
+        if state["canary_weight"] != weight:
+            state["canary_weight"] = weight
+            state["step"] = int(state.get("step") or 0) + 1
+        if state.phase not in ANALYSIS_PHASES:
+            state.set_phase("Progressing")
+    return record
+
+
+def _abandon(revision, promoted):
+    """The target went back to a revision that is not pending: no analysis, the primary serves alone."""
+    def abandon(state):
+        state.set_phase("Succeeded" if revision == promoted else "Failed")
+        state["last_applied_revision"] = revision
+        state["canary_weight"] = 0
+        state["step"] = 0
+    return abandon
+
+
+class ShiftRun(ReleaseRun):
+    def __init__(self, api, request, facts):
+        super(ShiftRun, self).__init__(api, request, facts)
+        self.weight = request.extra["weight"]
+        self.applied_weight = facts.weights[1]
+        self.restarted = False
+
+    def build(self):
+        if not 0 <= self.weight <= 100:
+            raise Refusal("weight must be between 0 and 100, got %s" % self.weight)
+        state = self.facts.state
+        if state.phase in PROMOTION_PHASES:
+            raise Refusal("canary %s/%s is being promoted (phase %s): run canary_promote to finish it"
+                          % (self.names.namespace, self.names.target, state.phase))
+        if self.facts.rollout_restarted:
+            self._restart()
+        elif not self.facts.pending:
+            self._not_pending()
+        else:
+            self._progress()
+        return self.plan
+
+    def _restart(self):
+        self.restarted = True
+        self.applied_weight = 0
+        self.route_step(0)
+        if self.facts.pending:
+            revision = self.facts.revision
+            self.record_step("restart the analysis at weight 0 for the new revision %s" % revision,
+                             lambda state: reset_for_revision(state, revision))
+        else:
+            self.scale_step(self.names.target, self.facts.target, 0)
+            self.record_step("abandon the analysis: the target is back at revision %s" % self.facts.revision,
+                             _abandon(self.facts.revision, self.facts.state["last_promoted_revision"]))
+
+    def _not_pending(self):
+        state = self.facts.state
+        if self.weight > 0:
+            if self.facts.revision == state.get("failed_revision"):
+                raise Refusal("revision %s of %s/%s was rolled back (%s); it is not retried: apply a new revision"
+                              % (self.facts.revision, self.names.namespace, self.names.target, state.get("failure_reason") or "no reason recorded"))
+            raise Refusal("nothing to roll out: the revision %s of %s/%s is the promoted one (change the pod template or a tracked config)"
+                          % (self.facts.revision, self.names.namespace, self.names.target))
+        self.applied_weight = 0
+        self.route_step(0)
+
+    def _progress(self):
+        state = self.facts.state
+        revision = self.facts.revision
+        starting = state.phase not in ANALYSIS_PHASES
+        if starting:
+            self.record_step("start the analysis of revision %s" % revision, lambda state: reset_for_revision(state, revision))
+        moving = self.facts.weights[1] != self.weight
+        if starting or (self.weight > 0 and moving):
+            self._ready_target()
+        self.applied_weight = self.weight
+        self.route_step(self.weight)
+        self.record_step("record weight %d" % self.weight, _record_weight(self.weight))
+
+    def _ready_target(self):
+        """Never traffic to a target with no ready replica: scale it up from 0, then wait."""
+        target = self.facts.target
+        if not (target.get("spec") or {}).get("replicas"):
+            self.scale_step(self.names.target, target, scale_up_replicas(self.facts, self.target_hpa()))
+        self.wait_step(self.names.target, target)
+
+    def result(self):
+        state = self.current_state()
+        result = describe_revisions(self.facts.revision, state)
+        result.update({"weight": self.applied_weight, "phase": state.phase, "step": state.get("step", 0),
+                       "restarted": self.restarted, "target": self.names.ref(DEPLOYMENT, self.names.target)})
+        return result
