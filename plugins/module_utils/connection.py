@@ -184,6 +184,10 @@ def connect(auth_params, request_timeout=DEFAULT_REQUEST_TIMEOUT):
         k8s_client = get_api_client(**params)
     except CoreException as exc:
         raise CanaryApiError("cannot configure the Kubernetes client: %s" % exc)
-    except Exception as exc:  # pylint: disable=broad-except  # kubeconfig parse errors come in many types
+    except Exception as exc:  # pylint: disable=broad-except  # the client runs discovery while it is created
+        translated = _translate(exc, "connecting", "to the API server")
+        if translated is not None and not isinstance(exc, ValueError):
+            raise translated
+        # kubeconfig parse errors come in many types
         raise CanaryApiError("cannot configure the Kubernetes client: %s: %s" % (type(exc).__name__, exc))
     return KubeApi(k8s_client.client, request_timeout=request_timeout)

@@ -180,9 +180,10 @@ class InitRun(object):
         self._ensure(SERVICE, services.generated_service(self.names, self.names.primary, selector_primary, self.request.service))
         self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, {self.facts.label: self.facts.value},
                                                          self.request.service))
-        for config in self.facts.tracked.values():
-            self._ensure((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
         if self.initializing:
+            # Later on the copies hold the promoted data: only canary_promote may change them.
+            for config in self.facts.tracked.values():
+                self._ensure((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
             self._ensure(DEPLOYMENT, workload.primary_deployment(self.facts.target, self.names, self.facts.label, self.renames,
                                                                         self.recorded["target_replicas"]))
             self.plan.add(Step("wait for " + self.names.ref(DEPLOYMENT, self.names.primary) + " to be ready", self._wait_primary,

@@ -244,6 +244,20 @@ def describe_revisions(revision, state):
     }
 
 
+def _run_plan(plan):
+    """Plan.run, but a NotReadyError carries the writes done before it (``actions``) for the report."""
+    done = []
+    for step in plan.steps:
+        try:
+            step.execute(None)
+        except workload.NotReadyError as exc:
+            exc.actions = done
+            raise
+        if step.changes:
+            done.append(step.description)
+    return done
+
+
 def execute(api, request, run_class, check_mode=False, want_diff=False):
     """Plan from reads; in check mode, or when nothing changes, stop there (no write, not even the lease).
     Otherwise take the lease, re-read and re-plan (another run may have gone first), and run the plan.
@@ -260,9 +274,39 @@ def execute(api, request, run_class, check_mode=False, want_diff=False):
         run = run_class(api, request, read_facts(api, request.names))
         run.lease = lease
         run.build()
-        actions = run.plan.run(None)
+        actions = _run_plan(run.plan)
         result = run.result()
         result.update({"changed": bool(actions), "actions": actions})
         if want_diff:
             result["diff"] = run.plan.diffs()
     return result
+
+
+RELEASE_ARG_SPEC = {"ready_timeout": {"type": "int"}}
+
+
+def run_module(run_class, extra_spec=None, extra_options=()):
+    """The body of canary_shift / canary_promote / canary_rollback: parse options, execute, report.
+
+    A target that does not become ready fails the task with ``ready: false`` so that the caller rolls back."""
+    # Imported here so that the rest of this file imports without Ansible (unit tests, the sandbox).
+    from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+    from ansible_collections.progressive.canary.plugins.module_utils.connection import (
+        CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+    from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
+
+    module = AnsibleModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, extra_spec or {}), supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    params = module.params
+    request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
+                             lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
+                             **dict((name, params[name]) for name in extra_options))
+    try:
+        result = execute(api_from_params(params), request, run_class, check_mode=module.check_mode, want_diff=module._diff)
+    except workload.NotReadyError as exc:
+        actions = getattr(exc, "actions", [])
+        module.fail_json(msg=str(exc), ready=False, changed=bool(actions), actions=actions)
+    except (Refusal, CanaryApiError, StateError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)

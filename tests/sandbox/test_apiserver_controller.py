@@ -25,6 +25,22 @@ def _get(emulator, name="web"):
     return body
 
 
+def _wait(emulator, predicate, what):
+    """The Deployment `web` once `predicate(deployment)` holds."""
+    def check():
+        deployment = _get(emulator)
+        return deployment if predicate(deployment) else None
+    return wait_for(check, what=what)
+
+
+def _observed(generation):
+    return lambda deployment: deployment["status"].get("observedGeneration") == generation
+
+
+def _deadline_exceeded(deployment):
+    return _conditions(deployment).get("Progressing", {}).get("status") == "False"
+
+
 def _complete(deployment):
     status = deployment.get("status") or {}
     replicas = deployment["spec"]["replicas"]
@@ -48,10 +64,10 @@ def test_rolling_update_keeps_old_replicas_ready_until_new_ones_are(emulator):
     wait_for(lambda: _complete(_get(emulator)), what="first rollout")
     slow = {"sandbox.progressive.canary/ready-seconds": "600"}
     patch = {"spec": {"template": {"metadata": {"annotations": slow}, "spec": {"containers": [{"name": "main", "image": "nginx:2"}]}}}}
-    status, _ = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", patch,
+    status = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", patch,
                                  "application/strategic-merge-patch+json")
     assert status == 200
-    rolling = wait_for(lambda: (lambda d: d["status"].get("observedGeneration") == 2 and d)(_get(emulator)), what="observed")
+    rolling = _wait(emulator, _observed(2), "observed")
     assert rolling["status"]["readyReplicas"] == 2 and rolling["status"]["updatedReplicas"] == 2
     assert rolling["status"]["replicas"] == 4
     assert _conditions(rolling)["Progressing"]["reason"] in ("NewReplicaSetCreated", "ReplicaSetUpdated")
@@ -60,18 +76,17 @@ def test_rolling_update_keeps_old_replicas_ready_until_new_ones_are(emulator):
 def test_scaling_to_zero_removes_ready_replicas(emulator):
     emulator.load_manifests(__import__("yaml").safe_dump(_deployment()))
     wait_for(lambda: _complete(_get(emulator)), what="rollout")
-    status, _ = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
+    status = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
                                  {"spec": {"replicas": 0}}, "application/merge-patch+json")
     assert status == 200
-    scaled = wait_for(lambda: (lambda d: d["status"].get("observedGeneration") == 2 and d)(_get(emulator)), what="observed")
+    scaled = _wait(emulator, _observed(2), "observed")
     assert "readyReplicas" not in scaled["status"] and "replicas" not in scaled["status"]
 
 
 def test_never_ready_template_exceeds_its_progress_deadline(emulator):
     emulator.load_manifests(__import__("yaml").safe_dump(
         _deployment(annotations={"sandbox.progressive.canary/behaviour": "never-ready"}, deadline=1)))
-    stuck = wait_for(lambda: (lambda d: _conditions(d).get("Progressing", {}).get("status") == "False" and d)(_get(emulator)),
-                     what="ProgressDeadlineExceeded")
+    stuck = _wait(emulator, _deadline_exceeded, "ProgressDeadlineExceeded")
     assert _conditions(stuck)["Progressing"]["reason"] == "ProgressDeadlineExceeded"
     assert stuck["status"].get("readyReplicas", 0) == 0 and stuck["status"]["updatedReplicas"] == 2
 
@@ -81,8 +96,7 @@ def test_crash_looping_release_never_replaces_the_serving_one(emulator):
     wait_for(lambda: _complete(_get(emulator)), what="rollout")
     bad = _deployment(annotations={"sandbox.progressive.canary/behaviour": "crash-loop"}, deadline=1, image="nginx:bad")
     emulator.load_manifests(__import__("yaml").safe_dump(bad))
-    stuck = wait_for(lambda: (lambda d: _conditions(d).get("Progressing", {}).get("status") == "False" and d)(_get(emulator)),
-                     what="ProgressDeadlineExceeded")
+    stuck = _wait(emulator, _deadline_exceeded, "ProgressDeadlineExceeded")
     assert stuck["status"]["readyReplicas"] == 2 and stuck["status"]["updatedReplicas"] == 2
 
 
@@ -94,15 +108,15 @@ def test_controller_status_writes_are_not_client_writes(emulator):
 
 
 def test_owned_objects_are_garbage_collected(emulator):
-    _, owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
-                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})
+    owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})[1]
     reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
     for name in ("child-1", "child-2"):
         emulator.request("POST", "/api/v1/namespaces/default/configmaps",
                          {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "ownerReferences": [reference]}})
     emulator.request("POST", "/api/v1/namespaces/default/configmaps",
                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated"}})
-    status, _ = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/owner")
+    status = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/owner")
     assert status == 200
 
     def names():
@@ -111,8 +125,8 @@ def test_owned_objects_are_garbage_collected(emulator):
 
 
 def test_orphan_propagation_keeps_dependents(emulator):
-    _, owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
-                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})
+    owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})[1]
     reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
     emulator.request("POST", "/api/v1/namespaces/default/configmaps",
                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "child", "ownerReferences": [reference]}})
@@ -126,7 +140,7 @@ def test_finalizers_hold_deletion_until_removed(emulator):
                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["example.com/x"]}})
     status, marked = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/held")
     assert status == 200 and marked["metadata"]["deletionTimestamp"]
-    status, _ = emulator.request("PATCH", "/api/v1/namespaces/default/configmaps/held", {"metadata": {"finalizers": None}},
+    status = emulator.request("PATCH", "/api/v1/namespaces/default/configmaps/held", {"metadata": {"finalizers": None}},
                                  "application/merge-patch+json")
     assert status == 200
     assert emulator.request("GET", "/api/v1/namespaces/default/configmaps/held")[0] == 404

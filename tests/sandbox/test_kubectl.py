@@ -88,7 +88,7 @@ def test_apply_patch_and_delete_a_virtualservice(podinfo, kubectl):  # pylint: d
     assert "podinfo" in kubectl("get", "vs", "-n", "test").stdout
     failed = kubectl("patch", "vs", "podinfo", "-n", "test", "--type", "strategic", "-p", '{"spec":{"hosts":["x"]}}',
                      check=False)
-    assert failed.returncode != 0 and "UnsupportedMediaType" in failed.stderr
+    assert failed.returncode != 0 and "strategic-merge-patch+json is not supported" in failed.stderr
     kubectl("delete", "virtualservice", "podinfo", "-n", "test")
     assert "NotFound" in kubectl("get", "vs", "podinfo", "-n", "test", check=False).stderr
 

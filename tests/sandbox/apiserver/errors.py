@@ -62,9 +62,8 @@ def conflict(resource, name):
 def invalid(resource, name, causes):
     """422 Invalid; `causes` are (field, reason, message) triples, message already prefixed like the apiserver's."""
     kind_group = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
-    summary = "; ".join(f"{field}: {message}" if field else message for field, _, message in causes)
-    if len(causes) > 1:
-        summary = "[" + ", ".join(f"{field}: {message}" if field else message for field, _, message in causes) + "]"
+    parts = [f"{cause[0]}: {cause[2]}" if cause[0] else cause[2] for cause in causes]
+    summary = "[" + ", ".join(parts) + "]" if len(parts) > 1 else "; ".join(parts)
     details = {"name": name, "kind": resource.kind,
                "causes": [{"reason": reason, "message": message, "field": field} for field, reason, message in causes]}
     if resource.group:

@@ -15,7 +15,7 @@ class GarbageCollector:
         """One pass; each deletion goes through the normal deletion path (finalizers, watch events)."""
         with self.store.lock:
             objects = self.store.peek_all(exclude=_SKIP)
-            by_uid = {o["metadata"]["uid"]: o for _, o in objects}
+            by_uid = {o["metadata"]["uid"]: o for _key, o in objects}
             self._terminate_namespaces(objects)
             self._delete_orphaned_dependents(objects, by_uid)
             self._finish_foreground(objects)
@@ -55,7 +55,7 @@ class GarbageCollector:
             if FOREGROUND not in finalizers or not obj["metadata"].get("deletionTimestamp"):
                 continue
             uid = obj["metadata"]["uid"]
-            if any(r.get("uid") == uid for _, o in objects for r in o["metadata"].get("ownerReferences") or []):
+            if any(r.get("uid") == uid for _key, o in objects for r in o["metadata"].get("ownerReferences") or []):
                 continue
             updated = _copy(obj)
             updated["metadata"]["finalizers"] = [f for f in finalizers if f != FOREGROUND]

@@ -85,7 +85,7 @@ class Handler(BaseHTTPRequestHandler):
         if self._recorded:
             return
         self._recorded = True
-        path, query_string, _ = routing.split_url(self.path)
+        path, query_string, _query = routing.split_url(self.path)
         self.emulator.request_log.add(RequestRecord(self.command, path, query_string, status,
                                                     self.headers.get("Content-Type") or ""))
 

@@ -22,7 +22,7 @@ def new_uid():
 
 
 def generated_name(prefix):
-    return prefix + "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+    return prefix + "".join(random.choice(string.ascii_lowercase + string.digits) for _index in range(5))
 
 
 def name_errors(name):

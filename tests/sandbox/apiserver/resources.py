@@ -1,7 +1,7 @@
 """The API resources the emulator serves (built-in kinds and CRD-backed kinds) and their discovery documents."""
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 SUBRESOURCE_VERBS = ["get", "patch", "update"]
@@ -55,7 +55,7 @@ class Resource:
         return entries
 
 
-def _builtin(group, version, plural, kind, namespaced=True, short=(), categories=(), subresources=(), verbs=ALL_VERBS):
+def _builtin(group, version, plural, kind, namespaced=True, short=(), categories=(), subresources=(), verbs=tuple(ALL_VERBS)):
     return Resource(group=group, version=version, plural=plural, singular=kind.lower(), kind=kind, namespaced=namespaced,
                     short_names=tuple(short), categories=tuple(categories), subresources=tuple(subresources),
                     verbs=tuple(verbs))
@@ -137,7 +137,7 @@ class Registry:
         return self._by_path.get((group, version, plural))
 
     def by_kind(self, api_version, kind):
-        group, _, version = api_version.rpartition("/")
+        group, _slash, version = api_version.rpartition("/")
         for resource in self.resources:
             if resource.group == group and resource.version == version and resource.kind == kind:
                 return resource
