@@ -8,7 +8,7 @@ export_collection_env
 
 SHARED_DIR=${SHARED_DIR:-$REPO_ROOT/../shared}
 PODINFO="$SHARED_DIR/fixtures/podinfo"
-NAMESPACE=test
+NAMESPACE="test"
 [ -d "$PODINFO" ] || die "the podinfo fixtures are missing at $PODINFO (set SHARED_DIR to the shared data directory)"
 command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
 
@@ -64,7 +64,6 @@ show kubectl -n "$NAMESPACE" rollout status deployment/podinfo --timeout=60s
 show kubectl -n "$NAMESPACE" get deployments,services,hpa -o wide
 show kubectl -n "$NAMESPACE" set image deployment/podinfo podinfod=ghcr.io/stefanprodan/podinfo:6.0.1
 show kubectl -n "$NAMESPACE" rollout status deployment/podinfo --timeout=60s
-show kubectl -n "$NAMESPACE" rollout history deployment/podinfo
 show kubectl -n "$NAMESPACE" patch service podinfo --type merge -p '{"metadata":{"annotations":{"demo.progressive.canary/toured":"true"}}}'
 show kubectl -n "$NAMESPACE" patch deployment podinfo -p '{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","env":[{"name":"PODINFO_UI_MESSAGE","value":"hello"}]}]}}}}'
 show kubectl -n "$NAMESPACE" get deployment podinfo -o jsonpath='{.spec.template.spec.containers[0].env}{"\n"}'
@@ -75,7 +74,9 @@ if $with_prometheus; then
     query='sum by (destination_workload, response_code) (rate(istio_requests_total{destination_workload_namespace="test"}[10s]))'
     printf '\n\033[1mPrometheus (%s), mesh traffic to podinfo.%s:\033[0m %s\n' "$prometheus_url" "$NAMESPACE" "$query"
     for _ in $(seq 1 30); do
-        answer=$(curl -fsS --get "$prometheus_url/api/v1/query" --data-urlencode "query=$query" || true)
+        answer=$("$VENV/bin/python" -c 'import sys, urllib.parse, urllib.request
+print(urllib.request.urlopen(sys.argv[1] + "/api/v1/query?" + urllib.parse.urlencode({"query": sys.argv[2]}), timeout=10).read().decode())' \
+            "$prometheus_url" "$query" || true)
         if printf '%s' "$answer" | grep -q '"value"'; then
             printf '%s\n' "$answer"
             break

@@ -4,7 +4,6 @@
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$REPO_ROOT/.venv"
 COLLECTIONS_DIR="$REPO_ROOT/.collections"
-DOWNLOADS_DIR="$REPO_ROOT/.dl"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -12,6 +12,7 @@ ANSIBLE_WHEEL_VERSION=12.3.0
 GALAXY_TIMEOUT_SECONDS=20
 
 TARGET="$COLLECTIONS_DIR/ansible_collections"
+DOWNLOADS_DIR="$REPO_ROOT/.dl"
 
 link_ourselves() {
     mkdir -p "$TARGET/progressive"

@@ -4,5 +4,5 @@ set -euo pipefail
 HACK=$(dirname "$0")
 "$HACK/setup-venv.sh"
 "$HACK/setup-collections.sh"
-"$HACK/setup-prometheus.sh"
+"$HACK/setup-debian.sh"
 "$HACK/setup-ansible-test.sh"

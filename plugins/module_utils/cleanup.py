@@ -126,8 +126,9 @@ class CleanupRun(object):
     def _delete(self, kind_pair, obj):
         ref = self.names.ref(kind_pair, obj["metadata"]["name"])
         self.removed.append(ref)
-        self.plan.add(Step("delete " + ref, lambda ctx: self.api.delete(kind_pair[0], kind_pair[1], self.names.namespace,
-                                                                         obj["metadata"]["name"]), before=obj))
+        name = obj["metadata"]["name"]
+        self.plan.add(Step("delete " + ref, lambda ctx: self.api.delete(kind_pair[0], kind_pair[1], self.names.namespace, name),
+                           before=obj))
 
     # -- 1. the target, serving the promoted template at its replica count -------------------------------
     def desired_replicas(self):

@@ -184,8 +184,9 @@ class InitRun(object):
             # Later on the copies hold the promoted data: only canary_promote may change them.
             for config in self.facts.tracked.values():
                 self._ensure((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
-            self._ensure(DEPLOYMENT, workload.primary_deployment(self.facts.target, self.names, self.facts.label, self.renames,
-                                                                        self.recorded["target_replicas"]))
+            primary = workload.primary_deployment(self.facts.target, self.names, self.facts.label, self.renames,
+                                                  self.recorded["target_replicas"])
+            self._ensure(DEPLOYMENT, primary)
             self.plan.add(Step("wait for " + self.names.ref(DEPLOYMENT, self.names.primary) + " to be ready", self._wait_primary,
                                changes=False))
         if self.facts.hpa is not None:

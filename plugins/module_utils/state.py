@@ -23,6 +23,7 @@ import datetime
 import json
 import os
 import socket
+import time
 
 from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError, CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
@@ -206,6 +207,7 @@ class Lease(object):
         self.holder = holder or default_holder()
         self.duration = int(duration)
         self.state = None
+        self._written_at = None     # monotonic time of our last write of the lease
 
     def __enter__(self):
         self.acquire()
@@ -237,19 +239,22 @@ class Lease(object):
                     fresh = CanaryState({})
                     fresh["lease"] = {"holder": self.holder, "expires": self._expiry()}
                     self.state = self.store.create(fresh)
+                    self._written_at = time.monotonic()
                     return self.state
                 if self._held_by_other(state):
                     raise CanaryLeaseHeld(self.store.names, state["lease"]["holder"], state["lease"]["expires"])
                 state["lease"] = {"holder": self.holder, "expires": self._expiry()}
                 self.state = self.store.write(state)
+                self._written_at = time.monotonic()
                 return self.state
             except ConflictError:
                 continue
         raise StateError("could not take the lease of %s/%s: the state object kept changing" % (self.store.names.namespace,
                                                                                                 self.store.names.state))
 
-    def update(self, mutator):
-        """Apply ``mutator`` (a function changing a CanaryState in place) and write it; returns the new state."""
+    def update(self, mutator, renew=False):
+        """Apply ``mutator`` (a function changing a CanaryState in place) and write it with a renewed expiry;
+        returns the new state. Nothing is written when the mutation changed nothing, unless ``renew``."""
         for _attempt in range(CONFLICT_RETRIES):
             state = self.store.read()
             if state is None:
@@ -260,24 +265,24 @@ class Lease(object):
                                 % (self.store.names.namespace, self.store.names.state, (state.get("lease") or {}).get("holder"), self.holder))
             before = json.dumps(state.data, sort_keys=True)
             mutator(state)
-            if json.dumps(state.data, sort_keys=True) == before and not self._due_for_renewal(state):
+            if json.dumps(state.data, sort_keys=True) == before and not renew:
                 self.state = state
                 return state
             state["lease"] = {"holder": self.holder, "expires": self._expiry()}
             try:
                 self.state = self.store.write(state)
+                self._written_at = time.monotonic()
                 return self.state
             except ConflictError:
                 continue
         raise StateError("could not update %s/%s: the state object kept changing" % (self.store.names.namespace, self.store.names.state))
 
-    def _due_for_renewal(self, state):
-        expires = parse_time(state["lease"]["expires"])
-        return (expires - utc_now()).total_seconds() < self.duration / 2.0
-
     def renew(self):
-        """Extend the lease (call during long waits); a no-op write is skipped while far from expiry."""
-        return self.update(lambda state: None)
+        """Extend the lease (call during long waits). Cheap to call often: nothing is read or written until a
+        third of the lease has passed since our last write."""
+        if self._written_at is not None and time.monotonic() - self._written_at < self.duration / 3.0:
+            return self.state
+        return self.update(lambda state: None, renew=True)
 
     def release(self):
         for _attempt in range(CONFLICT_RETRIES):

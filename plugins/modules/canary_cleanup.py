@@ -22,7 +22,7 @@ description:
   deleted.
 - A second run writes nothing.
 author:
-- progressive.canary developers
+- progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common

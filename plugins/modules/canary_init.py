@@ -26,7 +26,7 @@ description:
   Services, DestinationRules and VirtualService settings, keeping the current weights.
 - A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.
 author:
-- progressive.canary developers
+- progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common

@@ -3,8 +3,6 @@ through kubernetes.core's client (as the modules build it), the podinfo referenc
 the modules through ansible-playbook."""
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
+from tests import ansible_playbook
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "test"
@@ -94,37 +93,14 @@ def writes(emulator):
     return emulator.request_log.writes()
 
 
-def run_playbook(tmp_path, tasks, kubeconfig, check=False, diff=False, extra_env=None):
-    """Run ``tasks`` against localhost with ansible-playbook; returns (rc, per-task results by name)."""
+def run_playbook(tmp_path, tasks, kubeconfig, check=False, diff=False):
+    """Run ``tasks`` on localhost with the shared ansible-playbook runner, the canary modules defaulting to
+    ``kubeconfig``; returns (rc, {task name: localhost's result})."""
     playbook = tmp_path / "play.yml"
     play = [{"hosts": "localhost", "gather_facts": False,
-             "vars": {"ansible_python_interpreter": sys.executable},
              "module_defaults": {"group/progressive.canary.canary": {"kubeconfig": kubeconfig}},
              "tasks": tasks}]
     playbook.write_text(yaml.safe_dump(play), encoding="utf-8")
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
-        "TMPDIR": str(tmp_path),
-        "HOME": str(tmp_path),
-    })
-    env.update(extra_env or {})
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
-    if check:
-        command.append("--check")
-    if diff:
-        command.append("--diff")
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
-    try:
-        report = json.loads(completed.stdout[completed.stdout.index("{"):])
-    except ValueError:
-        raise AssertionError("ansible-playbook gave no JSON: %s\n%s" % (completed.stdout, completed.stderr))
-    results = {}
-    for task in report["plays"][0]["tasks"]:
-        results[task["task"]["name"]] = task["hosts"]["localhost"]
-    return completed.returncode, results
+    options = (("--check",) if check else ()) + (("--diff",) if diff else ())
+    returncode, plays, _output = ansible_playbook.run_playbook(playbook, tmp_path, options=options)
+    return returncode, dict((task["name"], result) for task, result in zip(tasks, plays[0]))

@@ -13,7 +13,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.init import Ini
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.router import set_weights
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, kube_api, load_podinfo, user_view  # noqa: F401
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, user_view
+from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.fixtures_mesh import wait_ready
 
 pytestmark = pytest.mark.needs_crds
@@ -101,10 +102,11 @@ def test_cleanup_after_init_killed(emulator, kubeconfig, kube_api, podinfo, mesh
 def test_cleanup_after_a_failed_rollout_gives_back_the_promoted_template(emulator, kube_api, podinfo, mesh):  # noqa: F811  pylint: disable=redefined-outer-name
     run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60))
     mesh.add_target(APEX_HOST)
-    # What a failed rollout leaves: a new template that never becomes ready, scaled up, 20 % of traffic on it
-    # at the time, then routed back 100/0 and phase Failed.
-    bad = {"spec": {"replicas": 2, "template": {"metadata": {"annotations": {"sandbox.progressive.canary/behaviour": "never-ready"}},
-                                                 "spec": {"containers": [{"name": "podinfod", "image": "ghcr.io/stefanprodan/podinfo:6.0.1"}]}}}}
+    # What a failed rollout can leave: the target scaled up with a new template that never becomes ready,
+    # traffic routed back 100/0, phase Failed.
+    bad_template = {"metadata": {"annotations": {"sandbox.progressive.canary/behaviour": "never-ready"}},
+                    "spec": {"containers": [{"name": "podinfod", "image": "ghcr.io/stefanprodan/podinfo:6.0.1"}]}}
+    bad = {"spec": {"replicas": 2, "template": bad_template}}
     kube_api.patch("apps/v1", "Deployment", NAMESPACE, "podinfo", bad, "strategic")
     with Lease(StateStore(kube_api, NAMES), holder="rollout") as lease:
         lease.update(lambda state: state.set_phase("Failed"))
@@ -139,3 +141,13 @@ def test_cleanup_refuses_while_another_run_holds_the_lease(emulator, kube_api, p
     assert kube_api.get("apps/v1", "Deployment", NAMESPACE, "podinfo-primary") is not None
 
 
+def test_cleanup_after_the_state_was_deleted_by_hand(emulator, kube_api, podinfo, mesh):  # noqa: F811  pylint: disable=redefined-outer-name,unused-argument
+    run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60))
+    mesh.add_target(APEX_HOST)
+    kube_api.delete("v1", "ConfigMap", NAMESPACE, "podinfo-canary-state")
+    result = run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
+    # Without the record the apex selector is pointed back at the target (its other fields were never changed).
+    assert result["restored"] == ["Deployment test/podinfo", "Service test/podinfo"]
+    _assert_reverted(kube_api, podinfo)
+    counts = mesh.counts(APEX_HOST)
+    assert counts["total"] > 0 and counts["failed"] == 0, counts

@@ -7,7 +7,8 @@ import pytest
 from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, LeaseLost, StateStore
-from tests.integration.canary_scenario import NAMESPACE, kube_api  # noqa: F401  pylint: disable=unused-import
+from tests.integration.canary_scenario import NAMESPACE, reset_request_log
+from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 
 NAMES = CanaryNames("podinfo", NAMESPACE)
 
@@ -56,3 +57,14 @@ def test_update_reapplies_the_mutation_after_a_concurrent_change(store, emulator
         emulator.faults.add(verb="PUT", path_regex="configmaps/podinfo-canary-state$", status=409, times=1)
         lease.update(lambda state: state.add_failed_check())
         assert store.read()["failed_checks"] == 1
+
+
+def test_renew_extends_the_lease_once_a_third_has_passed(store, emulator):  # pylint: disable=redefined-outer-name
+    lease = Lease(store, holder="waiting-run", duration=3)
+    first_expiry = lease.acquire()["lease"]["expires"]
+    reset_request_log(emulator)
+    lease.renew()
+    assert emulator.request_log.records() == [], "too early: neither read nor written"
+    time.sleep(1.1)
+    lease.renew()
+    assert store.read()["lease"]["expires"] > first_expiry

@@ -4,7 +4,8 @@ import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, kube_api, load_podinfo, user_view  # noqa: F401
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, user_view
+from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.fixtures_mesh import wait_ready
 
 pytestmark = pytest.mark.needs_crds

@@ -5,8 +5,10 @@ import yaml
 from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, kube_api, load_podinfo, reset_request_log, writes  # noqa: F401
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, writes
+from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.apiserver import Emulator
+from tests.sandbox.apiserver.crds import load_crds
 
 pytestmark = pytest.mark.needs_crds
 
@@ -73,3 +75,24 @@ def test_istio_crds_not_installed(sandbox_home):
         api = connect({"kubeconfig": bare.write_kubeconfig(sandbox_home / "bare-kubeconfig")}, request_timeout=10)
         message = _refused(bare, api)
     assert "the Istio CRDs are not installed" in message and "DestinationRule" in message
+
+
+FLAGGER_CANARY_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "canaries.flagger.app"},
+    "spec": {"group": "flagger.app", "scope": "Namespaced",
+             "names": {"kind": "Canary", "listKind": "CanaryList", "plural": "canaries", "singular": "canary"},
+             "versions": [{"name": "v1beta1", "served": True, "storage": True,
+                           "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]},
+}
+
+
+def test_target_of_a_flagger_canary(sandbox_home):
+    with Emulator(crds=list(load_crds()) + [FLAGGER_CANARY_CRD]) as cluster:
+        load_podinfo(cluster)
+        cluster.load_manifests(yaml.safe_dump({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "metadata": {"name": "podinfo-flagger"},
+                                               "spec": {"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"}}}),
+                               namespace=NAMESPACE)
+        api = connect({"kubeconfig": cluster.write_kubeconfig(sandbox_home / "flagger-kubeconfig")}, request_timeout=10)
+        message = _refused(cluster, api)
+    assert "already managed by the Flagger Canary podinfo-flagger" in message

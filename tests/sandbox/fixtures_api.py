@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -73,8 +74,6 @@ def wait_for(condition, timeout=30.0, interval=0.05, what="condition"):
     """Poll `condition()` until it returns something truthy (returned); AssertionError after `timeout` seconds.
 
     The timeout only bounds a hung test: assertions are about the value reached, never about how fast."""
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -1,5 +1,9 @@
 """Background behaviour: the Deployment controller, garbage collection, finalizers and watches."""
+import json
 import threading
+import urllib.request
+
+import yaml
 
 from kubernetes import watch as k8s_watch
 
@@ -50,7 +54,7 @@ def _complete(deployment):
 
 
 def test_deployment_status_advances_to_available(emulator):
-    created = emulator.load_manifests(__import__("yaml").safe_dump(_deployment()))[0]
+    created = emulator.load_manifests(yaml.safe_dump(_deployment()))[0]
     assert created.get("status", {}) == {}
     done = wait_for(lambda: _complete(_get(emulator)), what="deployment complete")
     assert done["status"]["availableReplicas"] == 2
@@ -59,13 +63,13 @@ def test_deployment_status_advances_to_available(emulator):
 
 
 def test_rolling_update_keeps_old_replicas_ready_until_new_ones_are(emulator):
-    yaml_text = __import__("yaml").safe_dump(_deployment())
+    yaml_text = yaml.safe_dump(_deployment())
     emulator.load_manifests(yaml_text)
     wait_for(lambda: _complete(_get(emulator)), what="first rollout")
     slow = {"sandbox.progressive.canary/ready-seconds": "600"}
     patch = {"spec": {"template": {"metadata": {"annotations": slow}, "spec": {"containers": [{"name": "main", "image": "nginx:2"}]}}}}
     status = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", patch,
-                                 "application/strategic-merge-patch+json")
+                                 "application/strategic-merge-patch+json")[0]
     assert status == 200
     rolling = _wait(emulator, _observed(2), "observed")
     assert rolling["status"]["readyReplicas"] == 2 and rolling["status"]["updatedReplicas"] == 2
@@ -74,17 +78,17 @@ def test_rolling_update_keeps_old_replicas_ready_until_new_ones_are(emulator):
 
 
 def test_scaling_to_zero_removes_ready_replicas(emulator):
-    emulator.load_manifests(__import__("yaml").safe_dump(_deployment()))
+    emulator.load_manifests(yaml.safe_dump(_deployment()))
     wait_for(lambda: _complete(_get(emulator)), what="rollout")
     status = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
-                                 {"spec": {"replicas": 0}}, "application/merge-patch+json")
+                                 {"spec": {"replicas": 0}}, "application/merge-patch+json")[0]
     assert status == 200
     scaled = _wait(emulator, _observed(2), "observed")
     assert "readyReplicas" not in scaled["status"] and "replicas" not in scaled["status"]
 
 
 def test_never_ready_template_exceeds_its_progress_deadline(emulator):
-    emulator.load_manifests(__import__("yaml").safe_dump(
+    emulator.load_manifests(yaml.safe_dump(
         _deployment(annotations={"sandbox.progressive.canary/behaviour": "never-ready"}, deadline=1)))
     stuck = _wait(emulator, _deadline_exceeded, "ProgressDeadlineExceeded")
     assert _conditions(stuck)["Progressing"]["reason"] == "ProgressDeadlineExceeded"
@@ -92,16 +96,16 @@ def test_never_ready_template_exceeds_its_progress_deadline(emulator):
 
 
 def test_crash_looping_release_never_replaces_the_serving_one(emulator):
-    emulator.load_manifests(__import__("yaml").safe_dump(_deployment(deadline=1)))
+    emulator.load_manifests(yaml.safe_dump(_deployment(deadline=1)))
     wait_for(lambda: _complete(_get(emulator)), what="rollout")
     bad = _deployment(annotations={"sandbox.progressive.canary/behaviour": "crash-loop"}, deadline=1, image="nginx:bad")
-    emulator.load_manifests(__import__("yaml").safe_dump(bad))
+    emulator.load_manifests(yaml.safe_dump(bad))
     stuck = _wait(emulator, _deadline_exceeded, "ProgressDeadlineExceeded")
     assert stuck["status"]["readyReplicas"] == 2 and stuck["status"]["updatedReplicas"] == 2
 
 
 def test_controller_status_writes_are_not_client_writes(emulator):
-    emulator.load_manifests(__import__("yaml").safe_dump(_deployment()))
+    emulator.load_manifests(yaml.safe_dump(_deployment()))
     wait_for(lambda: _complete(_get(emulator)), what="rollout")
     assert [(r.method, r.path) for r in emulator.request_log.writes()] == [
         ("POST", "/api/v1/namespaces"), ("POST", "/apis/apps/v1/namespaces/default/deployments")]
@@ -116,7 +120,7 @@ def test_owned_objects_are_garbage_collected(emulator):
                          {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "ownerReferences": [reference]}})
     emulator.request("POST", "/api/v1/namespaces/default/configmaps",
                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated"}})
-    status = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/owner")
+    status = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/owner")[0]
     assert status == 200
 
     def names():
@@ -141,7 +145,7 @@ def test_finalizers_hold_deletion_until_removed(emulator):
     status, marked = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/held")
     assert status == 200 and marked["metadata"]["deletionTimestamp"]
     status = emulator.request("PATCH", "/api/v1/namespaces/default/configmaps/held", {"metadata": {"finalizers": None}},
-                                 "application/merge-patch+json")
+                                 "application/merge-patch+json")[0]
     assert status == 200
     assert emulator.request("GET", "/api/v1/namespaces/default/configmaps/held")[0] == 404
 
@@ -184,9 +188,8 @@ def test_watch_without_resource_version_starts_with_current_objects_and_honours_
                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "1"}}})
     emulator.request("POST", "/api/v1/namespaces/default/configmaps",
                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}})
-    import urllib.request
     url = emulator.url + "/api/v1/namespaces/default/configmaps?watch=true&labelSelector=x%3D1&timeoutSeconds=1"
     with urllib.request.urlopen(url, timeout=30) as response:
         lines = response.read().decode().splitlines()
-    events = [__import__("json").loads(line) for line in lines]
+    events = [json.loads(line) for line in lines]
     assert [(e["type"], e["object"]["metadata"]["name"], e["object"]["kind"]) for e in events] == [("ADDED", "a", "ConfigMap")]

@@ -1,4 +1,7 @@
 """Object CRUD through the kubernetes DynamicClient: metadata, conflicts, patches, dry runs, selectors, refusals."""
+import json
+import urllib.request
+
 import pytest
 from kubernetes.dynamic.exceptions import ApiException, ConflictError, NotFoundError, UnprocessibleEntityError
 
@@ -174,14 +177,13 @@ def test_unknown_fields_strict_rejects_warn_drops_with_warning(emulator):
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "bogus": 1}
     status, answer = emulator.request("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict", body)
     assert status == 400 and 'strict decoding error: unknown field "bogus"' in answer["message"]
-    import urllib.request
     request = urllib.request.Request(emulator.url + "/api/v1/namespaces/default/configmaps", method="POST",
-                                     data=__import__("json").dumps(body).encode(),
+                                     data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
         assert 'unknown field \\"bogus\\"' in response.headers["Warning"]
-        assert "bogus" not in __import__("json").loads(response.read())
+        assert "bogus" not in json.loads(response.read())
 
 
 def test_refuses_a_virtualservice_with_a_string_weight(k8s_client):
@@ -213,3 +215,28 @@ def test_secret_string_data_is_stored_as_base64_data(k8s_client):
     secrets = k8s_client.resources.get(api_version="v1", kind="Secret")
     created = secrets.create(namespace="default", body={"metadata": {"name": "s"}, "stringData": {"k": "v"}})
     assert created.data.k == "dg==" and "stringData" not in created.to_dict()
+
+
+def test_custom_resources_refuse_unconditional_updates(k8s_client):
+    virtualservices = _virtualservices(k8s_client)
+    virtualservices.create(namespace="default", body=_vs())
+    with pytest.raises(UnprocessibleEntityError) as raised:
+        virtualservices.replace(namespace="default", body=_vs(weight=50))
+    assert "must be specified for an update" in raised.value.body.decode()
+    current = virtualservices.get(namespace="default", name="web").to_dict()
+    current["spec"]["http"][0]["route"][0]["weight"] = 50
+    assert virtualservices.replace(namespace="default", body=current).spec.http[0].route[0].weight == 50
+
+
+def test_tables_for_kubectl_get_including_watches(emulator):
+    emulator.request("POST", "/api/v1/namespaces/default/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    for query in ("", "?watch=true&timeoutSeconds=1"):
+        request = urllib.request.Request(emulator.url + "/api/v1/namespaces/default/configmaps" + query,
+                                         headers={"Accept": accept})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            first = json.loads(response.read().decode().splitlines()[0])
+        table = first.get("object", first)
+        assert table["kind"] == "Table" and table["rows"][0]["cells"][0] == "a"
+        assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from tests.sandbox.apiserver.crds import shared_dir
+from tests.sandbox.fixtures_api import wait_for
 
 PODINFO = shared_dir() / "fixtures" / "podinfo"
 
@@ -140,3 +141,33 @@ def test_refuses_a_stale_resource_version(podinfo, kubectl, tmp_path):  # pylint
     path.write_text(json.dumps(current))
     refused = kubectl("replace", "-f", str(path), check=False)
     assert refused.returncode != 0 and "the object has been modified" in refused.stderr
+
+
+def test_pods_and_replicasets_follow_the_rollout(podinfo, kubectl):  # pylint: disable=unused-argument
+    kubectl("rollout", "status", "deployment/podinfo", "-n", "test", "--timeout=60s")
+    pods = kubectl("get", "pods", "-n", "test", "-l", "app=podinfo").stdout.splitlines()
+    assert len(pods) == 2 and pods[1].split()[1:3] == ["1/1", "Running"]
+    kubectl("annotate", "deployment", "podinfo", "-n", "test", "kubernetes.io/change-cause=crash")
+    kubectl("patch", "deployment", "podinfo", "-n", "test", "--type", "merge", "-p", json.dumps(
+        {"spec": {"progressDeadlineSeconds": 1, "template": {"metadata": {"annotations": {
+            "sandbox.progressive.canary/behaviour": "crash-loop"}}}}}))
+    kubectl("rollout", "status", "deployment/podinfo", "-n", "test", "--timeout=60s", check=False)
+    statuses = [line.split()[2] for line in kubectl("get", "pods", "-n", "test").stdout.splitlines()[1:]]
+    assert sorted(statuses) == ["CrashLoopBackOff", "Running"]
+    replicasets = kubectl("get", "replicasets", "-n", "test", "-o", "json")
+    assert len(json.loads(replicasets.stdout)["items"]) == 2
+    kubectl("rollout", "undo", "deployment/podinfo", "-n", "test")
+    assert "successfully rolled out" in kubectl("rollout", "status", "deployment/podinfo", "-n", "test", "--timeout=60s").stdout
+    statuses = [line.split()[2] for line in kubectl("get", "pods", "-n", "test").stdout.splitlines()[1:]]
+    assert statuses == ["Running"]
+
+
+def test_a_deleted_pod_is_replaced(podinfo, kubectl):  # pylint: disable=unused-argument
+    kubectl("rollout", "status", "deployment/podinfo", "-n", "test", "--timeout=60s")
+    name = kubectl("get", "pods", "-n", "test", "-o", "jsonpath={.items[0].metadata.name}").stdout
+    kubectl("delete", "pod", name, "-n", "test", "--wait=false")
+
+    def replaced():
+        names = kubectl("get", "pods", "-n", "test", "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
+        return names if names and name not in names else None
+    assert len(wait_for(replaced, what="a replacement pod")) == 1

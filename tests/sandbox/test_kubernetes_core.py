@@ -1,21 +1,16 @@
 """kubernetes.core's k8s and k8s_info in real ansible-playbook runs against the API emulator.
 
-The playbooks are files under tests/sandbox/playbooks/ (linted like any playbook). Each run uses this
-test's TMPDIR/HOME (the ``emulator`` fixture sets them), the venv's Python as ``ansible_python_interpreter``
-and the JSON stdout callback, so the test reads every task's result.
+The playbooks are files under tests/sandbox/playbooks/ (linted like any playbook), run by
+tests/ansible_playbook.py with this test's TMPDIR/HOME (the ``emulator`` fixture sets them).
 """
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests import ansible_playbook
 from tests.sandbox.apiserver import crds
 
-REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 NAMESPACE = "test"
 STRATEGIC = "application/strategic-merge-patch+json"
@@ -25,31 +20,8 @@ needs_crds = pytest.mark.skipif(not crds.crd_files(), reason="../shared/crds is 
 
 
 def run_playbook(playbook, tmp_path, extra_vars):
-    """Run tests/sandbox/playbooks/<playbook>; returns (exit code, [[task result, ...] per play], output)."""
-    vars_file = tmp_path / ("%s.vars.json" % playbook)
-    vars_file.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable)), encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "K8S_AUTH_")) and key != "KUBECONFIG"}
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_NOCOLOR": "1",
-    })
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", "@%s" % vars_file, str(PLAYBOOKS / playbook)]
-    # cwd: no ansible.cfg of the repository or the caller may change the run.
-    completed = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
-    output = completed.stdout + completed.stderr
-    try:
-        report = json.loads(completed.stdout[completed.stdout.index("{"):])
-    except ValueError as exc:
-        raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
-    plays = [[task["hosts"]["localhost"] for task in play["tasks"]] for play in report["plays"]]
-    return completed.returncode, plays, output
+    """Run tests/sandbox/playbooks/<playbook>; see tests.ansible_playbook.run_playbook."""
+    return ansible_playbook.run_playbook(PLAYBOOKS / playbook, tmp_path, extra_vars)
 
 
 def write_manifest(tmp_path, name, manifest):
@@ -93,7 +65,7 @@ def test_k8s_creates_and_waits_then_k8s_info_reads(emulator, kubeconfig, tmp_pat
         "kubeconfig": kubeconfig, "target_namespace": NAMESPACE, "manifests": manifests})
 
     assert rc == 0, output
-    _, created, info = plays[0]
+    created, info = plays[0][1], plays[0][2]
     created_deployment = created["results"][0]["result"]
     # wait: true returns the object as it was when the wait ended: available, every replica ready.
     assert created_deployment["status"]["readyReplicas"] == 2, created_deployment["status"]
@@ -143,9 +115,10 @@ def test_k8s_patch_of_a_deployment_uses_strategic_merge(emulator, kubeconfig, tm
     patch = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "podinfo", "namespace": NAMESPACE},
              "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "ghcr.io/stefanprodan/podinfo:6.0.1"}]}}}}
 
-    rc, _, output = run_playbook("k8s_patch.yml", tmp_path, {"kubeconfig": kubeconfig, "patch": patch})
+    rc, plays, output = run_playbook("k8s_patch.yml", tmp_path, {"kubeconfig": kubeconfig, "patch": patch})
 
     assert rc == 0, output
+    assert plays[0][0]["changed"] is True
     assert patches(emulator, path) == [(STRATEGIC, 200)]
     status, stored = emulator.request("GET", path)
     container = stored["spec"]["template"]["spec"]["containers"][0]

@@ -61,8 +61,8 @@ def test_relabel_back_restores_the_target_template():
 
 
 def test_primary_hpa_targets_the_primary():
-    hpa = {"metadata": {"name": "podinfo"}, "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-                                                    "minReplicas": 2, "maxReplicas": 4}}
+    scale_target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"}
+    hpa = {"metadata": {"name": "podinfo"}, "spec": {"scaleTargetRef": scale_target, "minReplicas": 2, "maxReplicas": 4}}
     copy_ = primary_hpa(hpa, NAMES)
     assert copy_["metadata"]["name"] == "podinfo-primary"
     assert copy_["spec"]["scaleTargetRef"]["name"] == "podinfo-primary" and copy_["spec"]["maxReplicas"] == 4

@@ -131,6 +131,10 @@ class Api:
             sent_rv = new["metadata"].get("resourceVersion")
             if precondition_rv and sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(resource, name)
+            if resource.custom and not sent_rv:
+                # Custom resources do not allow unconditional updates (built-in kinds mostly do).
+                raise errors.invalid(resource, name, [("metadata.resourceVersion", "FieldValueInvalid",
+                                                       "Invalid value: 0x0: must be specified for an update")])
             new = self._merge_system_state(resource, old, new, subresource)
             warnings = admission.admit(resource, name, new, field_validation, old=old)
             if meta.tracks_generation(resource, new) and meta.spec_part(new) != meta.spec_part(old):

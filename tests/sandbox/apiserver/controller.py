@@ -13,6 +13,7 @@ import math
 import time
 
 from . import meta
+from .workloads import Workloads
 
 ANNOTATION_PREFIX = "sandbox.progressive.canary/"
 BEHAVIOUR = ANNOTATION_PREFIX + "behaviour"
@@ -26,22 +27,40 @@ def template_hash(template):
     return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
 
 
-class ReplicaSetState:
-    """Pods of one template: each is the monotonic time it becomes ready (inf: never)."""
+class PodState:
+    """One pod: when it becomes ready (monotonic seconds, inf: never) and whether its object was written."""
 
-    def __init__(self, name, behaviour):
+    def __init__(self, name, ready_at, now):
         self.name = name
+        self.ready_at = ready_at
+        self.started = now
+        self.written = False
+
+
+class ReplicaSetState:
+    """The pods of one pod template (one ReplicaSet)."""
+
+    def __init__(self, name, template_hash, template, behaviour):
+        self.name = name
+        self.template_hash = template_hash
+        self.template = copy.deepcopy(template)
         self.behaviour = behaviour
+        self.revision = 0
+        self.uid = None
         self.pods = []
 
     def ready(self, now):
-        return sum(1 for ready_at in self.pods if ready_at <= now)
+        return sum(1 for pod in self.pods if pod.ready_at <= now)
 
-    def scale(self, count, ready_at):
+    def scale(self, count, ready_at, now):
         while len(self.pods) < count:
-            self.pods.append(ready_at)
-        self.pods.sort()
+            self.pods.append(PodState(meta.generated_name(self.name + "-"), ready_at, now))
+        self.pods.sort(key=lambda pod: pod.ready_at)
         del self.pods[count:]          # the least ready pods go first
+
+    def keep_ready(self, count, now):
+        """An old template during a rollout: only its ready pods stay, at most `count` of them."""
+        self.pods = [pod for pod in self.pods if pod.ready_at <= now][:max(0, count)]
 
 
 class RolloutState:
@@ -51,6 +70,7 @@ class RolloutState:
         self.created_at = 0.0
         self.last_progress = 0.0
         self.last_ready = -1
+        self.revision = 0
 
 
 class DeploymentController:
@@ -59,6 +79,7 @@ class DeploymentController:
         self.store = api.store
         self.ready_seconds = ready_seconds
         self.rollouts = {}          # deployment uid -> RolloutState
+        self.workloads = Workloads(self.store)
 
     def tick(self, now=None):
         now = time.monotonic() if now is None else now
@@ -69,6 +90,8 @@ class DeploymentController:
                 if uid not in live:
                     del self.rollouts[uid]
             for deployment in deployments:
+                if deployment["metadata"].get("deletionTimestamp"):
+                    continue   # its ReplicaSets and Pods are being garbage collected
                 status = self._reconcile(deployment, now)
                 if status != deployment.get("status"):
                     updated = copy.deepcopy(deployment)
@@ -93,17 +116,22 @@ class DeploymentController:
         current = template_hash(template)
         if current != state.current:
             behaviour = ((template.get("metadata") or {}).get("annotations") or {}).get(BEHAVIOUR, "")
-            state.replica_sets.setdefault(current, ReplicaSetState(f"{deployment['metadata']['name']}-{current}", behaviour))
+            state.replica_sets.setdefault(current, ReplicaSetState(f"{deployment['metadata']['name']}-{current}", current,
+                                                                   template, behaviour))
             state.current, state.created_at, state.last_progress, state.last_ready = current, now, now, -1
+            state.revision += 1
+            state.replica_sets[current].revision = state.revision
+        self.workloads.forget_deleted(deployment["metadata"]["namespace"], state)
         new_rs = state.replica_sets[current]
         if not spec.get("paused"):
-            new_rs.scale(replicas, self._pod_ready_at(template, now))
+            new_rs.scale(replicas, self._pod_ready_at(template, now), now)
         new_ready = new_rs.ready(now)
         if new_ready != state.last_ready:
             state.last_ready, state.last_progress = new_ready, now
         for rs_hash, old_rs in state.replica_sets.items():
             if rs_hash != current:
-                old_rs.pods = [p for p in old_rs.pods if p <= now][:max(0, replicas - new_ready)]
+                old_rs.keep_ready(replicas - new_ready, now)
+        self.workloads.sync(deployment, state, now)
         return self._status(deployment, state, new_rs, now)
 
     def _status(self, deployment, state, new_rs, now):

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler
 
 from . import errors, routing, watch
 from .requestlog import RequestRecord
-from .tables import wants_table, to_table
+from .tables import table_transform, to_table, wants_table
 
 try:  # the schema helper's OpenAPI v3 documents; absent while it is being written
     from . import openapi
@@ -116,7 +116,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send_json(200, doc)
         target = routing.resolve(self.emulator.registry, group, version, rest)
         if self.command == "GET" and target.name is None and (target.watch_path or _is_true(query.get("watch"))):
-            return watch.serve(self, target, query)
+            transform = table_transform(target.resource, query) if wants_table(self.headers.get("Accept")) else None
+            return watch.serve(self, target, query, transform)
         result = self.emulator.operations.perform(self.command, target, query, body, self.headers.get("Content-Type"))
         payload = result.body
         if self.command == "GET" and target.subresource is None and wants_table(self.headers.get("Accept")):

@@ -1,6 +1,8 @@
 """Maps an HTTP method on a resource Target to the Api operation, with the query options the apiserver accepts."""
 import json
 
+import yaml
+
 from . import admission, errors, protobuf
 from .api import Result
 
@@ -17,7 +19,6 @@ def _decode(body, content_type=None):
         return json.loads(body)
     except ValueError:
         try:  # kubectl and clients only send JSON, but YAML is what a person would POST by hand
-            import yaml
             return yaml.safe_load(body)
         except yaml.YAMLError as exc:
             raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from exc

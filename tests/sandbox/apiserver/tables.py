@@ -1,10 +1,8 @@
 """`Accept: ...;as=Table` answers (what `kubectl get` asks for), with the columns a real apiserver prints."""
 import datetime
+import json
 
 from . import selectors
-
-_TABLE_TYPES = ("as=Table",)
-
 
 def wants_table(accept):
     return bool(accept) and "as=Table" in accept and "g=meta.k8s.io" in accept
@@ -56,7 +54,29 @@ def _hpa(obj):
             spec.get("maxReplicas"), status.get("currentReplicas", 0), _age(obj["metadata"].get("creationTimestamp"))]
 
 
+def _pod(obj):
+    status = obj.get("status") or {}
+    containers = status.get("containerStatuses") or []
+    waiting = [c["state"]["waiting"].get("reason") for c in containers if "waiting" in (c.get("state") or {})]
+    return [f"{sum(1 for c in containers if c.get('ready'))}/{len(containers)}", waiting[0] if waiting else status.get("phase"),
+            sum(c.get("restartCount", 0) for c in containers), _age(obj["metadata"].get("creationTimestamp")),
+            status.get("podIP", "<none>"), (obj.get("spec") or {}).get("nodeName", "<none>"), "<none>", "<none>"]
+
+
+def _replica_set(obj):
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    return [spec.get("replicas", 1), status.get("replicas", 0), status.get("readyReplicas", 0),
+            _age(obj["metadata"].get("creationTimestamp")), ",".join(c.get("name", "") for c in containers),
+            ",".join(c.get("image", "") for c in containers), selectors.selector_string(spec.get("selector") or {})]
+
+
 _BUILTIN_COLUMNS = {
+    "Pod": ([_column("Ready"), _column("Status"), _column("Restarts", "integer"), _column("Age"), _column("IP", priority=1),
+             _column("Node", priority=1), _column("Nominated Node", priority=1), _column("Readiness Gates", priority=1)], _pod),
+    "ReplicaSet": ([_column("Desired", "integer"), _column("Current", "integer"), _column("Ready", "integer"), _column("Age"),
+                    _column("Containers", priority=1), _column("Images", priority=1), _column("Selector", priority=1)],
+                   _replica_set),
     "Namespace": ([_column("Status"), _column("Age")],
                   lambda o: [(o.get("status") or {}).get("phase", ""), _age(o["metadata"].get("creationTimestamp"))]),
     "HorizontalPodAutoscaler": ([_column("Reference"), _column("Targets"), _column("MinPods", "integer"),
@@ -93,7 +113,6 @@ def _custom_columns(resource):
 
 def _cell(value):
     if isinstance(value, (list, dict)):
-        import json
         return json.dumps(value, separators=(",", ":"))
     return value
 
@@ -125,3 +144,10 @@ def to_table(resource, payload, query):
     metadata = {"resourceVersion": payload["metadata"].get("resourceVersion", "")} if "items" in payload else {}
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
             "columnDefinitions": [_column("Name")] + columns, "rows": rows}
+
+
+def table_transform(resource, query):
+    """For watches asked as Tables (`kubectl get -w`): each event's object as a one-row Table."""
+    def transform(obj):
+        return to_table(resource, obj, query)
+    return transform

@@ -14,14 +14,14 @@ def _chunk(handler, event):
     handler.wfile.flush()
 
 
-def _start_point(store, target, query, selection, api):
+def _start_point(store, target, query, selection):
     """(initial ADDED events, rv to continue after); 410 Gone event list when the rv is too old."""
     rv_param = query.get("resourceVersion")
     if rv_param in (None, "", "0"):
         with store.lock:
             items = store.list(target.resource.store_key, selection.matches)
             current = store.resource_version
-        return [{"type": "ADDED", "object": api.view(target.resource, o)} for o in items], current
+        return [{"type": "ADDED", "object": o} for o in items], current
     try:
         since = int(rv_param)
     except ValueError as exc:
@@ -29,8 +29,11 @@ def _start_point(store, target, query, selection, api):
     return [], since
 
 
-def serve(handler, target, query):
-    """Stream events until timeoutSeconds, the client leaving, or the emulator stopping; returns 200."""
+def serve(handler, target, query, transform=None):
+    """Stream events until timeoutSeconds, the client leaving, or the emulator stopping; returns 200.
+
+    `transform(obj)` turns each event's object into what the client asked for (a Table for `kubectl get -w`)."""
+    transform = transform or (lambda obj: obj)
     emulator = handler.emulator
     store, api = emulator.store, emulator.api
     field_selector = query.get("fieldSelector")
@@ -38,7 +41,7 @@ def serve(handler, target, query):
         field_selector = ",".join(filter(None, [field_selector, f"metadata.name={target.name}"]))
     selection = selectors.Filter(target.namespace if target.resource.namespaced else None,
                                  query.get("labelSelector"), field_selector)
-    initial, since = _start_point(store, target, query, selection, api)
+    initial, since = _start_point(store, target, query, selection)
     timeout = float(query.get("timeoutSeconds") or DEFAULT_TIMEOUT)
     deadline = time.monotonic() + timeout
     handler.send_response(200)
@@ -49,8 +52,8 @@ def serve(handler, target, query):
     handler.record(200)
     try:
         for event in initial:
-            _chunk(handler, event)
-        _follow(handler, target, selection, since, deadline)
+            _chunk(handler, {"type": event["type"], "object": transform(api.view(target.resource, event["object"]))})
+        _follow(handler, target, selection, since, deadline, transform)
         handler.wfile.write(b"0\r\n\r\n")
         handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
@@ -58,7 +61,7 @@ def serve(handler, target, query):
     return 200
 
 
-def _follow(handler, target, selection, since, deadline):
+def _follow(handler, target, selection, since, deadline, transform):
     emulator = handler.emulator
     store, api = emulator.store, emulator.api
     key = target.resource.store_key
@@ -77,4 +80,4 @@ def _follow(handler, target, selection, since, deadline):
         for rv, event_type, obj in events:
             since = rv
             if selection.matches(obj):
-                _chunk(handler, {"type": event_type, "object": api.view(target.resource, obj)})
+                _chunk(handler, {"type": event_type, "object": transform(api.view(target.resource, obj))})

@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: canary_info
+short_description: Read the status of a canary (phase, weight, checks, revisions, pending release)
+version_added: 0.1.0
+description:
+- Reads the state ConfigMap C(<target>-canary-state), the target and primary Deployments and the VirtualService,
+  and reports the phase, the live weights, the failed checks, the revisions, the last transition and whether a new
+  revision of the target is pending (neither promoted nor rolled back).
+- Never writes and never takes the lease, so it works while another run changes the canary.
+- A canary that is not initialized is reported with C(initialized=false) and the reason, not as a failure.
+author:
+- progressive.canary developers
+extends_documentation_fragment:
+- kubernetes.core.k8s_auth_options
+- progressive.canary.common
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to show.
+  platform:
+    platforms: kubernetes
+    support: full
+    description: Talks to the Kubernetes API with the kubernetes Python client.
+notes:
+- The lease options of the common fragment are accepted and ignored, the module takes no lease.
+requirements:
+- kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Read podinfo's canary status
+  progressive.canary.canary_info:
+    target: podinfo
+    namespace: test
+  register: canary
+
+- name: Start a rollout when a new revision is pending
+  progressive.canary.canary_shift:
+    target: podinfo
+    namespace: test
+    weight: 0
+  when: canary.initialized and canary.pending
+"""
+
+RETURN = r"""
+initialized:
+  description: False when the canary has no state, init did not finish, or a managed object is missing.
+  returned: always
+  type: bool
+  sample: true
+reason:
+  description: Why the canary is not initialized.
+  returned: when not initialized
+  type: str
+  sample: "canary test/podinfo is not initialized (no state object podinfo-canary-state): run canary_init first"
+state_object:
+  description: Name of the state ConfigMap.
+  returned: always
+  type: str
+  sample: podinfo-canary-state
+phase:
+  description: Phase recorded in the state (Flagger's names), null without a state.
+  returned: always
+  type: str
+  sample: Progressing
+weight:
+  description: Live canary weight of the managed route.
+  returned: when initialized
+  type: int
+  sample: 20
+primary_weight:
+  description: Live primary weight of the managed route.
+  returned: when initialized
+  type: int
+  sample: 80
+recorded_weight:
+  description: Canary weight recorded in the state (differs from I(weight) only after an interrupted run).
+  returned: when initialized
+  type: int
+  sample: 20
+step:
+  description: How many weight changes the current analysis made.
+  returned: when initialized
+  type: int
+  sample: 1
+failed_checks:
+  description: Failed checks of the current analysis (cumulative, as Flagger).
+  returned: when initialized
+  type: int
+  sample: 0
+last_failed_check:
+  description: The reason of the last failed check.
+  returned: when initialized
+  type: str
+  sample: null
+failure_reason:
+  description: Reason recorded by the last rollback.
+  returned: when initialized
+  type: str
+  sample: null
+last_transition_time:
+  description: When the phase last changed (UTC).
+  returned: when initialized
+  type: str
+  sample: "2026-01-01T12:00:00Z"
+lease:
+  description: Holder and expiry of the lease, null when no run holds it.
+  returned: when initialized
+  type: dict
+  sample: null
+revision:
+  description: Revision of the target (hash of its pod template and tracked config data).
+  returned: when initialized
+  type: str
+  sample: 3f1c2a9b0d4e5f60
+last_applied_revision:
+  description: Revision under analysis (or last analysed).
+  returned: when initialized
+  type: str
+  sample: 3f1c2a9b0d4e5f60
+last_promoted_revision:
+  description: Revision the primary runs.
+  returned: when initialized
+  type: str
+  sample: 0a1b2c3d4e5f6071
+failed_revision:
+  description: Revision last rolled back.
+  returned: when initialized
+  type: str
+  sample: null
+pending:
+  description: True when the target's revision is neither the promoted nor the failed one (a rollout is due).
+  returned: when initialized
+  type: bool
+  sample: true
+target:
+  description: Replicas and readiness of the target Deployment.
+  returned: when initialized
+  type: dict
+  sample: {replicas: 2, ready_replicas: 2, ready: true, reason: "2 of 2 replicas ready"}
+primary:
+  description: Replicas and readiness of the primary Deployment.
+  returned: when initialized
+  type: dict
+  sample: {replicas: 2, ready_replicas: 2, ready: true, reason: "2 of 2 replicas ready"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.progressive.canary.plugins.module_utils.connection import (
+    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    try:
+        info = canary_info(api_from_params(module.params), CanaryNames(module.params["target"], module.params["namespace"]))
+    except CanaryApiError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **info)
+
+
+if __name__ == "__main__":
+    main()

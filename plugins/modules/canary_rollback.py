@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: canary_rollback
+short_description: Abort a canary rollout and send all traffic back to the primary
+version_added: 0.1.0
+description:
+- Routes 100/0 (only the managed route of the VirtualService changes), scales the target to 0 and sets the phase
+  C(Failed), recording the target's revision as failed and the I(reason).
+- canary_shift and canary_promote refuse a failed revision, so a plain re-run does not retry it; apply a new
+  revision (any change of the pod template or of a tracked config) to roll out again.
+- When the target's revision is the promoted one there is nothing to roll back: traffic and replicas are put back,
+  the phase is left as it is.
+- Refused while a promotion is under way (phases C(Promoting), C(Finalising)): finish it with canary_promote.
+- A second run changes nothing and keeps the first reason.
+author:
+- progressive.canary developers
+extends_documentation_fragment:
+- kubernetes.core.k8s_auth_options
+- progressive.canary.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads the cluster, plans, and reports what would change without writing.
+  diff_mode:
+    support: full
+    description: Shows the VirtualService and Deployment changes.
+  platform:
+    platforms: kubernetes
+    support: full
+    description: Talks to the Kubernetes API with the kubernetes Python client.
+options:
+  reason:
+    description:
+    - Why the rollout is aborted; stored in the state and shown by canary_info.
+    type: str
+    default: rolled back by canary_rollback
+  ready_timeout:
+    description:
+    - Not used by this module (nothing is waited for); accepted so that module defaults can be shared.
+    type: int
+requirements:
+- kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Roll back podinfo's canary
+  progressive.canary.canary_rollback:
+    target: podinfo
+    namespace: test
+    reason: "request-success-rate below 99 for 5 checks"
+"""
+
+RETURN = r"""
+phase:
+  description: Phase recorded in the state after the run.
+  returned: success
+  type: str
+  sample: Failed
+rolled_back:
+  description: True when the target's revision is (or in check mode would be) recorded as failed.
+  returned: success
+  type: bool
+  sample: true
+failure_reason:
+  description: Reason recorded with the failed revision.
+  returned: success
+  type: str
+  sample: request-success-rate below 99 for 5 checks
+revision:
+  description: Revision of the target (hash of its pod template and tracked config data).
+  returned: success
+  type: str
+  sample: 3f1c2a9b0d4e5f60
+last_applied_revision:
+  description: Revision last analysed.
+  returned: success
+  type: str
+  sample: 3f1c2a9b0d4e5f60
+last_promoted_revision:
+  description: Revision the primary runs.
+  returned: success
+  type: str
+  sample: 0a1b2c3d4e5f6071
+failed_revision:
+  description: Revision rolled back, not retried by a plain re-run.
+  returned: success
+  type: str
+  sample: 3f1c2a9b0d4e5f60
+pending:
+  description: True when the target's revision is neither the promoted nor the failed one.
+  returned: success
+  type: bool
+  sample: false
+actions:
+  description: What was done (or, in check mode, what would be done), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["route 100/0 (primary/canary) in VirtualService test/podinfo", "scale Deployment test/podinfo to 0"]
+"""
+
+from ansible_collections.progressive.canary.plugins.module_utils.release import run_module
+from ansible_collections.progressive.canary.plugins.module_utils.rollback import DEFAULT_REASON, RollbackRun
+
+
+def main():
+    run_module(RollbackRun, {"reason": {"type": "str", "default": DEFAULT_REASON}}, ("reason",))
+
+
+if __name__ == "__main__":
+    main()

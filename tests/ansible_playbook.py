@@ -1,0 +1,52 @@
+"""Run a real ansible-playbook against localhost from a test and read every task's result.
+
+The run is isolated from the caller: no ANSIBLE_*/K8S_AUTH_*/KUBECONFIG from the environment, Ansible's
+temp and home dirs under the test's tmp_path, the working directory there (so no ansible.cfg is picked
+up), the venv's Python as ``ansible_python_interpreter`` (sandbox.md "Hygiene"), and the JSON stdout
+callback (ansible.posix.json, installed by `make setup`). TMPDIR/HOME are the caller's: tests using the
+``emulator`` fixture already have their own.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def playbook_env(tmp_path):
+    """The environment for an isolated ansible-playbook run whose temp files live under tmp_path."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("ANSIBLE_", "K8S_AUTH_")) and key != "KUBECONFIG"}
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
+        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        "ANSIBLE_NOCOLOR": "1",
+    })
+    return env
+
+
+def run_playbook(playbook, tmp_path, extra_vars=None, options=()):
+    """Run the playbook file on localhost; returns (exit code, [[localhost's task result, ...] per play], output).
+
+    ``extra_vars`` go through a JSON file (any structure survives), ``options`` are extra command-line
+    arguments such as ``("--check",)``."""
+    vars_file = tmp_path / ("%s.vars.json" % Path(playbook).stem)
+    vars_file.write_text(json.dumps(dict(extra_vars or {}, ansible_python_interpreter=sys.executable)), encoding="utf-8")
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               "-e", "@%s" % vars_file, *options, str(playbook)]
+    completed = subprocess.run(command, env=playbook_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True,
+                               timeout=600, check=False)
+    output = completed.stdout + completed.stderr
+    try:
+        report = json.loads(completed.stdout[completed.stdout.index("{"):])
+    except ValueError as exc:
+        raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
+    plays = [[task["hosts"]["localhost"] for task in play["tasks"]] for play in report["plays"]]
+    return completed.returncode, plays, output
