@@ -4,6 +4,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 REQUIREMENTS=("$REPO_ROOT/requirements.txt" "$REPO_ROOT/tests/requirements.txt")
+# Exact versions of the transitive dependencies too (hack/freeze-constraints.sh regenerates it).
+CONSTRAINTS="$REPO_ROOT/hack/constraints.txt"
 
 find_python311() {
     local candidate
@@ -25,12 +27,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$python" -m venv "$VENV"
 fi
 
-stamp=$(stamp_path "$VENV" requirements "${REQUIREMENTS[@]}")
+stamp=$(stamp_path "$VENV" requirements "${REQUIREMENTS[@]}" "$CONSTRAINTS")
 if [ -e "$stamp" ]; then
     exit 0
 fi
 log "installing pinned Python packages into $VENV"
 args=()
 for req in "${REQUIREMENTS[@]}"; do args+=(-r "$req"); done
-"$VENV/bin/python" -m pip install --disable-pip-version-check -q "${args[@]}"
+"$VENV/bin/python" -m pip install --disable-pip-version-check -q -c "$CONSTRAINTS" "${args[@]}"
 write_stamp "$stamp"

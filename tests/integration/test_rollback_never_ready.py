@@ -3,6 +3,7 @@ traffic; canary_rollback leaves 100/0 and zero replicas, records the failed revi
 and a plain re-run does not retry that revision."""
 import pytest
 
+from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
@@ -78,7 +79,7 @@ def test_rollback_is_refused_during_a_promotion(emulator, kube_api):  # noqa: F8
     set_template(kube_api)
     shift(kube_api, 50)
     emulator.faults.add(verb="PATCH", path_regex="virtualservices/podinfo$", status=500, times=1)
-    with pytest.raises(Exception):
+    with pytest.raises(CanaryApiError):
         promote(kube_api)
     emulator.faults.clear()
     with pytest.raises(Refusal) as refused:

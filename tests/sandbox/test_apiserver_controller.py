@@ -53,13 +53,16 @@ def _complete(deployment):
             and _conditions(deployment).get("Progressing", {}).get("reason") == "NewReplicaSetAvailable") and deployment
 
 
-def test_deployment_status_advances_to_available(emulator):
-    created = emulator.load_manifests(yaml.safe_dump(_deployment()))[0]
-    assert created.get("status", {}) == {}
-    done = wait_for(lambda: _complete(_get(emulator)), what="deployment complete")
+def test_deployment_status_advances_to_available(k8s_client):
+    deployments = k8s_client.resources.get(api_version="apps/v1", kind="Deployment")
+    created = deployments.create(namespace="default", body=_deployment())
+    assert not (created.status or {})
+    done = wait_for(lambda: _complete(deployments.get(namespace="default", name="web").to_dict()), what="deployment complete")
     assert done["status"]["availableReplicas"] == 2
     assert _conditions(done)["Available"]["status"] == "True"
     assert done["metadata"]["generation"] == 1
+    replicasets = k8s_client.resources.get(api_version="apps/v1", kind="ReplicaSet").get(namespace="default").items
+    assert [(rs.metadata.ownerReferences[0].uid, rs.status.readyReplicas) for rs in replicasets] == [(created.metadata.uid, 2)]
 
 
 def test_rolling_update_keeps_old_replicas_ready_until_new_ones_are(emulator):
@@ -69,7 +72,7 @@ def test_rolling_update_keeps_old_replicas_ready_until_new_ones_are(emulator):
     slow = {"sandbox.progressive.canary/ready-seconds": "600"}
     patch = {"spec": {"template": {"metadata": {"annotations": slow}, "spec": {"containers": [{"name": "main", "image": "nginx:2"}]}}}}
     status = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", patch,
-                                 "application/strategic-merge-patch+json")[0]
+                              "application/strategic-merge-patch+json")[0]
     assert status == 200
     rolling = _wait(emulator, _observed(2), "observed")
     assert rolling["status"]["readyReplicas"] == 2 and rolling["status"]["updatedReplicas"] == 2
@@ -81,7 +84,7 @@ def test_scaling_to_zero_removes_ready_replicas(emulator):
     emulator.load_manifests(yaml.safe_dump(_deployment()))
     wait_for(lambda: _complete(_get(emulator)), what="rollout")
     status = emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
-                                 {"spec": {"replicas": 0}}, "application/merge-patch+json")[0]
+                              {"spec": {"replicas": 0}}, "application/merge-patch+json")[0]
     assert status == 200
     scaled = _wait(emulator, _observed(2), "observed")
     assert "readyReplicas" not in scaled["status"] and "replicas" not in scaled["status"]
@@ -111,26 +114,35 @@ def test_controller_status_writes_are_not_client_writes(emulator):
         ("POST", "/api/v1/namespaces"), ("POST", "/apis/apps/v1/namespaces/default/deployments")]
 
 
-def test_owned_objects_are_garbage_collected(emulator):
-    owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
-                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})[1]
-    reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
+def test_owned_objects_are_garbage_collected(k8s_client):
+    configmaps = k8s_client.resources.get(api_version="v1", kind="ConfigMap")
+    owner = configmaps.create(namespace="default", body={"metadata": {"name": "owner"}})
+    reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner.metadata.uid}
     for name in ("child-1", "child-2"):
-        emulator.request("POST", "/api/v1/namespaces/default/configmaps",
-                         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "ownerReferences": [reference]}})
-    emulator.request("POST", "/api/v1/namespaces/default/configmaps",
-                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated"}})
-    status = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/owner")[0]
-    assert status == 200
+        configmaps.create(namespace="default", body={"metadata": {"name": name, "ownerReferences": [reference]}})
+    configmaps.create(namespace="default", body={"metadata": {"name": "unrelated"}})
+    configmaps.delete(namespace="default", name="owner")
 
     def names():
-        return sorted(i["metadata"]["name"] for i in emulator.request("GET", "/api/v1/namespaces/default/configmaps")[1]["items"])
+        return sorted(i.metadata.name for i in configmaps.get(namespace="default").items)
     assert wait_for(lambda: names() == ["unrelated"] and names(), what="dependents collected") == ["unrelated"]
+
+
+def test_deleting_a_deployment_collects_its_replicasets_and_pods(emulator):
+    emulator.load_manifests(yaml.safe_dump(_deployment()))
+    wait_for(lambda: _complete(_get(emulator)), what="rollout")
+    assert len(emulator.request("GET", "/api/v1/namespaces/default/pods")[1]["items"]) == 2
+    emulator.request("DELETE", "/apis/apps/v1/namespaces/default/deployments/web")
+
+    def leftovers():
+        return [len(emulator.request("GET", path)[1]["items"])
+                for path in ("/apis/apps/v1/namespaces/default/replicasets", "/api/v1/namespaces/default/pods")]
+    wait_for(lambda: leftovers() == [0, 0], what="replicasets and pods collected")
 
 
 def test_orphan_propagation_keeps_dependents(emulator):
     owner = emulator.request("POST", "/api/v1/namespaces/default/configmaps",
-                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})[1]
+                             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}})[1]
     reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
     emulator.request("POST", "/api/v1/namespaces/default/configmaps",
                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "child", "ownerReferences": [reference]}})
@@ -145,7 +157,7 @@ def test_finalizers_hold_deletion_until_removed(emulator):
     status, marked = emulator.request("DELETE", "/api/v1/namespaces/default/configmaps/held")
     assert status == 200 and marked["metadata"]["deletionTimestamp"]
     status = emulator.request("PATCH", "/api/v1/namespaces/default/configmaps/held", {"metadata": {"finalizers": None}},
-                                 "application/merge-patch+json")[0]
+                              "application/merge-patch+json")[0]
     assert status == 200
     assert emulator.request("GET", "/api/v1/namespaces/default/configmaps/held")[0] == 404
 
@@ -193,3 +205,37 @@ def test_watch_without_resource_version_starts_with_current_objects_and_honours_
         lines = response.read().decode().splitlines()
     events = [json.loads(line) for line in lines]
     assert [(e["type"], e["object"]["metadata"]["name"], e["object"]["kind"]) for e in events] == [("ADDED", "a", "ConfigMap")]
+
+
+def _hpa(name="web", low=2, high=4):
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                     "minReplicas": low, "maxReplicas": high}}
+
+
+def _replicas(emulator):
+    return _get(emulator)["spec"]["replicas"]
+
+
+def test_hpa_without_metrics_keeps_replicas_within_bounds(emulator):
+    emulator.load_manifests(yaml.safe_dump_all([_deployment(replicas=1), _hpa()]))
+    assert wait_for(lambda: _replicas(emulator) == 2, what="scaled up to minReplicas")
+    emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web", {"spec": {"replicas": 9}},
+                     "application/merge-patch+json")
+    assert wait_for(lambda: _replicas(emulator) == 4, what="scaled down to maxReplicas")
+    hpa = emulator.request("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web")[1]
+    assert hpa["status"]["desiredReplicas"] == 4
+    assert not [r for r in emulator.request_log.writes() if r.path.endswith("/deployments/web") and r.method == "PUT"]
+
+
+def test_hpa_is_disabled_by_a_target_scaled_to_zero(emulator):
+    emulator.load_manifests(yaml.safe_dump_all([_deployment(replicas=2), _hpa()]))
+    emulator.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale", {"spec": {"replicas": 0}},
+                     "application/merge-patch+json")
+
+    def disabled():
+        hpa = emulator.request("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web")[1]
+        conditions = {c["type"]: c["reason"] for c in (hpa.get("status") or {}).get("conditions") or []}
+        return conditions.get("ScalingActive") == "ScalingDisabled"
+    wait_for(disabled, what="ScalingDisabled")
+    assert _replicas(emulator) == 0

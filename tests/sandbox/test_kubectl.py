@@ -19,6 +19,9 @@ def podinfo(kubectl, emulator):
     emulator.ensure_namespace("test")
     applied = kubectl("apply", "-n", "test", "-f", str(PODINFO))
     assert "deployment.apps/podinfo created" in applied.stdout
+    # Like a real cluster without metrics, the HPA lifts the Deployment (no replicas: 1) to its minReplicas.
+    wait_for(lambda: kubectl("get", "deployment", "podinfo", "-n", "test", "-o", "jsonpath={.spec.replicas}").stdout == "2",
+             what="the HPA's minReplicas")
     return applied
 
 
@@ -145,21 +148,21 @@ def test_refuses_a_stale_resource_version(podinfo, kubectl, tmp_path):  # pylint
 
 def test_pods_and_replicasets_follow_the_rollout(podinfo, kubectl):  # pylint: disable=unused-argument
     kubectl("rollout", "status", "deployment/podinfo", "-n", "test", "--timeout=60s")
-    pods = kubectl("get", "pods", "-n", "test", "-l", "app=podinfo").stdout.splitlines()
-    assert len(pods) == 2 and pods[1].split()[1:3] == ["1/1", "Running"]
+    pods = kubectl("get", "pods", "-n", "test", "-l", "app=podinfo").stdout.splitlines()[1:]
+    assert [line.split()[1:3] for line in pods] == [["1/1", "Running"]] * 2   # the HPA's minReplicas
     kubectl("annotate", "deployment", "podinfo", "-n", "test", "kubernetes.io/change-cause=crash")
     kubectl("patch", "deployment", "podinfo", "-n", "test", "--type", "merge", "-p", json.dumps(
         {"spec": {"progressDeadlineSeconds": 1, "template": {"metadata": {"annotations": {
             "sandbox.progressive.canary/behaviour": "crash-loop"}}}}}))
     kubectl("rollout", "status", "deployment/podinfo", "-n", "test", "--timeout=60s", check=False)
     statuses = [line.split()[2] for line in kubectl("get", "pods", "-n", "test").stdout.splitlines()[1:]]
-    assert sorted(statuses) == ["CrashLoopBackOff", "Running"]
+    assert sorted(statuses) == ["CrashLoopBackOff", "CrashLoopBackOff", "Running", "Running"]
     replicasets = kubectl("get", "replicasets", "-n", "test", "-o", "json")
     assert len(json.loads(replicasets.stdout)["items"]) == 2
     kubectl("rollout", "undo", "deployment/podinfo", "-n", "test")
     assert "successfully rolled out" in kubectl("rollout", "status", "deployment/podinfo", "-n", "test", "--timeout=60s").stdout
     statuses = [line.split()[2] for line in kubectl("get", "pods", "-n", "test").stdout.splitlines()[1:]]
-    assert statuses == ["Running"]
+    assert statuses == ["Running", "Running"]
 
 
 def test_a_deleted_pod_is_replaced(podinfo, kubectl):  # pylint: disable=unused-argument
@@ -169,5 +172,5 @@ def test_a_deleted_pod_is_replaced(podinfo, kubectl):  # pylint: disable=unused-
 
     def replaced():
         names = kubectl("get", "pods", "-n", "test", "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
-        return names if names and name not in names else None
-    assert len(wait_for(replaced, what="a replacement pod")) == 1
+        return names if len(names) == 2 and name not in names else None
+    assert len(wait_for(replaced, what="a replacement pod")) == 2

@@ -126,7 +126,7 @@ def test_k8s_patch_of_a_deployment_uses_strategic_merge(emulator, kubeconfig, tm
     assert status == 200 and container["image"].endswith(":6.0.1") and container["ports"][0]["containerPort"] == 9898
 
 
-def test_k8s_delete_waits_until_the_object_is_gone(emulator, kubeconfig, tmp_path):
+def test_k8s_delete_with_wait_checks_that_the_object_is_gone(emulator, kubeconfig, tmp_path):
     emulator.load_manifests(yaml.safe_dump(deployment("podinfo")), namespace=NAMESPACE)
     path = "/apis/apps/v1/namespaces/%s/deployments/podinfo" % NAMESPACE
 
@@ -136,7 +136,9 @@ def test_k8s_delete_waits_until_the_object_is_gone(emulator, kubeconfig, tmp_pat
 
     assert rc == 0, output
     assert plays[0][0]["changed"] is True
-    assert [r.status for r in emulator.request_log.records() if r.method == "DELETE" and r.path == path] == [200]
+    on_object = [(r.method, r.status) for r in emulator.request_log.records() if r.path == path]
+    # wait: true reads the object again after the DELETE until the server answers 404.
+    assert on_object[-2:] == [("DELETE", 200), ("GET", 404)], on_object
     assert emulator.request("GET", path)[0] == 404
 
 

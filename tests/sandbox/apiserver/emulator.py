@@ -11,6 +11,7 @@ import yaml
 from . import crds as crd_source
 from . import errors
 from .api import Api
+from .autoscaler import Autoscaler
 from .controller import DeploymentController
 from .controls import Controls
 from .faults import Faults
@@ -49,6 +50,7 @@ class Emulator:
         self.controls = Controls(self.request_log, self.faults)
         self.controller = DeploymentController(self.api, ready_seconds)
         self.garbage = GarbageCollector(self.api)
+        self.autoscaler = Autoscaler(self.store)
         self.stopping = threading.Event()
         self._server = None
         self._threads = []
@@ -76,6 +78,7 @@ class Emulator:
 
     def _run_controllers(self):
         while not self.stopping.wait(TICK_SECONDS):
+            self.autoscaler.tick()
             self.controller.tick()
             self.garbage.collect()
 

@@ -2,6 +2,7 @@
 import json
 import socket
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler
 
 from . import errors, routing, watch
@@ -59,6 +60,7 @@ class Handler(BaseHTTPRequestHandler):
         path, query_string, query = routing.split_url(self.path)
         body = self._body()
         if path.startswith("/_sandbox/"):
+            self._recorded = True  # pylint: disable=attribute-defined-outside-init  # controls are not API requests
             self._send_json(*self.emulator.controls.handle(self.command, path, body))
             return
         status = 0
@@ -67,6 +69,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.latency:
                 time.sleep(fault.latency)
             if fault is not None and fault.drop:
+                self.record(0)
                 self._drop()
                 return
             if fault is not None and fault.status:
@@ -77,6 +80,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(exc.code, exc.status())
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # an emulator bug answers 500 like an apiserver panic
+            traceback.print_exc()
+            status = 500
+            self._send_json(500, errors.ApiError(500, "InternalError", f"Internal error occurred: {exc!r}").status())
         finally:
             self.record(status)
 
@@ -156,6 +163,7 @@ class Handler(BaseHTTPRequestHandler):
         return document
 
     def _send_json(self, code, payload, warnings=()):
+        self.record(code)  # before answering, so a client that got its answer finds its request logged
         data = json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")

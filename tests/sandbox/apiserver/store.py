@@ -72,7 +72,18 @@ class Store:
         with self.lock:
             if self._history and since_rv < self._history[0][0] - 1 and len(self._history) == HISTORY_LIMIT:
                 return None
-            return [(rv, t, copy.deepcopy(o)) for rv, k, t, o in self._history if rv > since_rv and k == key]
+            found = []
+            for rv, event_key, event_type, obj in reversed(self._history):   # newest first: stop at since_rv
+                if rv <= since_rv:
+                    break
+                if event_key == key:
+                    found.append((rv, event_type, copy.deepcopy(obj)))
+            found.reverse()
+            return found
+
+    def peek_one(self, key, namespace, name):
+        """The live stored object or None, uncopied: same rules as `peek`."""
+        return self._objects.get(key, {}).get((namespace or "", name))
 
     def peek(self, key):
         """The live stored objects of `key`, uncopied: only for readers holding `lock` that never mutate them."""

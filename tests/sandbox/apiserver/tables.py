@@ -4,6 +4,7 @@ import json
 
 from . import selectors
 
+
 def wants_table(accept):
     return bool(accept) and "as=Table" in accept and "g=meta.k8s.io" in accept
 

@@ -48,8 +48,8 @@ def serve(handler, target, query, transform=None):
     handler.send_header("Content-Type", "application/json")
     handler.send_header("Transfer-Encoding", "chunked")
     handler.send_header("Cache-Control", "no-cache, private")
-    handler.end_headers()
     handler.record(200)
+    handler.end_headers()
     try:
         for event in initial:
             _chunk(handler, {"type": event["type"], "object": transform(api.view(target.resource, event["object"]))})

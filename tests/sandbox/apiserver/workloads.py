@@ -25,7 +25,7 @@ class Workloads:
     def forget_deleted(self, namespace, state):
         """Pods deleted by a client (or the garbage collector) leave the rollout state, so they get replaced."""
         for rs in state.replica_sets.values():
-            rs.pods = [pod for pod in rs.pods if not pod.written or self.store.get(PODS, namespace, pod.name) is not None]
+            rs.pods = [pod for pod in rs.pods if not pod.written or self.store.peek_one(PODS, namespace, pod.name) is not None]
 
     def sync(self, deployment, state, now):
         namespace = deployment["metadata"]["namespace"]
@@ -42,7 +42,7 @@ class Workloads:
                     self._pod_ips.pop(stale["metadata"]["name"], None)
 
     def _put(self, key, desired, existing):
-        """Create or update `desired` when it differs from `existing`; returns the stored object."""
+        """Create or update `desired` when it differs from `existing` (the live stored object, never mutated)."""
         if existing is None:
             desired["metadata"].update(uid=meta.new_uid(), creationTimestamp=meta.now())
             if key == REPLICASETS:
@@ -60,7 +60,7 @@ class Workloads:
 
     def _write_replica_set(self, deployment, rs, now):
         namespace = deployment["metadata"]["namespace"]
-        existing = self.store.get(REPLICASETS, namespace, rs.name)
+        existing = self.store.peek_one(REPLICASETS, namespace, rs.name)
         spec = deployment.get("spec") or {}
         labels = dict(((rs.template.get("metadata") or {}).get("labels") or {}), **{"pod-template-hash": rs.template_hash})
         template = copy.deepcopy(rs.template)
@@ -83,7 +83,7 @@ class Workloads:
         return self._put(REPLICASETS, desired, existing)
 
     def _write_pod(self, namespace, rs, pod, now):
-        existing = self.store.get(PODS, namespace, pod.name)
+        existing = self.store.peek_one(PODS, namespace, pod.name)
         if pod.name not in self._pod_ips:
             number = next(self._ips)
             self._pod_ips[pod.name] = f"10.244.{number // 250}.{number % 250 + 2}"

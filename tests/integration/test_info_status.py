@@ -1,0 +1,39 @@
+"""canary_info over HTTP: read-only (no write even while another run holds the lease), a canary that is not
+initialized is reported as such, and the status follows a release (weight, step, failed checks, pending)."""
+import pytest
+
+from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
+from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo, reset_request_log  # noqa: F401  pylint: disable=unused-import
+from tests.integration.release_scenario import init_podinfo, set_template, shift
+
+pytestmark = pytest.mark.needs_crds
+NAMES = CanaryNames("podinfo", NAMESPACE)
+
+
+def test_info_on_a_canary_that_is_not_initialized(emulator, kube_api):  # noqa: F811
+    load_podinfo(emulator)
+    reset_request_log(emulator)
+    info = canary_info(kube_api, NAMES)
+    assert info["initialized"] is False and info["phase"] is None and "run canary_init first" in info["reason"]
+    assert emulator.request_log.writes() == []
+
+
+def test_info_follows_the_release_and_never_writes(emulator, kube_api):  # noqa: F811
+    init_podinfo(emulator, kube_api)
+    set_template(kube_api)
+    shift(kube_api, 20)
+    store = StateStore(kube_api, NAMES)
+    with Lease(store, holder="awx-job-3") as lease:
+        lease.update(lambda state: state.add_failed_check("request-duration: 612ms > 500ms"))
+        reset_request_log(emulator)
+        info = canary_info(kube_api, NAMES)
+        assert emulator.request_log.writes() == []
+    assert info["initialized"] and info["phase"] == "Progressing" and info["pending"]
+    assert (info["primary_weight"], info["weight"], info["recorded_weight"], info["step"]) == (80, 20, 20, 1)
+    assert info["failed_checks"] == 1 and info["last_failed_check"] == "request-duration: 612ms > 500ms"
+    assert info["lease"]["holder"] == "awx-job-3"
+    assert info["revision"] == info["last_applied_revision"] != info["last_promoted_revision"]
+    assert info["target"]["ready"] and info["target"]["replicas"] == 2 and info["primary"]["ready_replicas"] == 2
+    assert info["last_transition_time"].endswith("Z")
