@@ -32,15 +32,21 @@ def playbook_env(tmp_path):
     return env
 
 
+def playbook_command(playbook, tmp_path, extra_vars=None, options=()):
+    """The ansible-playbook command line running ``playbook`` on localhost, ``extra_vars`` written to a JSON file
+    under tmp_path (any structure survives) with the venv's Python as interpreter."""
+    vars_file = tmp_path / ("%s.vars.json" % Path(playbook).stem)
+    vars_file.write_text(json.dumps(dict(extra_vars or {}, ansible_python_interpreter=sys.executable)), encoding="utf-8")
+    return [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+            "-e", "@%s" % vars_file, *options, str(playbook)]
+
+
 def run_playbook(playbook, tmp_path, extra_vars=None, options=()):
     """Run the playbook file on localhost; returns (exit code, [[localhost's task result, ...] per play], output).
 
     ``extra_vars`` go through a JSON file (any structure survives), ``options`` are extra command-line
     arguments such as ``("--check",)``."""
-    vars_file = tmp_path / ("%s.vars.json" % Path(playbook).stem)
-    vars_file.write_text(json.dumps(dict(extra_vars or {}, ansible_python_interpreter=sys.executable)), encoding="utf-8")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", "@%s" % vars_file, *options, str(playbook)]
+    command = playbook_command(playbook, tmp_path, extra_vars, options)
     completed = subprocess.run(command, env=playbook_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True,
                                timeout=600, check=False)
     output = completed.stdout + completed.stderr

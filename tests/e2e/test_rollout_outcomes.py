@@ -1,0 +1,107 @@
+"""playbooks/rollout.yml and cleanup.yml end to end (real ansible-playbook, sandbox, live Prometheus): the seed's
+healthy release promoted, a release answering 10 % errors rolled back, a canary that never becomes ready rolled back
+at the progress deadline, a canary no traffic reaches rolled back as no data; cleanup restores the originals."""
+from tests.e2e.rollout_scenario import NEW_IMAGE, OLD_IMAGE, SANDBOX, failure_message, needs_crds
+
+pytestmark = needs_crds
+
+
+def _assert_rolled_back(podinfo, state):
+    """Traffic and replicas back on the primary, still at the old release, and serving."""
+    assert state["phase"] == "Failed" and state["failed_revision"] and state["failed_revision"] != state["last_promoted_revision"]
+    assert podinfo.route() == {"podinfo-primary": 100, "podinfo-canary": 0}
+    assert podinfo.get("Deployment", "podinfo")["spec"]["replicas"] == 0
+    primary = podinfo.get("Deployment", "podinfo-primary")
+    assert podinfo.image("podinfo-primary") == OLD_IMAGE and primary["status"]["readyReplicas"] == 2
+
+
+def _assert_cleanup_restores(podinfo, service_before, deployment_before):
+    returncode, _result, _plays, output = podinfo.run("cleanup")
+    assert returncode == 0, output
+    assert podinfo.user_view("Service", "podinfo") == service_before
+    assert podinfo.user_view("Deployment", "podinfo") == deployment_before
+    assert podinfo.get("Deployment", "podinfo")["status"]["readyReplicas"] == 2
+    assert podinfo.inventory() == {"Deployment": ["podinfo"], "Service": ["podinfo"], "ConfigMap": [],
+                                   "HorizontalPodAutoscaler": ["podinfo"], "VirtualService": [], "DestinationRule": []}
+
+
+def test_healthy_release_is_promoted_with_no_failed_request_then_cleanup_restores(podinfo):
+    podinfo.load()
+    service_before = podinfo.user_view("Service", "podinfo")
+    deployment_before = podinfo.user_view("Deployment", "podinfo")
+
+    returncode, result, _plays, output = podinfo.run(rollout_image=NEW_IMAGE)
+
+    assert returncode == 0, output
+    assert result["outcome"] == "promoted" and result["image"] == NEW_IMAGE, result
+    assert [step["weight"] for step in result["steps"]] == [30, 60], result["summary"]
+    for step in result["steps"]:
+        assert step["passed"] and {check["name"]: check["verdict"] for check in step["checks"]} == {
+            "request-success-rate": "pass", "request-duration": "pass"}, result["summary"]
+        assert all(check["value"] is not None for check in step["checks"]), result["summary"]
+    assert any(line.startswith("step 2 at weight 60%: request-success-rate=") for line in result["summary"]), result["summary"]
+    assert podinfo.state()["phase"] == "Succeeded"
+    assert podinfo.image("podinfo-primary") == NEW_IMAGE and podinfo.image("podinfo") == NEW_IMAGE
+    assert podinfo.get("Deployment", "podinfo")["spec"]["replicas"] == 0
+    assert podinfo.route() == {"podinfo-primary": 100, "podinfo-canary": 0}
+    counts = podinfo.mesh.counts(podinfo.apex_host)
+    assert counts["failed"] == 0 and counts["by_workload"].get("podinfo", 0) > 0, counts
+
+    deployment_before["spec"]["template"]["spec"]["containers"][0]["image"] = NEW_IMAGE  # the promoted release stays
+    _assert_cleanup_restores(podinfo, service_before, deployment_before)
+    assert podinfo.mesh.counts(podinfo.apex_host)["failed"] == 0
+
+
+def test_release_with_errors_is_rolled_back_at_the_threshold_then_cleanup_restores(podinfo):
+    podinfo.load()
+    service_before = podinfo.user_view("Service", "podinfo")
+    deployment_before = podinfo.user_view("Deployment", "podinfo")
+    podinfo.run()  # init only: nothing is pending yet
+    podinfo.patch_template(image=NEW_IMAGE, annotations={SANDBOX + "error-rate": "0.1"})
+
+    returncode, result, plays, output = podinfo.run()
+
+    assert returncode != 0, output
+    assert result["outcome"] == "rolled back", result
+    failed_steps = [step for step in result["steps"] if not step["passed"]]
+    assert len(failed_steps) == 2 and result["failed_checks"] == 2, result["summary"]
+    message = failure_message(plays)
+    assert "2 failed checks reached the threshold 2" in message and "request-success-rate" in message, message
+    success_rate = next(check for check in failed_steps[-1]["checks"] if check["name"] == "request-success-rate")
+    assert success_rate["verdict"] == "fail" and 80 < success_rate["value"] < 99, result["summary"]
+    _assert_rolled_back(podinfo, podinfo.state())
+    counts = podinfo.mesh.counts(podinfo.apex_host)
+    assert counts["failed_by_workload"].get("podinfo-primary", 0) == 0, counts
+
+    _assert_cleanup_restores(podinfo, service_before, deployment_before)
+
+
+def test_canary_that_never_becomes_ready_is_rolled_back_at_the_progress_deadline(podinfo):
+    podinfo.load()
+    podinfo.run()
+    podinfo.patch_template(image=NEW_IMAGE, annotations={SANDBOX + "behaviour": "never-ready"})
+
+    returncode, result, plays, output = podinfo.run(rollout_progress_deadline=4)
+
+    assert returncode != 0, output
+    assert result["outcome"] == "rolled back" and result["steps"] == [], result
+    assert "did not become ready within the progress deadline (4s)" in failure_message(plays)
+    _assert_rolled_back(podinfo, podinfo.state())
+    assert podinfo.mesh.counts(podinfo.apex_host)["failed"] == 0
+
+
+def test_canary_no_traffic_reaches_is_rolled_back_as_no_data(podinfo):
+    podinfo.load(traffic=False)
+    podinfo.run()
+    podinfo.patch_template(image=NEW_IMAGE)
+
+    returncode, result, plays, output = podinfo.run()
+
+    assert returncode != 0, output
+    assert result["outcome"] == "rolled back", result
+    verdicts = {check["name"]: (check["verdict"], check["value"]) for step in result["steps"] for check in step["checks"]}
+    assert verdicts == {"request-success-rate": ("no data", None), "request-duration": ("no data", None)}, result["summary"]
+    message = failure_message(plays)
+    assert "no data" in message.lower() and "request-success-rate" in message, message
+    assert any("no data" in line for line in result["summary"]), result["summary"]
+    _assert_rolled_back(podinfo, podinfo.state())
