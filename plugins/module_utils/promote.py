@@ -106,8 +106,8 @@ class PromoteRun(ReleaseRun):
             after["spec"]["replicas"] = int(target_replicas)
         if len(patch) == 1:
             return
-        self.plan.add(Step("copy the target's %s to %s" % ("template" if self.primary_updated else "replicas",
-                                                            self.names.ref(DEPLOYMENT, self.names.primary)),
+        what = "template" if self.primary_updated else "replicas"
+        self.plan.add(Step("copy the target's %s to %s" % (what, self.names.ref(DEPLOYMENT, self.names.primary)),
                            lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary, patch, "json"),
                            before=primary, after=after))
 

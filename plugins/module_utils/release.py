@@ -171,8 +171,8 @@ class ReleaseRun(object):
         desired_spec = router.set_weights(live["spec"], self.names, 100 - canary_weight, canary_weight)
         patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
                  {"op": "replace", "path": "/spec", "value": desired_spec}]
-        self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight,
-                                                                    self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)),
+        ref = self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)
+        self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight, ref),
                            lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,
                                                       self.names.virtual_service, patch, "json"),
                            before=live, after=dict(copy.deepcopy(live), spec=desired_spec)))

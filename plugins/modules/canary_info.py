@@ -17,7 +17,7 @@ description:
 - Never writes and never takes the lease, so it works while another run changes the canary.
 - A canary that is not initialized is reported with C(initialized=false) and the reason, not as a failure.
 author:
-- progressive.canary developers
+- progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common

@@ -17,12 +17,12 @@ description:
   ready; phase C(Finalising); routes 100/0; scales the target to 0; phase C(Succeeded) with the revision recorded
   as the last promoted one.
 - A primary whose template would not change is not patched, so its pods are not restarted.
-- Resumable: every step compares with the live object first, so a run killed between any two writes is finished
+- Resumable. Every step compares with the live object first, so a run killed between any two writes is finished
   by a re-run without a second restart of the primary.
 - Refuses a revision that was rolled back, and a target that changed during the analysis (run canary_shift to
   restart it). A target whose revision is already promoted changes nothing (C(nothing_to_promote)).
 author:
-- progressive.canary developers
+- progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common

@@ -15,12 +15,12 @@ description:
   C(Failed), recording the target's revision as failed and the I(reason).
 - canary_shift and canary_promote refuse a failed revision, so a plain re-run does not retry it; apply a new
   revision (any change of the pod template or of a tracked config) to roll out again.
-- When the target's revision is the promoted one there is nothing to roll back: traffic and replicas are put back,
+- When the target's revision is the promoted one there is nothing to roll back; traffic and replicas are put back,
   the phase is left as it is.
-- Refused while a promotion is under way (phases C(Promoting), C(Finalising)): finish it with canary_promote.
+- Refused while a promotion is under way (phases C(Promoting), C(Finalising)); finish it with canary_promote.
 - A second run changes nothing and keeps the first reason.
 author:
-- progressive.canary developers
+- progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common

@@ -15,7 +15,7 @@ description:
   No other route or field of the VirtualService is touched.
 - Detects a new revision of the target (hash of its pod template and of the data of its tracked ConfigMaps and
   Secrets) and compares it with the last applied, last promoted and last failed revisions recorded in the state.
-  A revision equal to the promoted or the failed one never starts a rollout: a I(weight) above 0 is then refused.
+  A revision equal to the promoted or the failed one never starts a rollout, and a I(weight) above 0 is then refused.
 - When a pending revision is not under analysis yet, the analysis starts, even with I(weight=0), phase
   C(Progressing) with failed checks and step back to 0, and the target is scaled up from 0 (its recorded replicas,
   else the primary's, else its HPA's minimum) and waited for.
@@ -27,7 +27,7 @@ description:
 - Records the weight, the phase and the step (how many weight changes this analysis made) in the state ConfigMap.
 - The same weight again changes nothing and writes nothing.
 author:
-- progressive.canary developers
+- progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common

@@ -54,6 +54,8 @@ def release_vars(kubeconfig, namespace, prometheus_url, **overrides):
         },
         "rollout_prometheus": {"url": prometheus_url},
         "rollout_progress_deadline": 30,
+        # A run started after a killed one waits for the killed run's lease to expire: keep that short.
+        "rollout_lease_seconds": 6,
     }
     values.update(overrides)
     return values
@@ -88,12 +90,13 @@ class Podinfo(object):
 
     # -- setup --
 
-    def load(self, traffic=True):
+    def load(self, traffic=True, template_annotations=None):
         """podinfo 3.1.0, 2 replicas, its HPA and the seed's apex Service; ready; traffic counted from now."""
         manifests = podinfo_manifests()
         deployment = manifests["deployment"]
         deployment["spec"]["replicas"] = 2
         deployment["spec"]["template"]["spec"]["containers"][0]["image"] = OLD_IMAGE
+        deployment["spec"]["template"]["metadata"]["annotations"].update(template_annotations or {})
         for manifest in manifests.values():
             manifest["metadata"]["namespace"] = self.namespace
         self.emulator.load_manifests(yaml.safe_dump_all(list(manifests.values())), namespace=self.namespace)
@@ -176,22 +179,61 @@ class Podinfo(object):
                                                                   extra_vars=self.release_vars(**overrides))
         return returncode, rollout_result(plays), plays, output
 
-    def run_killed_when(self, condition, what, **overrides):
-        """Start playbooks/rollout.yml, SIGKILL its whole process group (as a node evicting an AWX job pod) as soon
-        as ``condition(state)`` holds, and return the state seen at that moment."""
+    def run_killed_when(self, condition, what, whole_tree=True, **overrides):
+        """Start playbooks/rollout.yml and SIGKILL it as soon as ``condition(state)`` holds; returns the state seen then.
+
+        ``whole_tree``: kill every process of the run, ansible-playbook and its workers and module processes (which
+        run in sessions of their own), as when the node evicts an AWX job pod; otherwise only ansible-playbook, whose
+        module process then runs on to its end."""
         run_dir = self._run_dir()
         command = ansible_playbook.playbook_command(PLAYBOOKS / "rollout.yml", run_dir, extra_vars=self.release_vars(**overrides))
         process = subprocess.Popen(command, env=ansible_playbook.playbook_env(run_dir), cwd=str(run_dir),  # pylint: disable=consider-using-with
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             seen = wait_for(lambda: _state_if(self.state(), condition) or process.poll() is not None, timeout=240, interval=0.02,
                             what=what)
             assert process.poll() is None, "the run ended before %s" % what
             return seen
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+            kill_tree(process.pid) if whole_tree else process.kill()  # pylint: disable=expression-not-assigned
             process.wait(timeout=30)
+
+
+def _children(pid):
+    """Direct children of ``pid`` (from /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+    return children
+
+
+def kill_tree(root):
+    """SIGKILL ``root`` and all its descendants at once: stop them all first (repeating until no new process
+    appears, since a running process may fork meanwhile), so none is reparented out of reach or acts after another died."""
+    stopped = set()
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        if pid in stopped:
+            continue
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            continue
+        stopped.add(pid)
+        pending.extend(_children(pid))
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _state_if(state, condition):

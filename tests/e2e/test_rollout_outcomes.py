@@ -84,6 +84,7 @@ def test_canary_that_never_becomes_ready_is_rolled_back_at_the_progress_deadline
     returncode, result, plays, output = podinfo.run(rollout_progress_deadline=4)
 
     assert returncode != 0, output
+    assert result is not None, output
     assert result["outcome"] == "rolled back" and result["steps"] == [], result
     assert "did not become ready within the progress deadline (4s)" in failure_message(plays)
     _assert_rolled_back(podinfo, podinfo.state())

@@ -131,7 +131,8 @@ class Emulator:
     def load_manifests(self, path_or_yaml, namespace="default"):
         """Create (or replace) every object of a YAML file, directory or string over HTTP; returns the objects.
 
-        Namespaces named by the objects are created when missing, for test setup convenience."""
+        Namespaces named by the objects are created when missing, for test setup convenience; HPAs among them
+        have bounded their targets' replicas when it returns."""
         created = []
         for doc in _documents(path_or_yaml):
             ns = doc.get("metadata", {}).get("namespace") or namespace
@@ -144,6 +145,8 @@ class Emulator:
             if status >= 300:
                 raise errors.ApiError(status, body.get("reason"), body.get("message"), body.get("details"))
             created.append(body)
+        # The HPA controller would bound the replicas moments later; doing it now keeps test setup deterministic.
+        self.autoscaler.tick()
         return created
 
     def ensure_namespace(self, name):

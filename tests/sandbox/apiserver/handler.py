@@ -28,6 +28,9 @@ class Handler(BaseHTTPRequestHandler):
     """One connection; `self.server.emulator` is the Emulator it serves."""
     protocol_version = "HTTP/1.1"
     server_version = "sandbox-apiserver"
+    # Headers and body go out in separate writes: with Nagle on, a keep-alive client's delayed ACK stalls every
+    # response ~40 ms (measured by bench/: 40 ms -> 0.8 ms per GET), which is emulator time, not the client's.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Silence the stdlib's per-request stderr line; the request log records requests."""

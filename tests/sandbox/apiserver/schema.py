@@ -39,7 +39,7 @@ def validate(api_version: str, kind: str, obj: dict) -> list:
     if found is None:
         return []
     schema_errors = validate_value(found.root, obj, "", found.builtin)
-    group, _ = split_api_version(api_version)
+    group = split_api_version(api_version)[0]
     return schema_errors + schema_semantic.semantic_errors(group, kind, obj)
 
 
@@ -67,7 +67,7 @@ def apply_defaults(api_version: str, kind: str, obj: dict, old: Optional[dict] =
 
 def immutable_errors(api_version: str, kind: str, old: dict, new: dict) -> list:
     """The FieldErrors of an update that changes what may not change."""
-    group, _ = split_api_version(api_version)
+    group = split_api_version(api_version)[0]
     found = []
     for check in schema_immutable.IMMUTABLE_CHECKS.get((group, kind), ()):
         found += check(old, new)
@@ -78,8 +78,8 @@ def strategic_merge(api_version: str, kind: str, original: dict, patch: dict) ->
     """`original` with a strategic merge `patch` applied (original untouched); custom resources: UnsupportedMediaType."""
     found = kind_schema(api_version, kind)
     if found is None or not found.builtin:
-        raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media types include: "
-                                   f"application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+        raise UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: "
+                                   "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
     if not isinstance(patch, dict):
         raise ValueError("a strategic merge patch must be a JSON object")
     return merge_map(copy.deepcopy(original), patch, found.root)

@@ -64,7 +64,7 @@ def metadata_errors(kind: str, obj: dict) -> list:
 def label_errors(path: str, labels) -> list:
     found = []
     for key, value in _dict(labels).items():
-        prefix, _, local = key.rpartition("/")
+        prefix, _sep, local = key.rpartition("/")
         if (prefix and not DNS1123_SUBDOMAIN.match(prefix)) or len(local) > 63 or not QUALIFIED_NAME.match(local):
             found.append(errors.invalid(path, key, "name part must consist of alphanumeric characters, '-', '_' or '.', "
                                         "and must start and end with an alphanumeric character"))

@@ -39,7 +39,7 @@ def api_version_of(group: str, version: str) -> str:
 
 def split_api_version(api_version: str) -> tuple:
     """`apps/v1` -> ("apps", "v1"); `v1` -> ("", "v1")."""
-    group, _, version = api_version.rpartition("/")
+    group, _sep, version = api_version.rpartition("/")
     return group, version
 
 

@@ -1,0 +1,71 @@
+"""Figures and budgets: flatten, compare, print as a table, write as JSON."""
+import datetime
+import json
+import os
+
+import yaml
+
+BUDGETS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "budgets.yml")
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def flatten(tree, prefix=""):
+    """{"a": {"b": 1}} -> {"a.b": 1}."""
+    flat = {}
+    for key, value in tree.items():
+        name = prefix + str(key)
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def load_budgets(path=BUDGETS_FILE):
+    with open(path, encoding="utf-8") as handle:
+        return flatten(yaml.safe_load(handle) or {})
+
+
+def judge(figures, budgets):
+    """[{id, value, unit, budget, status}] for every figure; status ok, OVER or no budget."""
+    rows = []
+    for figure_id, (value, unit) in sorted(figures.items()):
+        budget = budgets.get(figure_id)
+        if budget is None:
+            status = "no budget"
+        else:
+            status = "ok" if value <= budget else "OVER"
+        rows.append({"id": figure_id, "value": value, "unit": unit, "budget": budget, "status": status})
+    return rows
+
+
+def _number(value, unit):
+    if value is None:
+        return "-"
+    if unit == "s":
+        return "%.3f" % value
+    if unit == "MiB":
+        return "%.1f" % value
+    return "%d" % value
+
+
+def table(rows, skipped):
+    lines = ["%-52s %10s %10s  %s" % ("figure", "value", "budget", "status")]
+    for row in rows:
+        lines.append("%-52s %10s %10s  %s" % (row["id"] + (" [%s]" % row["unit"] if row["unit"] else ""), _number(row["value"], row["unit"]),
+                                             _number(row["budget"], row["unit"]), row["status"]))
+    for part, reason in sorted(skipped.items()):
+        lines.append("%-52s skipped: %s" % (part, reason))
+    return "\n".join(lines)
+
+
+def write_json(document, directory=RESULTS_DIR):
+    """Write ``document`` to results/bench-<UTC time>.json and results/latest.json; returns the first path."""
+    os.makedirs(directory, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = os.path.join(directory, "bench-%s.json" % stamp)
+    text = json.dumps(document, indent=2, sort_keys=True)
+    for target in (path, os.path.join(directory, "latest.json")):
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    return path
