@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -q
 PYTEST := hack/pytest.sh $(PYTEST_ARGS)
 
 help:
-	@echo "make demo          set up, start the sandbox and run the scripted tour"
+	@echo "make demo          set up, start the sandbox, release podinfo (promoted, then rolled back), clean up"
 	@echo "make test          set up, then sanity, lint, unit, sandbox-test, integration, e2e"
 	@echo "make setup         .venv, kubernetes.core, prometheus, ansible-test bootstrap (idempotent)"
 	@echo "make sanity        ansible-test sanity (offline); ARGS='--test pep8 plugins/...' to narrow"
@@ -23,7 +23,7 @@ setup:
 	@hack/setup.sh
 
 demo: setup
-	hack/demo-tour.sh
+	hack/demo.sh
 
 test: setup
 	@rm -rf tests/output/junit

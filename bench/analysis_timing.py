@@ -38,18 +38,18 @@ def time_checks(prometheus, runs):
     for check in BUILTIN_CHECKS:
         _checks_pass(connection, [check], prometheus.default_query_time)
         figures["canary_analysis check %s" % check["name"]] = [
-            seconds_of(lambda check=check: _checks_pass(connection, [check], prometheus.default_query_time)) for _ in range(runs)]
+            seconds_of(lambda check=check: _checks_pass(connection, [check], prometheus.default_query_time)) for _run in range(runs)]
     return figures
 
 
-def _analysis_task(prometheus):
-    return {"progressive.canary.canary_analysis": dict(CONTEXT, evaluation_time=str(prometheus.default_query_time),
-                                                        prometheus={"url": prometheus.url}, checks=BUILTIN_CHECKS)}
+def analysis_arguments(prometheus):
+    """canary_analysis's arguments: both builtin checks on podinfo, evaluated at the end of the backfilled data."""
+    return dict(CONTEXT, evaluation_time=str(prometheus.default_query_time), prometheus={"url": prometheus.url}, checks=BUILTIN_CHECKS)
 
 
 def _playbook_seconds(prometheus, tasks, root):
     playbook = os.path.join(root, "analysis-%d.yml" % tasks)
-    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [_analysis_task(prometheus)] * tasks}]
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"progressive.canary.canary_analysis": analysis_arguments(prometheus)}] * tasks}]
     with open(playbook, "w", encoding="utf-8") as handle:
         json.dump(play, handle)
     outcome = {}
@@ -68,7 +68,7 @@ def time_playbook(prometheus, runs):
     """Wall time of ansible-playbook with 1 canary_analysis task, and the cost of each further task."""
     one, many = [], []
     with isolated_home() as root:
-        for _ in range(runs):
+        for _run in range(runs):
             one.append(_playbook_seconds(prometheus, 1, root))
             many.append(_playbook_seconds(prometheus, TASKS_MANY, root))
     per_task = [(m - o) / (TASKS_MANY - 1) for o, m in zip(one, many)]

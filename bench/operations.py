@@ -126,7 +126,7 @@ DESCRIPTIONS = dict([("connect", "connect (kubernetes.core client, cold discover
 
 def bench_operations(runs):
     """``runs`` passes: request counts of the first pass (a later pass that differs is noted), seconds of each pass."""
-    passes = [run_sequence() for _ in range(runs)]
+    passes = [run_sequence() for _run in range(runs)]
     figures = {}
     for figure, first in passes[0].items():
         entry = dict(first, seconds=[one[figure]["seconds"] for one in passes], description=DESCRIPTIONS[figure])

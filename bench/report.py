@@ -52,8 +52,8 @@ def _number(value, unit):
 def table(rows, skipped):
     lines = ["%-52s %10s %10s  %s" % ("figure", "value", "budget", "status")]
     for row in rows:
-        lines.append("%-52s %10s %10s  %s" % (row["id"] + (" [%s]" % row["unit"] if row["unit"] else ""), _number(row["value"], row["unit"]),
-                                             _number(row["budget"], row["unit"]), row["status"]))
+        label = row["id"] + (" [%s]" % row["unit"] if row["unit"] else "")
+        lines.append("%-52s %10s %10s  %s" % (label, _number(row["value"], row["unit"]), _number(row["budget"], row["unit"]), row["status"]))
     for part, reason in sorted(skipped.items()):
         lines.append("%-52s skipped: %s" % (part, reason))
     return "\n".join(lines)

@@ -93,9 +93,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--runs", type=int, default=5, help="passes over the operations (medians); other parts scale from it")
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="parts to run")
+    parser.add_argument("--budgets", default=report.BUDGETS_FILE, help="budgets file (default: bench/budgets.yml)")
     options = parser.parse_args(argv)
     figures, details, skipped, failures = run_parts(options.only, max(options.runs, 1))
-    rows = report.judge(figures, report.load_budgets())
+    rows = report.judge(figures, report.load_budgets(options.budgets))
     over = [row["id"] for row in rows if row["status"] == "OVER"]
     path = report.write_json({"runs": options.runs, "parts": options.only, "machine": platform.platform(),
                               "figures": rows, "skipped": skipped, "failures": failures, "details": details})

@@ -21,7 +21,7 @@ from ansible_collections.progressive.canary.plugins.module_utils import config_c
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.release import (
-    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
+    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions, spec_unchanged)
 
 
 def primary_template(facts):
@@ -93,7 +93,7 @@ class PromoteRun(ReleaseRun):
         """Patch the primary's template when it differs; its replicas follow the target's when no HPA scales it."""
         primary = self.facts.primary
         template = primary_template(self.facts)
-        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": primary["metadata"]["resourceVersion"]}]
+        patch = [spec_unchanged(primary)]
         after = copy.deepcopy(primary)
         if primary["spec"].get("template") != template:
             patch.append({"op": "replace", "path": "/spec/template", "value": template})

@@ -141,6 +141,13 @@ def reset_for_revision(state, revision):
     state.data.pop("last_failed_check", None)
 
 
+def spec_unchanged(deployment):
+    """A JSON-patch test that the Deployment's spec is still the one read. Not its resourceVersion: the controller's
+    status writes move that all the time, its generation moves only with the spec (a `kubectl set image` meanwhile
+    fails the patch, and the re-run plans again from the new template)."""
+    return {"op": "test", "path": "/metadata/generation", "value": deployment["metadata"]["generation"]}
+
+
 class ReleaseRun(object):
     """One planned run on an initialized canary. Subclasses add steps in ``build()`` and say what they
     report in ``result()``; the steps close over ``self.lease``, which the driver sets before running."""
@@ -178,11 +185,11 @@ class ReleaseRun(object):
                            before=live, after=dict(copy.deepcopy(live), spec=desired_spec)))
 
     def scale_step(self, name, live, replicas):
-        """Scale a Deployment (guarded by its resourceVersion); nothing when it already has ``replicas``."""
+        """Scale a Deployment (only if its spec is still the one read); nothing when it already has ``replicas``."""
         current = (live.get("spec") or {}).get("replicas")
         if current == replicas:
             return
-        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
+        patch = [spec_unchanged(live),
                  {"op": "replace" if current is not None else "add", "path": "/spec/replicas", "value": replicas}]
         self.plan.add(Step("scale %s to %d" % (self.names.ref(DEPLOYMENT, name), replicas),
                            lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, name, patch, "json"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import ansible_runner
 
-from tests.e2e.rollout_scenario import NEW_IMAGE, PLAYBOOKS, REPO, Podinfo, needs_crds, rollout_result
+from tests.e2e.rollout_scenario import NEW_IMAGE, PLAYBOOKS, REPO, Podinfo, needs_crds
 
 pytestmark = needs_crds
 VENV_BIN = str(Path(sys.executable).parent)
@@ -60,6 +60,9 @@ def test_runner_gives_the_same_result_and_events_as_ansible_playbook(emulator, k
     assert [step["weight"] for step in runner_result["steps"]] == [step["weight"] for step in direct_result["steps"]]
     summary = [event for event in events if event["event"] == "runner_on_ok" and event["event_data"]["task"] == "Summarize the release"]
     assert summary and summary[0]["event_data"]["res"]["msg"] == runner_result["summary"]
+
+    stats = [event for event in events if event["event"] == "playbook_on_stats"]
+    assert stats[0]["event_data"]["artifact_data"]["rollout_result"]["outcome"] == "promoted", "set_stats: AWX job artifacts"
 
     runner_tasks = [(event["event_data"]["task"], "changed" if event["event_data"]["res"].get("changed") else "ok")
                     for event in events if event["event"] == "runner_on_ok"]
