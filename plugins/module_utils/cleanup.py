@@ -156,13 +156,15 @@ class CleanupRun(object):
             return
         replicas = self.desired_replicas()
         template = self.promoted_template()
-        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": target["metadata"]["resourceVersion"]}]
+        # No resourceVersion guard here: the Deployment controller bumps it with every status update, so a guard
+        # fails at random; both values are absolute (what cleanup must restore), whatever changed meanwhile.
+        patch = []
         if target["spec"].get("replicas") != replicas:
             patch.append({"op": "replace" if "replicas" in target["spec"] else "add", "path": "/spec/replicas", "value": replicas})
         if template is not None and template != target["spec"]["template"]:
             patch.append({"op": "replace", "path": "/spec/template", "value": template})
         ref = self.names.ref(DEPLOYMENT, self.names.target)
-        if len(patch) > 1:
+        if patch:
             after = copy.deepcopy(target)
             after["spec"]["replicas"] = replicas
             if template is not None:

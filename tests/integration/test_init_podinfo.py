@@ -61,6 +61,7 @@ def test_reference_scenario_init_then_cleanup_without_a_failed_request(emulator,
     assert result["changed"] and result["phase"] == "Initialized"
     assert result["managed"]["primary"] == "podinfo-primary" and result["managed"]["hpa"] == "podinfo-primary"
     assert_seed_after_init(kube_api)
+    mesh.send(APEX_HOST, 20)
     assert mesh.counts(APEX_HOST)["by_workload"].get("podinfo-primary"), "traffic reached the primary through the VirtualService"
 
     result = run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
