@@ -80,12 +80,19 @@ def _translate(exc, action, what):
     return None
 
 
+def client_timeout(seconds):
+    """The ``_request_timeout`` the kubernetes client honours: it silently ignores a float (only an int or a
+    (connect, read) tuple is applied), and module options are floats, so always a tuple."""
+    seconds = float(seconds)
+    return seconds
+
+
 class KubeApi(object):
     """CRUD on plain dicts over a kubernetes DynamicClient; ``get`` answers None for a missing object."""
 
     def __init__(self, dynamic_client, request_timeout=DEFAULT_REQUEST_TIMEOUT):
         self.client = dynamic_client
-        self.request_timeout = request_timeout
+        self.request_timeout = client_timeout(request_timeout)
         self._resources = {}
 
     def _call(self, action, what, func, *args, **kwargs):
@@ -173,16 +180,49 @@ def _identity(body):
     return body["apiVersion"], body["kind"], metadata.get("namespace"), metadata.get("name")
 
 
+def _api_client_class():
+    """kubernetes.client.ApiClient with a default timeout on every request, discovery included: the
+    DynamicClient's discovery (run while the client is created and on a cache miss) sets none, so an API
+    server that accepts the connection and never answers would hang the module forever."""
+    import kubernetes.client  # pylint: disable=import-outside-toplevel
+
+    class TimeoutApiClient(kubernetes.client.ApiClient):
+        default_request_timeout = None
+
+        def request(self, *args, **kwargs):  # pylint: disable=signature-differs
+            if not kwargs.get("_request_timeout"):
+                kwargs["_request_timeout"] = self.default_request_timeout
+            return super(TimeoutApiClient, self).request(*args, **kwargs)
+
+    return TimeoutApiClient
+
+
+def _dynamic_client(auth_params, request_timeout):
+    """kubernetes.core's DynamicClient, configured exactly as its get_api_client does (same options, same
+    K8S_AUTH_* environment, same discovery cache), but on an ApiClient whose every request times out."""
+    # Imported here so that unit tests of the other module_utils need no kubernetes.core on the path.
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.kubernetes.core.plugins.module_utils import k8sdynamicclient
+    from ansible_collections.kubernetes.core.plugins.module_utils.client.discovery import LazyDiscoverer
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
+
+    auth = core_client._create_auth_spec(None, **auth_params)  # pylint: disable=protected-access
+    configuration = core_client._create_configuration(auth)  # pylint: disable=protected-access
+    api_client = _api_client_class()(configuration)
+    api_client.default_request_timeout = client_timeout(request_timeout)
+    for header, value in core_client._create_headers(None, **auth_params).items():  # pylint: disable=protected-access
+        core_client._set_header(api_client, header, value)  # pylint: disable=protected-access
+    return k8sdynamicclient.K8SDynamicClient(api_client, discoverer=LazyDiscoverer)
+
+
 def connect(auth_params, request_timeout=DEFAULT_REQUEST_TIMEOUT):
     """A KubeApi from kubernetes.core connection options (kubeconfig, context, host, api_key, K8S_AUTH_*...)."""
-    # Imported here so that unit tests of the other module_utils need no kubernetes.core on the path.
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    import kubernetes.config  # pylint: disable=import-outside-toplevel
 
     params = dict((key, value) for key, value in auth_params.items() if value is not None)
     try:
-        k8s_client = get_api_client(**params)
-    except CoreException as exc:
+        dynamic_client = _dynamic_client(params, request_timeout)
+    except kubernetes.config.ConfigException as exc:
         raise CanaryApiError("cannot configure the Kubernetes client: %s" % exc)
     except Exception as exc:  # pylint: disable=broad-except  # the client runs discovery while it is created
         translated = _translate(exc, "connecting", "to the API server")
@@ -190,4 +230,4 @@ def connect(auth_params, request_timeout=DEFAULT_REQUEST_TIMEOUT):
             raise translated
         # kubeconfig parse errors come in many types
         raise CanaryApiError("cannot configure the Kubernetes client: %s: %s" % (type(exc).__name__, exc))
-    return KubeApi(k8s_client.client, request_timeout=request_timeout)
+    return KubeApi(dynamic_client, request_timeout=request_timeout)

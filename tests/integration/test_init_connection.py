@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, connect
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log
 
 pytestmark = pytest.mark.needs_crds
 TARGET_PATH = "/deployments/podinfo$"
@@ -12,7 +12,8 @@ TARGET_PATH = "/deployments/podinfo$"
 @pytest.fixture
 def api(emulator, kubeconfig):
     load_podinfo(emulator)
-    return connect({"kubeconfig": kubeconfig}, request_timeout=1)
+    # A float, as the modules' request_timeout option is (the kubernetes client ignores a bare float).
+    return connect({"kubeconfig": kubeconfig}, request_timeout=1.5)
 
 
 def _init_error(api):  # pylint: disable=redefined-outer-name
@@ -37,3 +38,26 @@ def test_slow_answer_hits_the_request_timeout(emulator, api):  # pylint: disable
     emulator.faults.add(verb="GET", path_regex=TARGET_PATH, latency=3)
     message = _init_error(api)
     assert "reading Deployment test/podinfo (apps/v1) failed" in message and "timed out" in message.lower()
+
+
+@pytest.mark.parametrize("path_regex", ["^/version$", "^/apis$"])
+def test_discovery_that_never_answers_times_out_while_connecting(emulator, kubeconfig, path_regex):
+    # The client runs discovery while it is created; kubernetes.core sets no timeout on those requests.
+    emulator.ensure_namespace(NAMESPACE)
+    fault = emulator.faults.add(verb="GET", path_regex=path_regex, latency=60)
+    with pytest.raises(CanaryApiError) as error:
+        connect({"kubeconfig": kubeconfig}, request_timeout=1.0)
+    assert fault.matched >= 1  # urllib3 retries a timed-out GET 3 times, each bounded by the timeout
+    assert str(error.value).startswith("connecting to the API server failed: cannot reach the API server")
+    assert "timed out" in str(error.value).lower()
+
+
+def test_every_request_carries_the_timeout_even_lookups_after_connecting(emulator, kubeconfig):
+    emulator.ensure_namespace(NAMESPACE)
+    api = connect({"kubeconfig": kubeconfig}, request_timeout=1.0)
+    reset_request_log(emulator)
+    # A kind looked up later than connecting (discovery of one group, on a cache miss) is a request too.
+    emulator.faults.add(verb="GET", path_regex="^/apis/autoscaling/v2$", latency=60)
+    with pytest.raises(CanaryApiError) as error:
+        api.get("autoscaling/v2", "HorizontalPodAutoscaler", NAMESPACE, "podinfo")
+    assert "timed out" in str(error.value).lower()
