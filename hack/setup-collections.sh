@@ -9,7 +9,10 @@ set -euo pipefail
 COLLECTIONS=(kubernetes.core==6.2.0 ansible.posix==2.1.0)
 # The `ansible` community package release that ships exactly these versions.
 ANSIBLE_WHEEL_VERSION=12.3.0
-GALAXY_TIMEOUT_SECONDS=20
+# Galaxy is tried first but may hang rather than refuse (a firewall dropping packets): give up quickly.
+GALAXY_TIMEOUT_SECONDS=${GALAXY_TIMEOUT_SECONDS:-20}
+# tests/unit/test_setup_scripts.py installs into a scratch directory instead of .collections.
+COLLECTIONS_DIR=${SETUP_COLLECTIONS_DIR:-$COLLECTIONS_DIR}
 
 TARGET="$COLLECTIONS_DIR/ansible_collections"
 DOWNLOADS_DIR="$REPO_ROOT/.dl"

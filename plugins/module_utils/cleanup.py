@@ -39,6 +39,7 @@ class CleanupFacts(object):
         self.value = None
         self.tracked_keys = []
         self.deletable = []     # (kind pair, live object) of generated objects, in deletion order
+        self.config_drift = []  # warnings: originals whose data differs from their promoted -primary copy
 
 
 def _get(api, names, kind_pair, name):
@@ -97,7 +98,25 @@ def read_facts(api, request):
         copies = set((item["kind"] if "kind" in item else kind_pair[1], item["metadata"]["name"])
                      for kind_pair, item in facts.deletable if kind_pair in (CONFIGMAP, SECRET))
         facts.tracked_keys = sorted((kind, name[:-len("-primary")]) for kind, name in copies if name.endswith("-primary"))
+    facts.config_drift = _config_drift(api, names, facts.deletable)
     return facts
+
+
+def _config_drift(api, names, deletable):
+    """Warnings for the tracked configs changed in place and never promoted (e.g. a failed rollout of new config
+    data): the restored target refers to the original, so it runs the unpromoted data. Cleanup does not write
+    the promoted data back over the user's object; it says so (names only, never data)."""
+    warnings = []
+    for kind_pair, copy_object in deletable:
+        name = copy_object["metadata"]["name"]
+        if kind_pair not in (CONFIGMAP, SECRET) or not name.endswith("-primary"):
+            continue
+        original = _get(api, names, kind_pair, name[:-len("-primary")])
+        if original is not None and config_copies.config_checksum(original) != config_copies.config_checksum(copy_object):
+            warnings.append("%s holds data that was never promoted (its promoted copy %s differs): the restored target "
+                            "%s/%s uses it from now on; revert it if that data is what failed"
+                            % (names.ref(kind_pair, original["metadata"]["name"]), name, names.namespace, names.target))
+    return warnings
 
 
 class CleanupRun(object):
@@ -248,6 +267,8 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
     run = CleanupRun(api, request, read_facts(api, request))
     plan = run.build()
     result = {"changed": plan.changed, "restored": run.restored, "removed": run.removed, "actions": plan.descriptions()}
+    if run.facts.config_drift:
+        result["warnings"] = list(run.facts.config_drift)
     if want_diff:
         result["diff"] = plan.diffs()
     if check_mode or not plan.changed:

@@ -84,7 +84,7 @@ def client_timeout(seconds):
     """The ``_request_timeout`` the kubernetes client honours: it silently ignores a float (only an int or a
     (connect, read) tuple is applied), and module options are floats, so always a tuple."""
     seconds = float(seconds)
-    return seconds
+    return (seconds, seconds)
 
 
 class KubeApi(object):

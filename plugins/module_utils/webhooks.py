@@ -129,16 +129,23 @@ def wait_gate(hook, payload, clock=time.monotonic, sleep=time.sleep):
     deadline = clock() + hook["gate_timeout"]
     attempts = 0
     label = "gate %r (%s) at %s" % (hook["name"], hook["type"], hook["url"])
+    last = None     # (status, answer) of the last call that was not cut short by the gate's own deadline
     while True:
         remaining = deadline - clock()
         attempts += 1
-        success, status, answer = call_once(hook, payload, timeout=max(0.001, min(hook["timeout"], remaining)))
+        call_timeout = max(0.001, min(hook["timeout"], remaining))
+        success, status, answer = call_once(hook, payload, timeout=call_timeout)
         if success:
             return _result(hook, True, status, "%s is open (%s)" % (label, answer), attempts)
+        if status is not None or call_timeout >= hook["timeout"] or last is None:
+            last = (status, answer)
+        else:
+            # Our deadline cut this call short: the gate's own last answer says more than "timed out".
+            last = (last[0], "%s (the final call was cut short by the gate_timeout)" % last[1])
         remaining = deadline - clock()
         if remaining <= 0:
-            return _result(hook, False, status, "%s stayed closed until its gate_timeout of %ss ran out after %d attempt(s); last answer: %s"
-                           % (label, _seconds(hook["gate_timeout"]), attempts, answer), attempts)
+            return _result(hook, False, last[0], "%s stayed closed until its gate_timeout of %ss ran out after %d attempt(s); last answer: %s"
+                           % (label, _seconds(hook["gate_timeout"]), attempts, last[1]), attempts)
         sleep(min(hook["poll_interval"], remaining))
 
 

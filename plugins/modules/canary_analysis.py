@@ -296,7 +296,7 @@ checks:
       sample: "check 'request-success-rate' (percent of non-5xx requests): 90 is below the minimum 99"
 state:
   description: The canary's state object after recording (without its lease).
-  returned: when O(record_in_state=true)
+  returned: when O(record_in_state=true), except in check mode
   type: dict
   sample: {"phase": "Progressing", "failed_checks": 2, "last_failed_check": "1 of 2 checks failed: ..."}
 msg:

@@ -21,6 +21,9 @@ description:
   the primary Deployment, and last the state ConfigMap. Only objects labelled as generated for this target are
   deleted.
 - A second run writes nothing.
+- A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)
+  is not written back; the restored target refers to the original object, which now holds that data. Cleanup
+  warns, naming the object, so that the user reverts it; it never overwrites a user's object with older data.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -94,6 +97,8 @@ def main():
         result = run_cleanup(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
     except (Refusal, CanaryApiError, NotReadyError, StateError) as exc:
         module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
@@ -151,3 +152,19 @@ def test_cleanup_after_the_state_was_deleted_by_hand(emulator, kube_api, podinfo
     _assert_reverted(kube_api, podinfo)
     counts = mesh.counts(APEX_HOST)
     assert counts["total"] > 0 and counts["failed"] == 0, counts
+
+
+def test_cleanup_warns_about_a_config_changed_in_place_and_never_promoted(emulator, kube_api):  # noqa: F811
+    emulator.load_manifests(yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "podinfo-config"},
+                                            "data": {"color": "blue"}}), namespace=NAMESPACE)
+    load_podinfo(emulator, deployment_changes={"spec.template.spec.volumes": [{"name": "config", "configMap": {"name": "podinfo-config"}}]})
+    wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
+    run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, ready_timeout=60))
+    assert run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE), check_mode=True).get("warnings") is None, "no drift yet"
+    # A config rollout that failed: the user changed the original in place; the promoted copy keeps "blue".
+    kube_api.patch("v1", "ConfigMap", NAMESPACE, "podinfo-config", {"data": {"color": "red"}})
+    result = run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
+    assert result["warnings"] == ["ConfigMap test/podinfo-config holds data that was never promoted (its promoted copy podinfo-config-primary "
+                                  "differs): the restored target test/podinfo uses it from now on; revert it if that data is what failed"]
+    assert kube_api.get("v1", "ConfigMap", NAMESPACE, "podinfo-config")["data"] == {"color": "red"}, "the user's object is not overwritten"
+    assert kube_api.get("v1", "ConfigMap", NAMESPACE, "podinfo-config-primary") is None

@@ -80,11 +80,20 @@ def test_gate_that_stays_closed_times_out_with_the_last_answer():
 
 
 def test_gate_answering_5xx_is_closed_and_times_out_reporting_the_error():
-    with LoopbackServer(lambda request: Reply(500, "approval service broken")) as server:
-        outcome = run_webhooks([hook(server.url, "confirm-promotion", poll_interval="100ms", gate_timeout="300ms")],
+    calls = []
+
+    def broken_then_silent(request):
+        # The first answer is the error; later calls hang past the gate's deadline, so the last call is always
+        # cut short by gate_timeout, however loaded the machine is: the reason must still carry the 5xx answer.
+        calls.append(request)
+        return Reply(500, "approval service broken", delay_s=0 if len(calls) == 1 else 30)
+
+    with LoopbackServer(broken_then_silent) as server:
+        outcome = run_webhooks([hook(server.url, "confirm-promotion", poll_interval="50ms", gate_timeout="2s")],
                                "confirm-promotion", PAYLOAD)
-    assert outcome["passed"] is False
-    assert "HTTP 500: approval service broken" in outcome["hooks"][0]["reason"]
+    result = outcome["hooks"][0]
+    assert outcome["passed"] is False and result["status"] == 500
+    assert "stayed closed" in result["reason"] and "HTTP 500: approval service broken" in result["reason"]
 
 
 def test_rollback_hook_success_requests_rollback_and_errors_do_not():
