@@ -13,8 +13,9 @@ NAMESPACE="test"
 APEX_HOST="podinfo.$NAMESPACE"
 [ -d "$PODINFO" ] || die "the podinfo fixtures are missing at $PODINFO (set SHARED_DIR to the shared data directory)"
 command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
-command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
-    || die "prometheus is not installed (make setup installs it; see README, 'Without root')"
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+    die "prometheus is not installed (make setup installs it; see README, 'Without root')"
+fi
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/progressive-canary-demo.XXXXXX")
 sandbox_pid=
@@ -46,7 +47,9 @@ for _ in $(seq 1 300); do
 done
 prometheus_url=$(sed -n 's/^# prometheus: //p' "$workdir/sandbox.out")
 mesh_url=$(sed -n 's/^# mesh: \(http[^ ]*\)\/metrics.*/\1/p' "$workdir/sandbox.out")
-[ -n "$prometheus_url" ] && [ -n "$mesh_url" ] || die "the sandbox did not start (see $workdir/sandbox.err)"
+if [ -z "$prometheus_url" ] || [ -z "$mesh_url" ]; then
+    die "the sandbox did not start (see $workdir/sandbox.err)"
+fi
 
 title() { printf '\n\033[1;34m### %s\033[0m\n' "$*"; }
 show() {

@@ -8,7 +8,9 @@ cd "$REPO_ROOT"
 # One JUnit report per suite run, summed up by hack/test-summary.py at the end of `make test`.
 junit_dir="$REPO_ROOT/tests/output/junit"
 mkdir -p "$junit_dir"
-junit="$junit_dir/$(printf '%s' "$*" | tr -c 'A-Za-z0-9_.-' '_').xml"
+# Named after the arguments, shortened with a hash: a long list of test files would exceed NAME_MAX.
+junit_name=$(printf '%s' "$*" | tr -c 'A-Za-z0-9_.-' '_' | cut -c1-80)
+junit="$junit_dir/${junit_name}-$(printf '%s' "$*" | sha1sum | cut -c1-8).xml"
 status=0
 "$VENV/bin/python" -m pytest --junitxml="$junit" "$@" || status=$?
 if [ "$status" = 5 ]; then

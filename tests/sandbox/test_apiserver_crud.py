@@ -138,6 +138,8 @@ def test_dry_run_validates_but_does_not_persist(k8s_client, emulator):
     configmaps.patch(namespace="default", name="real", body={"data": {"k": "2"}},
                      content_type="application/merge-patch+json", query_params=[("dryRun", "All")])
     assert configmaps.get(namespace="default", name="real").data.k == "1"
+    configmaps.delete(namespace="default", name="real", query_params=[("dryRun", "All")])
+    assert configmaps.get(namespace="default", name="real").data.k == "1"
     assert emulator.store.resource_version == before + 1
 
 
