@@ -165,9 +165,8 @@ class CleanupRun(object):
         """The primary's template moved back to the target's labels and configs; None without a primary."""
         if self.facts.primary is None or self.facts.label is None:
             return None
-        return workload.relabel_template(self.facts.primary["spec"]["template"], self.facts.label,
-                                         workload.primary_value(self.facts.value), self.facts.value,
-                                         config_copies.original_renames(self.facts.tracked_keys))
+        return workload.target_template(self.facts.primary["spec"]["template"], self.facts.label, self.facts.value,
+                                        config_copies.original_renames(self.facts.tracked_keys))
 
     def _target_step(self):
         target = self.facts.target

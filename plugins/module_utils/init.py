@@ -185,7 +185,7 @@ class InitRun(object):
             for config in self.facts.tracked.values():
                 self._ensure((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
             primary = workload.primary_deployment(self.facts.target, self.names, self.facts.label, self.renames,
-                                                  self.recorded["target_replicas"])
+                                                  self.recorded["target_replicas"], self.checksums)
             self._ensure(DEPLOYMENT, primary)
             self.plan.add(Step("wait for " + self.names.ref(DEPLOYMENT, self.names.primary) + " to be ready", self._wait_primary,
                                changes=False))

@@ -25,10 +25,10 @@ from ansible_collections.progressive.canary.plugins.module_utils.release import 
 
 
 def primary_template(facts):
-    """The target's pod template as the primary carries it (selector label value and config names moved)."""
+    """The target's pod template as the primary carries it (selector label value and config names moved, the
+    tracked configs' checksum stamped: changed config data rolls the primary, unchanged data does not)."""
     renames = config_copies.primary_renames(sorted(facts.tracked))
-    return workload.relabel_template(facts.target["spec"]["template"], facts.label, facts.value, workload.primary_value(facts.value),
-                                     renames)
+    return workload.primary_template(facts.target["spec"]["template"], facts.label, facts.value, renames, facts.checksums)
 
 
 def _enter(phase, revision):
@@ -51,6 +51,8 @@ def _succeeded(revision, checksums):
 
 
 class PromoteRun(ReleaseRun):
+    REPORTED_FLAGS = ("primary_updated",)
+
     def __init__(self, api, request, facts):
         super(PromoteRun, self).__init__(api, request, facts)
         self.nothing_to_promote = False

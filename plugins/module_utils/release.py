@@ -16,6 +16,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, workload
+from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEPLOYMENT, HPA, VIRTUAL_SERVICE, CanaryNames, is_managed)
@@ -26,6 +27,9 @@ from ansible_collections.progressive.canary.plugins.module_utils.state import Le
 ANALYSIS_PHASES = ("Progressing", "WaitingPromotion")
 PROMOTION_PHASES = ("Promoting", "Finalising")
 DEFAULT_PROGRESS_DEADLINE = 600
+# Plans run under the lease at most this many times: a write refused as stale (409, or a failed JSON-patch test
+# because the object's spec moved since it was read) re-reads everything and plans again from there.
+PLAN_ATTEMPTS = 3
 
 
 class ReleaseRequest(object):
@@ -141,16 +145,25 @@ def reset_for_revision(state, revision):
     state.data.pop("last_failed_check", None)
 
 
-def spec_unchanged(deployment):
-    """A JSON-patch test that the Deployment's spec is still the one read. Not its resourceVersion: the controller's
-    status writes move that all the time, its generation moves only with the spec (a `kubectl set image` meanwhile
-    fails the patch, and the re-run plans again from the new template)."""
-    return {"op": "test", "path": "/metadata/generation", "value": deployment["metadata"]["generation"]}
+def spec_unchanged(live):
+    """A JSON-patch test that the object's spec is still the one read. Not its resourceVersion: a controller's status
+    writes move that all the time, its generation moves only with the spec (a `kubectl set image` meanwhile fails
+    the patch, and the run reads again and plans from the new template). An object the server gave no generation
+    falls back to its resourceVersion."""
+    metadata = live["metadata"]
+    if metadata.get("generation") is not None:
+        return {"op": "test", "path": "/metadata/generation", "value": metadata["generation"]}
+    return {"op": "test", "path": "/metadata/resourceVersion", "value": metadata["resourceVersion"]}
 
 
 class ReleaseRun(object):
     """One planned run on an initialized canary. Subclasses add steps in ``build()`` and say what they
-    report in ``result()``; the steps close over ``self.lease``, which the driver sets before running."""
+    report in ``result()``; the steps close over ``self.lease``, which the driver sets before running.
+
+    ``REPORTED_FLAGS`` name the boolean attributes ``result()`` reports that a run re-planned after a stale write
+    keeps from the plan before (that plan's step either happened, or is planned again)."""
+
+    REPORTED_FLAGS = ()
 
     def __init__(self, api, request, facts):
         self.api = api
@@ -166,6 +179,10 @@ class ReleaseRun(object):
     def result(self):
         raise NotImplementedError
 
+    def carry_over(self, previous):
+        for flag in self.REPORTED_FLAGS:
+            setattr(self, flag, getattr(self, flag) or getattr(previous, flag))
+
     def current_state(self):
         return self.lease.state if self.lease is not None and self.lease.state is not None else self.facts.state
 
@@ -176,8 +193,7 @@ class ReleaseRun(object):
         if self.facts.weights == (100 - canary_weight, canary_weight):
             return
         desired_spec = router.set_weights(live["spec"], self.names, 100 - canary_weight, canary_weight)
-        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
-                 {"op": "replace", "path": "/spec", "value": desired_spec}]
+        patch = [spec_unchanged(live), {"op": "replace", "path": "/spec", "value": desired_spec}]
         ref = self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)
         self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight, ref),
                            lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,
@@ -251,41 +267,75 @@ def describe_revisions(revision, state):
     }
 
 
-def _run_plan(plan):
-    """Plan.run, but a NotReadyError carries the writes done before it (``actions``) for the report."""
-    done = []
+def _run_plan(plan, done):
+    """Run the plan's steps in order, appending each one that wrote to ``done``; a NotReadyError carries the
+    descriptions of all writes so far (``actions``) for the report."""
     for step in plan.steps:
         try:
             step.execute(None)
         except workload.NotReadyError as exc:
-            exc.actions = done
+            exc.actions = [item.description for item in done]
             raise
         if step.changes:
-            done.append(step.description)
-    return done
+            done.append(step)
+
+
+def _planned(api, request, run_class, lease=None):
+    run = run_class(api, request, read_facts(api, request.names))
+    run.lease = lease
+    run.build()
+    return run
+
+
+def _spec_generations(facts):
+    """What a stale write is judged by: the generations of the objects the release patches."""
+    return [(obj or {}).get("metadata", {}).get("generation") for obj in (facts.target, facts.primary, facts.virtual_service)]
+
+
+def _stale(exc, api, run):
+    """True when a failed write was planned from reads that are out of date, so planning again may succeed: a 409
+    Conflict, or a 422 (a failed JSON-patch ``test``) while the spec of an object we patch moved since it was read.
+    Any other 422 (e.g. an invalid object) would fail the same way again and is reported at once."""
+    if isinstance(exc, ConflictError):
+        return True
+    if exc.status != 422:
+        return False
+    try:
+        return _spec_generations(read_facts(api, run.names)) != _spec_generations(run.facts)
+    except (Refusal, CanaryApiError):
+        return True     # what was read is gone or changed shape: the next plan says what is wrong
 
 
 def execute(api, request, run_class, check_mode=False, want_diff=False):
     """Plan from reads; in check mode, or when nothing changes, stop there (no write, not even the lease).
-    Otherwise take the lease, re-read and re-plan (another run may have gone first), and run the plan.
+    Otherwise take the lease, re-read and re-plan (another run may have gone first), and run the plan; a write
+    refused as stale (see ``_stale``) re-reads and re-plans, at most PLAN_ATTEMPTS plans in all.
     Raises Refusal, CanaryApiError, NotReadyError, StateError (CanaryLeaseHeld) with a readable message."""
-    run = run_class(api, request, read_facts(api, request.names))
-    run.build()
+    run = _planned(api, request, run_class)
     if check_mode or not run.plan.changed:
         result = run.result()
         result.update({"changed": run.plan.changed, "actions": run.plan.descriptions()})
         if want_diff:
             result["diff"] = run.plan.diffs()
         return result
+    done = []
     with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
-        run = run_class(api, request, read_facts(api, request.names))
-        run.lease = lease
-        run.build()
-        actions = _run_plan(run.plan)
+        previous = None
+        for attempt in range(1, PLAN_ATTEMPTS + 1):
+            run = _planned(api, request, run_class, lease)
+            if previous is not None:
+                run.carry_over(previous)
+            previous = run
+            try:
+                _run_plan(run.plan, done)
+                break
+            except CanaryApiError as exc:
+                if attempt == PLAN_ATTEMPTS or not _stale(exc, api, run):
+                    raise
         result = run.result()
-        result.update({"changed": bool(actions), "actions": actions})
+        result.update({"changed": bool(done), "actions": [step.description for step in done]})
         if want_diff:
-            result["diff"] = run.plan.diffs()
+            result["diff"] = [step.diff() for step in done if step.show_diff]
     return result
 
 

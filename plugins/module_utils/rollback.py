@@ -34,6 +34,8 @@ def _weight_zero(state):
 
 
 class RollbackRun(ReleaseRun):
+    REPORTED_FLAGS = ("rolled_back",)
+
     def __init__(self, api, request, facts):
         super(RollbackRun, self).__init__(api, request, facts)
         self.reason = request.extra.get("reason") or DEFAULT_REASON

@@ -43,6 +43,8 @@ def _abandon(revision, promoted):
 
 
 class ShiftRun(ReleaseRun):
+    REPORTED_FLAGS = ("restarted",)
+
     def __init__(self, api, request, facts):
         super(ShiftRun, self).__init__(api, request, facts)
         self.weight = request.extra["weight"]

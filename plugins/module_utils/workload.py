@@ -14,6 +14,10 @@ from ansible_collections.progressive.canary.plugins.module_utils.generated impor
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
 
 POLL_SECONDS = 0.5
+# On the primary's pod template: a checksum of the data of the tracked ConfigMaps/Secrets it runs with (as
+# Flagger's). Pods read env/envFrom (and subPath mounts) only when they start, so new config data must change
+# the template to roll the primary; unchanged data leaves the template, and the primary's pods, alone.
+CONFIG_CHECKSUM_ANNOTATION = "progressive.canary/config-checksum"
 
 
 class NotReadyError(Exception):
@@ -70,7 +74,37 @@ def relabel_template(template, label, old_value, new_value, config_renames):
     return moved
 
 
-def primary_deployment(target, names, label, config_renames, replicas):
+def _set_config_checksum(template, config_checksums):
+    """Stamp (or, with no tracked config, remove) the config-checksum annotation of ``template`` in place."""
+    metadata = template.setdefault("metadata", {})
+    annotations = metadata.get("annotations") or {}
+    if config_checksums:
+        metadata["annotations"] = dict(annotations, **{CONFIG_CHECKSUM_ANNOTATION: digest(dict(config_checksums))})
+    elif CONFIG_CHECKSUM_ANNOTATION in annotations:
+        annotations = dict(annotations)
+        annotations.pop(CONFIG_CHECKSUM_ANNOTATION)
+        if annotations:
+            metadata["annotations"] = annotations
+        else:
+            metadata.pop("annotations")
+
+
+def primary_template(template, label, value, config_renames, config_checksums):
+    """The target's pod template as the primary runs it: selector value ``-primary``, configs renamed to their
+    copies, and the checksum of the tracked configs' data (``{"ConfigMap/name": checksum}``) stamped on it."""
+    moved = relabel_template(template, label, value, primary_value(value), config_renames)
+    _set_config_checksum(moved, config_checksums)
+    return moved
+
+
+def target_template(template, label, value, config_renames):
+    """The inverse of primary_template: the primary's pod template moved back to the target, without the checksum."""
+    moved = relabel_template(template, label, primary_value(value), value, config_renames)
+    _set_config_checksum(moved, None)
+    return moved
+
+
+def primary_deployment(target, names, label, config_renames, replicas, config_checksums=None):
     """The primary Deployment built from the target (contract: selector label value suffixed ``-primary``).
 
     ``replicas`` is the recorded count, not the target's live one: a re-run after the target was scaled
@@ -82,7 +116,7 @@ def primary_deployment(target, names, label, config_renames, replicas):
     spec["replicas"] = int(replicas)
     spec["selector"] = copy.deepcopy(spec["selector"])
     spec["selector"]["matchLabels"] = relabel(spec["selector"]["matchLabels"], label, value, new_value)
-    spec["template"] = relabel_template(spec["template"], label, value, new_value, config_renames)
+    spec["template"] = primary_template(spec["template"], label, value, config_renames, config_checksums)
     labels = relabel((target.get("metadata") or {}).get("labels"), label, value, new_value)
     return build(DEPLOYMENT[0], DEPLOYMENT[1], names.namespace, names.primary, names.target, {"spec": spec}, labels=labels)
 

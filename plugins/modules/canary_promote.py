@@ -17,6 +17,11 @@ description:
   ready; phase C(Finalising); routes 100/0; scales the target to 0; phase C(Succeeded) with the revision recorded
   as the last promoted one.
 - A primary whose template would not change is not patched, so its pods are not restarted.
+- The primary's template carries the annotation C(progressive.canary/config-checksum), a hash of the tracked
+  ConfigMaps' and Secrets' data; new config data changes it, so a config-only release restarts the primary (pods
+  reading the config through C(env) or C(envFrom) see it); unchanged data does not.
+- A write refused as stale (409 Conflict, or a failed generation test because the object's spec moved since it was
+  read) makes the run read again and plan from there, up to 3 plans.
 - Resumable. Every step compares with the live object first, so a run killed between any two writes is finished
   by a re-run without a second restart of the primary.
 - Refuses a revision that was rolled back, and a target that changed during the analysis (run canary_shift to

@@ -19,6 +19,8 @@ description:
   the phase is left as it is.
 - Refused while a promotion is under way (phases C(Promoting), C(Finalising)); finish it with canary_promote.
 - A second run changes nothing and keeps the first reason.
+- A write refused as stale (409 Conflict, or a failed generation test because the object's spec moved since it was
+  read) makes the run read again and plan from there, up to 3 plans.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:

@@ -26,6 +26,8 @@ description:
   weight 0 (C(restarted=true)); the requested weight is not applied.
 - Records the weight, the phase and the step (how many weight changes this analysis made) in the state ConfigMap.
 - The same weight again changes nothing and writes nothing.
+- A write refused as stale (409 Conflict, or a failed generation test because the object's spec moved since it was
+  read) makes the run read again and plan from there, up to 3 plans.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:

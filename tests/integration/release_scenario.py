@@ -1,16 +1,27 @@
 """Support for the release tests (canary_shift / canary_promote / canary_rollback / canary_info): the reference
-scenario of canary_scenario after canary_init, and the release calls the tests make."""
+scenario of canary_scenario after canary_init, the release calls the tests make, and running a module in its own
+process that the test kills at a chosen request."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, VIRTUAL_SERVICE
 from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
 from ansible_collections.progressive.canary.plugins.module_utils.release import ReleaseRequest, execute
 from ansible_collections.progressive.canary.plugins.module_utils.rollback import RollbackRun
 from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, reset_request_log
+from tests.sandbox.fixtures_api import wait_for
 from tests.sandbox.fixtures_mesh import wait_ready
 
 NEW_IMAGE = "stefanprodan/podinfo:3.1.1"
-DEPLOYMENT = ("apps/v1", "Deployment")
-VIRTUAL_SERVICE = ("networking.istio.io/v1", "VirtualService")
+MODULES = "ansible_collections.progressive.canary.plugins.modules."
 
 
 def init_podinfo(emulator, api, deployment_changes=None, with_hpa=True):
@@ -20,6 +31,16 @@ def init_podinfo(emulator, api, deployment_changes=None, with_hpa=True):
     result = run_init(api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo" if with_hpa else None, ready_timeout=60))
     assert result["phase"] == "Initialized", result
     return result
+
+
+@pytest.fixture
+def progressing(emulator, kube_api):
+    """podinfo initialized, the new image under analysis at 60 %, the request log reset."""
+    init_podinfo(emulator, kube_api)
+    set_template(kube_api)
+    shift(kube_api, 60, ready_timeout=60)
+    reset_request_log(emulator)
+    return kube_api
 
 
 def get(api, kind_pair, name):
@@ -49,3 +70,39 @@ def promote(api, check_mode=False, **options):
 
 def rollback(api, check_mode=False, **options):
     return execute(api, ReleaseRequest("podinfo", NAMESPACE, **options), RollbackRun, check_mode=check_mode)
+
+
+def _matching(emulator, verb, path_regex):
+    return [r for r in emulator.request_log.records() if r.method == verb and re.search(path_regex, r.path)]
+
+
+def kill_module_at(emulator, tmp_path, module, args, verb, path_regex, skip=0, applied=False):
+    """Run ``module`` (e.g. "canary_promote") with ``args`` in its own python process, as Ansible runs a module
+    (an args file), hold it on its request ``verb path_regex`` after ``skip`` such requests went through, and
+    SIGKILL it there; returns the process output so far.
+
+    ``applied``: the held write still lands after the kill (it reached the server, the answer never reached the
+    process; the call returns once it has); else it is answered 503 after the kill and never takes effect."""
+    if skip:
+        emulator.faults.add(verb=verb, path_regex=path_regex, latency=0.001, times=skip)
+    fault = emulator.faults.add(verb=verb, path_regex=path_regex, latency=1 if applied else 20, status=None if applied else 503, times=1)
+    seen = len(_matching(emulator, verb, path_regex))
+    args_file = tmp_path / ("%s-args.json" % module)
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH="%s:%s" % (REPO, REPO / ".collections"))
+    process = subprocess.Popen([sys.executable, "-m", MODULES + module, str(args_file)], env=env, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: fault.matched or process.poll() is not None, timeout=120, what="%s reaching %s %s" % (module, verb, path_regex))
+        if not fault.matched:
+            pytest.fail("%s ended before reaching %s %s: %s" % (module, verb, path_regex, process.stdout.read().decode()))
+        os.killpg(process.pid, signal.SIGKILL)
+        output = process.communicate()[0].decode()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        emulator.faults.clear()
+    if applied:
+        wait_for(lambda: len(_matching(emulator, verb, path_regex)) > seen + skip, timeout=30, what="the held %s %s to land" % (verb, path_regex))
+    return output

@@ -10,7 +10,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.release import 
 from ansible_collections.progressive.canary.plugins.module_utils.rollback import _failed
 from ansible_collections.progressive.canary.plugins.module_utils.shift import _record_weight
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState
-from ansible_collections.progressive.canary.plugins.module_utils.workload import primary_deployment
+from ansible_collections.progressive.canary.plugins.module_utils.workload import (
+    CONFIG_CHECKSUM_ANNOTATION, primary_deployment, target_template)
 
 NAMES = CanaryNames("podinfo", "test")
 TARGET = yaml.safe_load("""
@@ -38,7 +39,8 @@ def _facts(state=None, primary_replicas=None, target=None):
     facts.label, facts.value = "app", "podinfo"
     facts.target = target or TARGET
     facts.primary = {"spec": {"replicas": primary_replicas}}
-    facts.tracked = {("ConfigMap", "podinfo-env"): {}, ("Secret", "podinfo-secret"): {}}
+    facts.tracked = {("ConfigMap", "podinfo-env"): {"data": {"color": "blue"}}, ("Secret", "podinfo-secret"): {"data": {"key": "YQ=="}}}
+    facts.checksums = config_copies.tracked_checksums(facts.tracked)
     return facts
 
 
@@ -65,10 +67,11 @@ def test_ready_timeout_is_the_option_else_the_progress_deadline():
 def test_primary_template_is_init_s_transform_of_the_target_template():
     facts = _facts()
     renames = config_copies.primary_renames(sorted(facts.tracked))
-    built_by_init = primary_deployment(TARGET, NAMES, "app", renames, 2)["spec"]["template"]
+    built_by_init = primary_deployment(TARGET, NAMES, "app", renames, 2, facts.checksums)["spec"]["template"]
     template = primary_template(facts)
     assert template == built_by_init
     assert template["metadata"]["labels"] == {"app": "podinfo-primary"}
+    assert template["metadata"]["annotations"][CONFIG_CHECKSUM_ANNOTATION]
     assert template["spec"]["containers"][0]["envFrom"] == [{"configMapRef": {"name": "podinfo-env-primary"}}]
     assert template["spec"]["volumes"][0]["secret"]["secretName"] == "podinfo-secret-primary"
     assert TARGET["spec"]["template"]["metadata"]["labels"] == {"app": "podinfo"}, "the target is not modified"
@@ -109,3 +112,24 @@ def test_a_second_rollback_keeps_the_first_reason():
     assert (state.phase, state["failed_revision"], state["failure_reason"], state["canary_weight"]) == ("Failed", "r2", "not ready", 0)
     _failed("r3", "error rate")(state)
     assert (state["failed_revision"], state["failure_reason"]) == ("r3", "error rate")
+
+
+def test_the_primary_template_changes_with_the_tracked_config_data_and_only_with_it():
+    facts = _facts()
+    stamped = primary_template(facts)
+    assert primary_template(_facts()) == stamped, "the same data: the same template (the primary is not restarted)"
+    changed = _facts()
+    changed.tracked[("ConfigMap", "podinfo-env")] = {"data": {"color": "green"}}
+    changed.checksums = config_copies.tracked_checksums(changed.tracked)
+    rolled = primary_template(changed)
+    assert rolled["metadata"]["annotations"][CONFIG_CHECKSUM_ANNOTATION] != stamped["metadata"]["annotations"][CONFIG_CHECKSUM_ANNOTATION]
+    assert rolled["spec"] == stamped["spec"], "only the annotation tells the two apart"
+    untracked = _facts()
+    untracked.tracked, untracked.checksums = {}, {}
+    assert "annotations" not in primary_template(untracked)["metadata"], "no tracked config, no annotation"
+
+
+def test_the_target_template_back_from_the_primary_has_no_checksum_and_the_same_revision():
+    facts = _facts()
+    back = target_template(primary_template(facts), "app", "podinfo", config_copies.original_renames(sorted(facts.tracked)))
+    assert back == TARGET["spec"]["template"]
