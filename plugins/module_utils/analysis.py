@@ -322,12 +322,24 @@ def run_checks(connection, checks, context, at_time=None):
     return {"passed": not failed, "checks": results, "failed_check_names": failed}
 
 
+def with_webhooks(outcome, hooks_outcome):
+    """The outcome of the checks together with the webhooks called before them (webhooks.run_webhooks's result):
+    a failed hook fails the run as a failed check does, so that it is counted and recorded the same way (Flagger)."""
+    combined = dict(outcome)
+    combined["hooks"] = hooks_outcome["hooks"]
+    combined["skipped_hooks"] = hooks_outcome["skipped"]
+    combined["failed_hook_names"] = [hook["name"] for hook in hooks_outcome["hooks"] if not hook["passed"]]
+    combined["passed"] = outcome["passed"] and hooks_outcome["passed"]
+    return combined
+
+
 def summary(outcome):
-    """One line for a person: which checks failed and why, or that all passed."""
+    """One line for a person: which checks (and webhooks) failed and why, or that all passed."""
+    results = outcome.get("hooks", []) + outcome["checks"]
     if outcome["passed"]:
-        return "all %d checks passed" % len(outcome["checks"])
-    reasons = [result["reason"] for result in outcome["checks"] if not result["passed"]]
-    return "%d of %d checks failed: %s" % (len(reasons), len(outcome["checks"]), " | ".join(reasons))
+        return "all %d checks passed" % len(results)
+    reasons = [result["reason"] for result in results if not result["passed"]]
+    return "%d of %d checks failed: %s" % (len(reasons), len(results), " | ".join(reasons))
 
 
 # ---------------------------------------------------------------- state

@@ -22,8 +22,9 @@ def _deployment_status(deployment):
 
 
 def _uninitialized(names, reason, state=None):
+    # The lease too: a run killed during init leaves the canary uninitialized and locked, and the next run waits on it.
     return {"initialized": False, "reason": reason, "phase": state.phase if state is not None else None,
-            "state_object": names.state}
+            "lease": state.get("lease") if state is not None else None, "state_object": names.state}
 
 
 def canary_info(api, names):

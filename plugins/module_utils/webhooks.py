@@ -47,6 +47,21 @@ _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
+# Argument spec of one hook, shared by canary_webhook and canary_analysis (documented in the webhooks doc fragment).
+HOOK_ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    type=dict(type="str", required=True, choices=list(HOOK_TYPES)),
+    url=dict(type="str", required=True),
+    timeout=dict(type="str", default=DEFAULT_TIMEOUT),
+    metadata=dict(type="dict"),
+    headers=dict(type="dict", no_log=True),
+    gate_timeout=dict(type="str", default=DEFAULT_GATE_TIMEOUT),
+    poll_interval=dict(type="str", default=DEFAULT_POLL_INTERVAL),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
+)
+
+
 class WebhookConfigError(ValueError):
     """A webhook definition is invalid; nothing was called."""
 

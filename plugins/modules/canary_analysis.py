@@ -22,13 +22,17 @@ description:
   - No data (empty result, NaN, missing value) is a failed check unless the check sets O(checks[].on_no_data=pass).
     An unreachable or erroring Prometheus is a failed check with the HTTP status and Prometheus's error text.
   - Queries are reads, so they run in check mode too; in check mode nothing is recorded in the state object.
-  - Webhooks have their own module, M(progressive.canary.canary_webhook), because they take other inputs,
-    can wait (gates) and trigger actions that check mode must not run.
+  - Before the checks, the O(webhooks) of type O(webhook_type) are called, as Flagger calls the rollout hooks
+    (load tests, acceptance tests) in each analysis step and the pre-rollout hooks before the first; a failed hook
+    fails the run like a failed check, so it is counted and recorded (O(record_in_state)) the same way.
+    In check mode these hooks are not called (they trigger actions) and are listed in RV(skipped_hooks).
+  - Gates, rollback and post-rollout hooks have their own module, M(progressive.canary.canary_webhook).
 author:
   - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - progressive.canary.common
+  - progressive.canary.webhooks
 options:
   service:
     description: Name of the apex Service, rendered as C({{ service }}). Defaults to O(target).
@@ -81,10 +85,12 @@ options:
         type: float
         default: 10
   checks:
-    description: The checks; all run every time, in order. Names must be unique.
+    description:
+      - The checks; all run every time, in order. Names must be unique.
+      - May be empty only when O(webhooks) has hooks of type O(webhook_type); a gate with nothing to check is refused.
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       name:
         description:
@@ -167,6 +173,15 @@ options:
           ca_path:
             description: PEM file of the CA that signed the server's certificate.
             type: path
+  webhook_type:
+    description: Which of the O(webhooks) to call before the checks.
+    type: str
+    choices: [rollout, pre-rollout]
+    default: rollout
+  checksum:
+    description: Identifies the canary revision being analysed, sent to the webhooks as C(checksum).
+    type: str
+    default: ""
   record_in_state:
     description:
       - Count a failed run as one failed check (as Flagger) in the canary's state object, so that the rollout
@@ -294,6 +309,24 @@ checks:
       description: Why, with what was queried; for no data which selectors matched nothing.
       type: str
       sample: "check 'request-success-rate' (percent of non-5xx requests): 90 is below the minimum 99"
+hooks:
+  description:
+    - The webhooks called before the checks, one entry per hook, in order (see RV(progressive.canary.canary_webhook#module:hooks)).
+  returned: always
+  type: list
+  elements: dict
+failed_hook_names:
+  description: Names of the webhooks that failed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+skipped_hooks:
+  description: Names of the webhooks not called because of check mode.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 state:
   description: The canary's state object after recording (without its lease).
   returned: when O(record_in_state=true), except in check mode
@@ -308,7 +341,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.progressive.canary.plugins.module_utils.analysis import (
-    AnalysisConfigError, record_in_state, run_checks, summary,
+    AnalysisConfigError, record_in_state, run_checks, summary, with_webhooks,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.connection import (
     CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR,
@@ -317,6 +350,9 @@ from ansible_collections.progressive.canary.plugins.module_utils.module_args imp
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnection, PrometheusError
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
+    HOOK_ARGUMENT_SPEC, WebhookConfigError, build_payload, run_webhooks,
+)
 
 PROMETHEUS_SPEC = dict(
     url=dict(type="str", required=True),
@@ -359,7 +395,10 @@ ANALYSIS_SPEC = dict(
     interval=dict(type="str", default="1m"),
     evaluation_time=dict(type="str"),
     prometheus=dict(type="dict", options=PROMETHEUS_SPEC),
-    checks=dict(type="list", elements="dict", required=True, options=CHECK_SPEC),
+    checks=dict(type="list", elements="dict", default=[], options=CHECK_SPEC),
+    webhooks=dict(type="list", elements="dict", default=[], options=HOOK_ARGUMENT_SPEC),
+    webhook_type=dict(type="str", choices=["rollout", "pre-rollout"], default="rollout"),
+    checksum=dict(type="str", default=""),
     record_in_state=dict(type="bool", default=False),
     fail_on_failure=dict(type="bool", default=True),
 )
@@ -374,14 +413,27 @@ def record(module, outcome):
     return record_in_state(store, outcome, params["lease_holder"], params["lease_seconds"])
 
 
+def analyse(params, context, check_mode):
+    """Call the webhooks of the type (Flagger calls them first), then run the checks; one outcome for both."""
+    hooks = [hook for hook in params["webhooks"] if hook["type"] == params["webhook_type"]]
+    payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", params["checksum"])
+    if not params["checks"] and not hooks:
+        raise AnalysisConfigError("no checks and no %s webhooks given: an empty gate cannot fail, so it is refused" % params["webhook_type"])
+    hooks_outcome = run_webhooks(hooks, params["webhook_type"], payload, check_mode=check_mode)
+    checks_outcome = {"passed": True, "checks": [], "failed_check_names": []}
+    if params["checks"]:
+        connection = PrometheusConnection.from_params(params["prometheus"]) if params["prometheus"] else None
+        checks_outcome = run_checks(connection, params["checks"], context, at_time=params["evaluation_time"])
+    return with_webhooks(checks_outcome, hooks_outcome)
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(ANALYSIS_SPEC), supports_check_mode=True)
     params = module.params
     context = dict((key, params[key]) for key in ("namespace", "target", "service", "name", "interval"))
     try:
-        connection = PrometheusConnection.from_params(params["prometheus"]) if params["prometheus"] else None
-        outcome = run_checks(connection, params["checks"], context, at_time=params["evaluation_time"])
-    except (AnalysisConfigError, PrometheusError, ValueError) as exc:
+        outcome = analyse(params, context, module.check_mode)
+    except (AnalysisConfigError, PrometheusError, WebhookConfigError, ValueError) as exc:
         module.fail_json(msg="invalid analysis: %s" % exc)
     result = dict(changed=False, msg=summary(outcome), **outcome)
     if params["record_in_state"] and not module.check_mode:

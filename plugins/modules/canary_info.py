@@ -115,8 +115,10 @@ last_transition_time:
   type: str
   sample: "2026-01-01T12:00:00Z"
 lease:
-  description: Holder and expiry of the lease, null when no run holds it.
-  returned: when initialized
+  description:
+    - Holder and expiry (UTC, C(%Y-%m-%dT%H:%M:%SZ)) of the lease, null when no run holds it.
+    - Also returned for a canary not (yet) initialized, so that a run can wait for one killed during init.
+  returned: always
   type: dict
   sample: null
 revision:

@@ -27,6 +27,8 @@ description:
     (tests, load, notifications) and are reported in RV(skipped).
 author:
   - progressive.canary developers (!UNKNOWN)
+extends_documentation_fragment:
+  - progressive.canary.webhooks
 options:
   type:
     description: Which hooks to call now.
@@ -49,50 +51,6 @@ options:
     description: Identifies the canary revision being rolled out, sent as C(checksum).
     type: str
     default: ""
-  webhooks:
-    description: The canary's webhooks (all types).
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: Name of the hook.
-        type: str
-        required: true
-      type:
-        description: When the hook runs.
-        type: str
-        required: true
-        choices: [confirm-rollout, pre-rollout, rollout, confirm-traffic-increase, confirm-promotion, post-rollout, rollback]
-      url:
-        description: URL the payload is POSTed to.
-        type: str
-        required: true
-      timeout:
-        description: Time to wait for one answer, a duration like C(10s) or C(500ms), or seconds.
-        type: str
-        default: 10s
-      metadata:
-        description: Key/value pairs sent as C(metadata) (values as strings).
-        type: dict
-      headers:
-        description: Extra request headers, treated as secret (no_log) since they often carry credentials.
-        type: dict
-      gate_timeout:
-        description: How long a gate may stay closed before the task fails (gates only).
-        type: str
-        default: 1h
-      poll_interval:
-        description: Time between two calls of a closed gate (gates only).
-        type: str
-        default: 10s
-      validate_certs:
-        description: Verify the server's TLS certificate.
-        type: bool
-        default: true
-      ca_path:
-        description: PEM file of the CA that signed the server's certificate.
-        type: path
   fail_on_failure:
     description:
       - Fail the task when a hook fails or a gate stays closed. Set V(false) to read RV(passed) instead
@@ -196,20 +154,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
-    HOOK_TYPES, WebhookConfigError, build_payload, run_webhooks, summary,
-)
-
-HOOK_SPEC = dict(
-    name=dict(type="str", required=True),
-    type=dict(type="str", required=True, choices=list(HOOK_TYPES)),
-    url=dict(type="str", required=True),
-    timeout=dict(type="str", default="10s"),
-    metadata=dict(type="dict"),
-    headers=dict(type="dict", no_log=True),
-    gate_timeout=dict(type="str", default="1h"),
-    poll_interval=dict(type="str", default="10s"),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
+    HOOK_ARGUMENT_SPEC, HOOK_TYPES, WebhookConfigError, build_payload, run_webhooks, summary,
 )
 
 ARGUMENT_SPEC = dict(
@@ -218,7 +163,7 @@ ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     phase=dict(type="str", default="Progressing"),
     checksum=dict(type="str", default=""),
-    webhooks=dict(type="list", elements="dict", required=True, options=HOOK_SPEC),
+    webhooks=dict(type="list", elements="dict", default=[], options=HOOK_ARGUMENT_SPEC),
     fail_on_failure=dict(type="bool", default=True),
 )
 

@@ -173,10 +173,17 @@ class Podinfo(object):
         run_dir.mkdir()
         return run_dir
 
-    def run(self, playbook="rollout", **overrides):
-        """Run playbooks/<playbook>.yml to its end: (exit code, the rollout_result fact or None, plays, output)."""
-        returncode, plays, output = ansible_playbook.run_playbook(PLAYBOOKS / (playbook + ".yml"), self._run_dir(),
-                                                                  extra_vars=self.release_vars(**overrides))
+    def run(self, playbook="rollout", options=(), yaml_vars=None, **overrides):
+        """Run playbooks/<playbook>.yml to its end: (exit code, the rollout_result fact or None, plays, output).
+
+        ``options`` are extra ansible-playbook arguments (``("--check",)``); ``yaml_vars`` is YAML text of more extra
+        variables, passed last as a file, for what JSON cannot carry (``!unsafe`` values)."""
+        run_dir = self._run_dir()
+        if yaml_vars is not None:
+            (run_dir / "extra.yml").write_text(yaml_vars, encoding="utf-8")
+            options = tuple(options) + ("-e", "@%s" % (run_dir / "extra.yml"))
+        returncode, plays, output = ansible_playbook.run_playbook(PLAYBOOKS / (playbook + ".yml"), run_dir,
+                                                                  extra_vars=self.release_vars(**overrides), options=options)
         return returncode, rollout_result(plays), plays, output
 
     def run_killed_when(self, condition, what, whole_tree=True, **overrides):

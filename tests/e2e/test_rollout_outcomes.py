@@ -106,3 +106,30 @@ def test_canary_no_traffic_reaches_is_rolled_back_as_no_data(podinfo):
     assert "no data" in message.lower() and "request-success-rate" in message, message
     assert any("no data" in line for line in result["summary"]), result["summary"]
     _assert_rolled_back(podinfo, podinfo.state())
+
+
+def test_promotion_that_fails_ends_with_the_summary_and_a_rerun_finishes_it(podinfo):
+    podinfo.load()
+    podinfo.run()
+    podinfo.patch_template(image=NEW_IMAGE)
+    # Every write to the primary Deployment fails: canary_promote cannot copy the canary's template to it.
+    primary_path = "/namespaces/%s/deployments/podinfo-primary$" % podinfo.namespace
+    faults = [podinfo.emulator.faults.add(verb=verb, path_regex=primary_path, status=500) for verb in ("PATCH", "PUT")]
+
+    returncode, result, plays, output = podinfo.run()
+
+    assert returncode != 0, output
+    assert sum(fault.matched for fault in faults) > 0, "the promotion wrote to the primary"
+    assert result is not None and result["outcome"] == "error", output
+    assert [step["weight"] for step in result["steps"]] == [30, 60], result["summary"]
+    assert "canary_promote did not finish (a re-run continues the promotion)" in result["reason"], result
+    assert any(line.startswith("step 2 at weight 60%") for line in result["summary"]), result["summary"]
+    assert failure_message(plays).startswith("release of %s/podinfo error: canary_promote did not finish" % podinfo.namespace)
+    assert podinfo.image("podinfo-primary") == OLD_IMAGE
+
+    podinfo.emulator.faults.clear()
+    returncode, result, _plays, output = podinfo.run()
+    assert returncode == 0, output
+    assert result["outcome"] == "promoted" and podinfo.image("podinfo-primary") == NEW_IMAGE, result
+    assert result["steps"] == [] and result["resumed"][0].startswith("the promotion (phase "), "finished, not analysed again"
+    assert podinfo.state()["phase"] == "Succeeded"
