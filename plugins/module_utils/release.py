@@ -342,17 +342,17 @@ def execute(api, request, run_class, check_mode=False, want_diff=False):
 RELEASE_ARG_SPEC = {"ready_timeout": {"type": "int"}}
 
 
-def run_module(run_class, extra_spec=None, extra_options=()):
-    """The body of canary_shift / canary_promote / canary_rollback: parse options, execute, report.
-
-    A target that does not become ready fails the task with ``ready: false`` so that the caller rolls back."""
+def run_module(module, run_class, extra_options=()):
+    """The body of canary_shift / canary_promote / canary_rollback once the module parsed its options:
+    execute, report. A target that does not become ready fails the task with ``ready: false`` so that the
+    caller rolls back."""
     # Imported here so that the rest of this file imports without Ansible (unit tests, the sandbox).
-    from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+    # pylint: disable=import-outside-toplevel
+    from ansible.module_utils.basic import missing_required_lib
     from ansible_collections.progressive.canary.plugins.module_utils.connection import (
         CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
-    from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
+    from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params
 
-    module = AnsibleModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, extra_spec or {}), supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     params = module.params
