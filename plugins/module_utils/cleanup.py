@@ -79,6 +79,12 @@ def read_facts(api, request):
     facts.target = _get(api, names, DEPLOYMENT, names.target)
     primary = _get(api, names, DEPLOYMENT, names.primary)
     facts.primary = primary if primary is not None and is_managed(primary, names.target) else None
+    if facts.target is None and facts.primary is not None:
+        # Restoring the apex Service would then select nothing, and deleting the primary would remove the
+        # only workload serving: refuse rather than cause that outage.
+        raise Refusal("Deployment %s/%s is missing while %s still serves its traffic: re-create %s (any template; cleanup "
+                      "gives it the promoted one) before cleanup, or delete the canary's objects yourself"
+                      % (names.namespace, names.target, names.primary, names.target))
     facts.apex = _get(api, names, SERVICE, names.apex)
     facts.label, facts.value = _selector(request, facts)
     istio = api.serves(*VIRTUAL_SERVICE)

@@ -82,7 +82,8 @@ class PromoteRun(ReleaseRun):
     def _refusals(self):
         state = self.facts.state
         revision = self.facts.revision
-        if state.phase == "Failed" and revision == state.get("failed_revision"):
+        # Any phase: a revision rolled back once is never promoted, even after another one succeeded.
+        if revision == state.get("failed_revision"):
             raise Refusal("revision %s of %s/%s was rolled back (%s): it is not promoted; apply a new revision"
                           % (revision, self.names.namespace, self.names.target, state.get("failure_reason") or "no reason recorded"))
         under_way = state.phase in ANALYSIS_PHASES + PROMOTION_PHASES

@@ -12,9 +12,10 @@ import yaml
 from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.router import set_weights
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, user_view
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, reset_request_log, user_view
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.fixtures_mesh import wait_ready
 
@@ -131,6 +132,19 @@ def test_cleanup_after_the_primary_was_deleted_by_hand(emulator, kube_api, podin
     assert "Deployment test/podinfo-primary" not in result["removed"] and "Service test/podinfo-primary" in result["removed"]
     _assert_reverted(kube_api, podinfo)
     assert kube_api.get("apps/v1", "Deployment", NAMESPACE, "podinfo")["status"]["readyReplicas"] == 2
+
+
+def test_cleanup_refuses_when_the_target_was_deleted_by_hand(emulator, kube_api, podinfo):  # noqa: F811  pylint: disable=redefined-outer-name,unused-argument
+    # Restoring the apex selector would then select nothing and deleting the primary would end all service.
+    run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, ready_timeout=60))
+    kube_api.delete("apps/v1", "Deployment", NAMESPACE, "podinfo")
+    reset_request_log(emulator)
+    with pytest.raises(Refusal) as error:
+        run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
+    assert "Deployment test/podinfo is missing" in str(error.value)
+    assert emulator.request_log.writes() == []
+    assert kube_api.get("v1", "Service", NAMESPACE, "podinfo")["spec"]["selector"] == {"app": "podinfo-primary"}
+    assert kube_api.get("apps/v1", "Deployment", NAMESPACE, "podinfo-primary") is not None
 
 
 def test_cleanup_refuses_while_another_run_holds_the_lease(emulator, kube_api, podinfo):  # noqa: F811  pylint: disable=redefined-outer-name,unused-argument
