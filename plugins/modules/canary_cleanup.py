@@ -21,6 +21,8 @@ description:
   the primary Deployment, and last the state ConfigMap. Only objects labelled as generated for this target are
   deleted.
 - A second run writes nothing.
+- Refuses, writing nothing, when the target Deployment was deleted while the primary still serves: restoring the
+  apex Service would then select nothing. Re-create the target (any template) and run it again.
 - A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)
   is not written back; the restored target refers to the original object, which now holds that data. Cleanup
   warns, naming the object, so that the user reverts it; it never overwrites a user's object with older data.
