@@ -21,7 +21,7 @@ description:
   the primary Deployment, and last the state ConfigMap. Only objects labelled as generated for this target are
   deleted.
 - A second run writes nothing.
-- Refuses, writing nothing, when the target Deployment was deleted while the primary still serves: restoring the
+- Refuses, writing nothing, when the target Deployment was deleted while the primary still serves, because restoring the
   apex Service would then select nothing. Re-create the target (any template) and run it again.
 - A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)
   is not written back; the restored target refers to the original object, which now holds that data. Cleanup
