@@ -42,10 +42,6 @@ class CleanupFacts(object):
         self.config_drift = []  # warnings: originals whose data differs from their promoted -primary copy
 
 
-def _get(api, names, kind_pair, name):
-    return api.get(kind_pair[0], kind_pair[1], names.namespace, name)
-
-
 def _ours(api, names, kind_pair):
     """Objects of a kind labelled as ours and annotated for this target."""
     found = api.list(kind_pair[0], kind_pair[1], names.namespace, label_selector="%s=%s" % (MANAGED_BY_LABEL, MANAGED_BY_VALUE))
@@ -76,8 +72,8 @@ def read_facts(api, request):
     facts.originals = (facts.state["originals"] if facts.state is not None else None) or {}
     facts.tracked_keys = sorted(tuple(key.split("/", 1)) for key in ((facts.state or {}).get("tracked_configs") or {})) \
         if facts.state is not None else []
-    facts.target = _get(api, names, DEPLOYMENT, names.target)
-    primary = _get(api, names, DEPLOYMENT, names.primary)
+    facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
+    primary = api.get_kind(names.namespace, DEPLOYMENT, names.primary)
     facts.primary = primary if primary is not None and is_managed(primary, names.target) else None
     if facts.target is None and facts.primary is not None:
         # Restoring the apex Service would then select nothing, and deleting the primary would remove the
@@ -85,15 +81,15 @@ def read_facts(api, request):
         raise Refusal("Deployment %s/%s is missing while %s still serves its traffic: re-create %s (any template; cleanup "
                       "gives it the promoted one) before cleanup, or delete the canary's objects yourself"
                       % (names.namespace, names.target, names.primary, names.target))
-    facts.apex = _get(api, names, SERVICE, names.apex)
+    facts.apex = api.get_kind(names.namespace, SERVICE, names.apex)
     facts.label, facts.value = _selector(request, facts)
     istio = api.serves(*VIRTUAL_SERVICE)
     if istio:
-        facts.virtual_service = _get(api, names, VIRTUAL_SERVICE, names.virtual_service)
+        facts.virtual_service = api.get_kind(names.namespace, VIRTUAL_SERVICE, names.virtual_service)
     deletable = []
     if istio:
-        deletable += [(DESTINATION_RULE, _get(api, names, DESTINATION_RULE, name)) for name in (names.primary, names.canary)]
-    deletable += [(SERVICE, _get(api, names, SERVICE, name)) for name in (names.primary, names.canary)]
+        deletable += [(DESTINATION_RULE, api.get_kind(names.namespace, DESTINATION_RULE, name)) for name in (names.primary, names.canary)]
+    deletable += [(SERVICE, api.get_kind(names.namespace, SERVICE, name)) for name in (names.primary, names.canary)]
     deletable += [(HPA, item) for item in _ours(api, names, HPA)]
     for kind_pair in (CONFIGMAP, SECRET):
         deletable += [(kind_pair, item) for item in _ours(api, names, kind_pair) if item["metadata"]["name"] != names.state]
@@ -117,7 +113,7 @@ def _config_drift(api, names, deletable):
         name = copy_object["metadata"]["name"]
         if kind_pair not in (CONFIGMAP, SECRET) or not name.endswith("-primary"):
             continue
-        original = _get(api, names, kind_pair, name[:-len("-primary")])
+        original = api.get_kind(names.namespace, kind_pair, name[:-len("-primary")])
         if original is not None and config_copies.config_checksum(original) != config_copies.config_checksum(copy_object):
             warnings.append("%s holds data that was never promoted (its promoted copy %s differs): the restored target "
                             "%s/%s uses it from now on; revert it if that data is what failed"

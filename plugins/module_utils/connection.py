@@ -145,6 +145,10 @@ class KubeApi(object):
             raise
         return found.to_dict()
 
+    def get_kind(self, namespace, kind_pair, name):
+        """get() for an (apiVersion, kind) pair as names.py defines them."""
+        return self.get(kind_pair[0], kind_pair[1], namespace, name)
+
     def list(self, api_version, kind, namespace, label_selector=None):
         what = describe(api_version, kind, namespace, None)
         resource = self.resource(api_version, kind)

@@ -46,10 +46,6 @@ class InitFacts(object):
         self.live = {}          # (kind, name) -> live object or None, for every object we manage
 
 
-def _get(api, names, kind_pair, name):
-    return api.get(kind_pair[0], kind_pair[1], names.namespace, name)
-
-
 def _clash(names, obj, kind_pair):
     return Refusal("%s already exists and was not created by progressive.canary for %s; rename or remove it"
                    % (names.ref(kind_pair, obj["metadata"]["name"]), names.target))
@@ -71,7 +67,7 @@ def read_facts(api, request):
     """All reads, and every refusal, before anything is written."""
     names = request.names
     facts = InitFacts()
-    facts.target = _get(api, names, DEPLOYMENT, names.target)
+    facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
     if facts.target is None:
         raise Refusal("Deployment %s/%s not found: canary_init needs an existing target Deployment" % (names.namespace, names.target))
     try:
@@ -93,7 +89,7 @@ def read_facts(api, request):
     except StateError as exc:
         raise Refusal(str(exc))
     if request.hpa:
-        facts.hpa = _get(api, names, HPA, request.hpa)
+        facts.hpa = api.get_kind(names.namespace, HPA, request.hpa)
         if facts.hpa is None:
             raise Refusal("HorizontalPodAutoscaler %s/%s not found (option hpa)" % (names.namespace, request.hpa))
     facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
@@ -111,15 +107,15 @@ def _read_managed(api, request, facts):
     for kind, name in facts.tracked:
         generated.append(((CONFIGMAP[0] if kind == "ConfigMap" else "v1", kind), names.primary_copy(name)))
     for kind_pair, name in generated:
-        live = _get(api, names, kind_pair, name)
+        live = api.get_kind(names.namespace, kind_pair, name)
         if live is not None and not is_managed(live, names.target):
             raise _clash(names, live, kind_pair)
         facts.live[(kind_pair, name)] = live
-    apex = _get(api, names, SERVICE, names.apex)
+    apex = api.get_kind(names.namespace, SERVICE, names.apex)
     if apex is not None and is_managed(apex) and not is_managed(apex, names.target):
         raise _clash(names, apex, SERVICE)
     facts.live[(SERVICE, names.apex)] = apex
-    virtual_service = _get(api, names, VIRTUAL_SERVICE, names.virtual_service)
+    virtual_service = api.get_kind(names.namespace, VIRTUAL_SERVICE, names.virtual_service)
     if virtual_service is not None and is_managed(virtual_service) and not is_managed(virtual_service, names.target):
         raise _clash(names, virtual_service, VIRTUAL_SERVICE)
     facts.live[(VIRTUAL_SERVICE, names.virtual_service)] = virtual_service

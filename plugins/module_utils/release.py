@@ -78,10 +78,6 @@ def is_pending(revision, state):
     return revision not in (state["last_promoted_revision"], state.get("failed_revision"))
 
 
-def _get(api, names, kind_pair, name):
-    return api.get(kind_pair[0], kind_pair[1], names.namespace, name)
-
-
 def read_state(api, names):
     """The state of an initialized canary; Refusal when there is none or init did not finish."""
     try:
@@ -99,14 +95,14 @@ def read_facts(api, names):
     facts.state = read_state(api, names)
     facts.label = facts.originals.get("selector_label")
     facts.value = facts.originals.get("selector_value")
-    facts.target = _get(api, names, DEPLOYMENT, names.target)
+    facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
     if facts.target is None:
         raise Refusal("Deployment %s/%s (the canary target) not found" % (names.namespace, names.target))
-    primary = _get(api, names, DEPLOYMENT, names.primary)
+    primary = api.get_kind(names.namespace, DEPLOYMENT, names.primary)
     if primary is None or not is_managed(primary, names.target):
         raise Refusal("primary Deployment %s/%s not found (or not ours): run canary_init again" % (names.namespace, names.primary))
     facts.primary = primary
-    facts.virtual_service = _get(api, names, VIRTUAL_SERVICE, names.virtual_service)
+    facts.virtual_service = api.get_kind(names.namespace, VIRTUAL_SERVICE, names.virtual_service)
     facts.weights = router.get_weights((facts.virtual_service or {}).get("spec"), names)
     if facts.weights is None:
         raise Refusal("VirtualService %s/%s has no route to %s and %s: run canary_init again"
@@ -229,7 +225,7 @@ class ReleaseRun(object):
     def ensure_step(self, kind_pair, desired):
         """Create ``desired`` when absent, replace it when its spec-hash differs; Refusal for a name that is not ours."""
         name = desired["metadata"]["name"]
-        live = _get(self.api, self.names, kind_pair, name)
+        live = self.api.get_kind(self.names.namespace, kind_pair, name)
         ref = self.names.ref(kind_pair, name)
         if live is None:
             self.plan.add(Step("create " + ref, lambda ctx: self.api.create(desired), after=desired))
@@ -245,7 +241,7 @@ class ReleaseRun(object):
         recorded = self.facts.originals.get("hpa")
         if not recorded:
             return None
-        return _get(self.api, self.names, HPA, recorded["name"])
+        return self.api.get_kind(self.names.namespace, HPA, recorded["name"])
 
 
 def _comparable(state):
