@@ -32,8 +32,19 @@ def _load(files: tuple) -> tuple:
         with open(path, encoding="utf-8") as handle:
             for doc in yaml.safe_load_all(handle):
                 if doc and doc.get("kind") == "CustomResourceDefinition":
-                    manifests.append(doc)
+                    manifests.append(_without_null_fields(doc))
     return tuple(manifests)
+
+
+def _without_null_fields(node):
+    """The manifest as the API server decodes it: a field written as `null` (the OpenShift Route CRD has
+    `anyOf: null`) is an absent field, except `default`/`example`, whose null is a value."""
+    if isinstance(node, dict):
+        return {key: _without_null_fields(value) for key, value in node.items()
+                if value is not None or key in ("default", "example")}
+    if isinstance(node, list):
+        return [_without_null_fields(value) for value in node]
+    return node
 
 
 def load_crds() -> list:
