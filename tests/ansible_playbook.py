@@ -45,18 +45,23 @@ def playbook_command(playbook, tmp_path, extra_vars=None, options=()):
             "-e", "@%s" % vars_file, *options, str(playbook)]
 
 
+def run_command(command, env, tmp_path):
+    """Run an ansible-playbook command line with the JSON callback; returns (exit code, the JSON report, output)."""
+    completed = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    output = completed.stdout + completed.stderr
+    try:
+        report = json.loads(completed.stdout[completed.stdout.index("{"):])
+    except ValueError as exc:
+        raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
+    return completed.returncode, report, output
+
+
 def run_playbook(playbook, tmp_path, extra_vars=None, options=()):
     """Run the playbook file on localhost; returns (exit code, [[localhost's task result, ...] per play], output).
 
     ``extra_vars`` go through a JSON file (any structure survives), ``options`` are extra command-line
     arguments such as ``("--check",)``."""
     command = playbook_command(playbook, tmp_path, extra_vars, options)
-    completed = subprocess.run(command, env=playbook_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True,
-                               timeout=600, check=False)
-    output = completed.stdout + completed.stderr
-    try:
-        report = json.loads(completed.stdout[completed.stdout.index("{"):])
-    except ValueError as exc:
-        raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
+    returncode, report, output = run_command(command, playbook_env(tmp_path), tmp_path)
     plays = [[task["hosts"]["localhost"] for task in play["tasks"]] for play in report["plays"]]
-    return completed.returncode, plays, output
+    return returncode, plays, output
