@@ -28,7 +28,6 @@ def _run(podinfo, playbook, extra_files=(), **overrides):
     return returncode, rollout_result(plays), report["global_custom_stats"], output
 
 
-@pytest.mark.oldest
 def test_a_workflow_node_after_a_promotion_gets_its_artifacts_and_promotes_the_next_revision(podinfo, tmp_path):
     podinfo.load()
     rollout = REPO / "playbooks" / "rollout.yml"
