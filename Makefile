@@ -11,8 +11,8 @@ PYTEST := hack/pytest.sh $(PYTEST_ARGS)
 
 help:
 	@echo "make demo          set up, start the sandbox, release podinfo (promoted, then rolled back), clean up"
-	@echo "make test          set up, then sanity, lint, unit, sandbox-test, integration, e2e"
-	@echo "make setup         .venv, kubernetes.core, prometheus, ansible-test bootstrap (idempotent)"
+	@echo "make test          set up, then sanity, lint, unit, sandbox-test, integration, e2e, e2e-oldest"
+	@echo "make setup         .venv, .venv-ansible-oldest, kubernetes.core, prometheus, ansible-test bootstrap (idempotent)"
 	@echo "make sanity        ansible-test sanity (offline); ARGS='--test pep8 plugins/...' to narrow"
 	@echo "make lint          antsibull-changelog lint + ansible-lint --offline (production profile)"
 	@echo "make unit | sandbox-test | integration | e2e    one pytest suite"
