@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 UNIT_SECONDS = {
@@ -50,7 +51,7 @@ def parse_duration(value, field="duration"):
             seconds = sum(float(number) * UNIT_SECONDS[unit] for number, unit in _PART.findall(text))
         else:
             raise DurationError("%s must be a duration like %s, got %r" % (field, EXAMPLES_TEXT, value))
-    if not seconds > 0:
+    if not math.isfinite(seconds) or seconds <= 0:
         raise DurationError("%s must be a positive duration, got %r" % (field, value))
     return seconds
 

@@ -11,7 +11,8 @@ ACCEPTED = [
     ("300us", 0.0003), ("1d", 86400), ("1w", 604800), ("1y", 31536000), ("1d12h", 129600), ("30s1m", 90),
     ("10", 10), ("1", 1), ("2.5", 2.5), (5, 5), (0.25, 0.25), (" 10s ", 10),
 ]
-REFUSED = ["1x", "-1s", "", "1.5.3s", "0s", "0", 0, -3, "s", "m1", "1 m", "1m-30s", "ten seconds", ".5s", None, True, "1ss"]
+REFUSED = ["1x", "-1s", "", "1.5.3s", "0s", "0", 0, -3, "s", "m1", "1 m", "1m-30s", "ten seconds", ".5s", None, True, "1ss",
+           float("nan"), float("inf")]
 
 
 @pytest.mark.parametrize("value, seconds", ACCEPTED)
