@@ -3,6 +3,7 @@
 set -euo pipefail
 HACK=$(dirname "$0")
 "$HACK/setup-venv.sh"
+"$HACK/setup-venv-oldest.sh"
 "$HACK/setup-collections.sh"
 "$HACK/setup-debian.sh"
 "$HACK/setup-ansible-test.sh"

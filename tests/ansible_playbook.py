@@ -2,9 +2,9 @@
 
 The run is isolated from the caller: no ANSIBLE_*/K8S_AUTH_*/KUBECONFIG from the environment, Ansible's
 temp and home dirs under the test's tmp_path, the working directory there (so no ansible.cfg is picked
-up), the venv's Python as ``ansible_python_interpreter`` (sandbox.md "Hygiene"), and the JSON stdout
-callback (ansible.posix.json, installed by `make setup`). TMPDIR/HOME are the caller's: tests using the
-``emulator`` fixture already have their own.
+up), the venv's ansible-playbook and Python as ``ansible_python_interpreter`` (sandbox.md "Hygiene"; the venv
+is CANARY_TEST_VENV when set), and the JSON stdout callback (ansible.posix.json, installed by `make setup`).
+TMPDIR/HOME are the caller's: tests using the ``emulator`` fixture already have their own.
 """
 import json
 import os
@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The venv whose ansible-playbook and Python run the playbooks: .venv (the newest ansible-core we support)
+# unless CANARY_TEST_VENV names another, e.g. .venv-ansible-oldest (`make e2e-oldest`).
+ANSIBLE_VENV = Path(os.environ.get("CANARY_TEST_VENV") or Path(sys.executable).parent.parent).resolve()
+ANSIBLE_PYTHON = str(ANSIBLE_VENV / "bin" / "python")
 
 
 def playbook_env(tmp_path):
@@ -36,9 +40,20 @@ def playbook_command(playbook, tmp_path, extra_vars=None, options=()):
     """The ansible-playbook command line running ``playbook`` on localhost, ``extra_vars`` written to a JSON file
     under tmp_path (any structure survives) with the venv's Python as interpreter."""
     vars_file = tmp_path / ("%s.vars.json" % Path(playbook).stem)
-    vars_file.write_text(json.dumps(dict(extra_vars or {}, ansible_python_interpreter=sys.executable)), encoding="utf-8")
-    return [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+    vars_file.write_text(json.dumps(dict(extra_vars or {}, ansible_python_interpreter=ANSIBLE_PYTHON)), encoding="utf-8")
+    return [str(ANSIBLE_VENV / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
             "-e", "@%s" % vars_file, *options, str(playbook)]
+
+
+def run_command(command, env, tmp_path):
+    """Run an ansible-playbook command line with the JSON callback; returns (exit code, the JSON report, output)."""
+    completed = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    output = completed.stdout + completed.stderr
+    try:
+        report = json.loads(completed.stdout[completed.stdout.index("{"):])
+    except ValueError as exc:
+        raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
+    return completed.returncode, report, output
 
 
 def run_playbook(playbook, tmp_path, extra_vars=None, options=()):
@@ -47,12 +62,6 @@ def run_playbook(playbook, tmp_path, extra_vars=None, options=()):
     ``extra_vars`` go through a JSON file (any structure survives), ``options`` are extra command-line
     arguments such as ``("--check",)``."""
     command = playbook_command(playbook, tmp_path, extra_vars, options)
-    completed = subprocess.run(command, env=playbook_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True,
-                               timeout=600, check=False)
-    output = completed.stdout + completed.stderr
-    try:
-        report = json.loads(completed.stdout[completed.stdout.index("{"):])
-    except ValueError as exc:
-        raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
+    returncode, report, output = run_command(command, playbook_env(tmp_path), tmp_path)
     plays = [[task["hosts"]["localhost"] for task in play["tasks"]] for play in report["plays"]]
-    return completed.returncode, plays, output
+    return returncode, plays, output

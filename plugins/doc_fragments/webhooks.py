@@ -32,7 +32,7 @@ options:
         type: str
         required: true
       timeout:
-        description: Time to wait for one answer, a duration like C(10s) or C(500ms), or seconds.
+        description: Time to wait for one answer, a duration like C(10s), C(500ms) or C(1m30s) (Go syntax, also C(d), C(w), C(y)), or seconds.
         type: str
         default: 10s
       metadata:

@@ -22,6 +22,7 @@ __metaclass__ = type
 import math
 import re
 
+from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, prometheus_duration
 from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
     BUILTIN_UNITS, ISTIO_QUERIES, QueryTemplateError, render_query,
 )
@@ -43,7 +44,6 @@ WEB = "web"
 
 DEFAULT_INTERVAL = "1m"
 ON_NO_DATA_CHOICES = ("fail", "pass")
-_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
 _SELECTOR = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*\s*\{[^{}]*\}")
 NO_TRAFFIC_HINT = ("the canary may be receiving no traffic (or Prometheus is not scraping its metrics); "
                    "check that requests reach it during the interval")
@@ -129,9 +129,12 @@ def prepare_check(check, context):
             raise AnalysisConfigError("check %r: %s" % (name, exc))
         plan["web"] = check["web"]
         return plan
-    interval = check.get("interval") or context.get("interval") or DEFAULT_INTERVAL
-    if not _DURATION.match(str(interval)):
-        raise AnalysisConfigError("check %r: interval %r is not a Prometheus duration like 30s, 1m, 1h30m" % (name, interval))
+    try:
+        # Written as Prometheus takes it in a range selector (1.5m -> 1m30s).
+        interval = prometheus_duration(check.get("interval") or context.get("interval") or DEFAULT_INTERVAL,
+                                       "check %r: interval" % name)
+    except DurationError as exc:
+        raise AnalysisConfigError(str(exc))
     template = check["query"] if kind == QUERY else ISTIO_QUERIES[name]
     try:
         plan["query"] = render_query(template, template_variables(context, check, interval))

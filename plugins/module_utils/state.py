@@ -261,8 +261,10 @@ class Lease(object):
                 raise LeaseLost("the state object %s/%s disappeared while %s held its lease"
                                 % (self.store.names.namespace, self.store.names.state, self.holder))
             if (state.get("lease") or {}).get("holder") != self.holder:
-                raise LeaseLost("the lease of %s/%s was taken over by %s while %s worked (it expired)"
-                                % (self.store.names.namespace, self.store.names.state, (state.get("lease") or {}).get("holder"), self.holder))
+                taker = (state.get("lease") or {}).get("holder")
+                raise LeaseLost("the lease of %s/%s was %s while %s worked (it expired)"
+                                % (self.store.names.namespace, self.store.names.state,
+                                   "taken over by %s" % taker if taker else "released by another run", self.holder))
             before = json.dumps(state.data, sort_keys=True)
             mutator(state)
             if json.dumps(state.data, sort_keys=True) == before and not renew:

@@ -20,9 +20,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import time
 
+from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, parse_duration as parse_any_duration
 from ansible_collections.progressive.canary.plugins.module_utils.http_client import HttpRequestError, http_request
 
 PRE_ROLLOUT = "pre-rollout"
@@ -42,9 +42,6 @@ DEFAULT_TIMEOUT = "10s"
 DEFAULT_GATE_TIMEOUT = "1h"
 DEFAULT_POLL_INTERVAL = "10s"
 MAX_SUCCESS_STATUS = 202
-
-_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
 # Argument spec of one hook, shared by canary_webhook and canary_analysis (documented in the webhooks doc fragment).
@@ -67,20 +64,11 @@ class WebhookConfigError(ValueError):
 
 
 def parse_duration(value, field="duration"):
-    """Seconds from a Go-style duration (``500ms``, ``10s``, ``1m30s``) or a plain number of seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        text = str(value).strip()
-        if re.match(r"^[0-9]+(\.[0-9]+)?$", text):
-            seconds = float(text)
-        elif text and _DURATION_PART.sub("", text) == "":
-            seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text))
-        else:
-            raise WebhookConfigError("%s %r is not a duration like 500ms, 10s, 1m30s" % (field, value))
-    if seconds <= 0:
-        raise WebhookConfigError("%s must be positive, got %r" % (field, value))
-    return seconds
+    """Seconds from a duration (durations.py: ``500ms``, ``10s``, ``1m30s``, ``1d``) or a number of seconds."""
+    try:
+        return parse_any_duration(value, field)
+    except DurationError as exc:
+        raise WebhookConfigError(str(exc))
 
 
 def build_payload(name, namespace, phase, checksum=None, metadata=None):

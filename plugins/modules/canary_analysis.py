@@ -41,7 +41,9 @@ options:
     description: Name of the canary, rendered as C({{ name }}). Defaults to O(target).
     type: str
   interval:
-    description: Range window of checks that do not set their own O(checks[].interval), a Prometheus duration.
+    description:
+      - Range window of checks that do not set their own O(checks[].interval), a duration such as C(30s), C(1m30s)
+        or C(1.5m), written in the query as Prometheus takes it (C(1m30s)).
     type: str
     default: 1m
   evaluation_time:
@@ -108,7 +110,7 @@ options:
             C({% raw %})...C({% endraw %})) to pass these placeholders through to the module.
         type: str
       interval:
-        description: Range window of this check (C({{ interval }})), a Prometheus duration. Defaults to O(interval).
+        description: Range window of this check (C({{ interval }})), a duration as O(interval) takes it. Defaults to O(interval).
         type: str
       template_variables:
         description: User variables for O(checks[].query).

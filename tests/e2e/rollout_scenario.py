@@ -5,6 +5,7 @@ Each test gets its own namespace: the session's Prometheus keeps every earlier t
 checks select by workload and namespace, so a fresh namespace is what makes a check see only this test's traffic."""
 import json
 import os
+import re
 import signal
 import subprocess
 import uuid
@@ -68,6 +69,21 @@ def rollout_result(plays):
         if "rollout_result" in facts:
             return facts["rollout_result"]
     return None
+
+
+def user_texts(plays):
+    """Every text a run shows its user: each task's ``msg`` (a string or lines)."""
+    texts = []
+    for result in (task for play in plays for task in play):
+        message = result.get("msg")
+        texts.extend(message if isinstance(message, list) else [message] if message is not None else [])
+    return [text for text in texts if isinstance(text, str)]
+
+
+def assert_no_python_none(plays):
+    """Python's None is never shown to a user ("revision None", "failed None"): say what is meant, or leave it out."""
+    shown = [text for text in user_texts(plays) if re.search(r"\bNone\b", text)]
+    assert shown == [], "Python's None in what the run shows: %s" % shown
 
 
 def failure_message(plays):
@@ -184,6 +200,7 @@ class Podinfo(object):
             options = tuple(options) + ("-e", "@%s" % (run_dir / "extra.yml"))
         returncode, plays, output = ansible_playbook.run_playbook(PLAYBOOKS / (playbook + ".yml"), run_dir,
                                                                   extra_vars=self.release_vars(**overrides), options=options)
+        assert_no_python_none(plays)
         return returncode, rollout_result(plays), plays, output
 
     def run_killed_when(self, condition, what, whole_tree=True, **overrides):

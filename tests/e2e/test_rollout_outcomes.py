@@ -1,6 +1,8 @@
 """playbooks/rollout.yml and cleanup.yml end to end (real ansible-playbook, sandbox, live Prometheus): the seed's
 healthy release promoted, a release answering 10 % errors rolled back, a canary that never becomes ready rolled back
 at the progress deadline, a canary no traffic reaches rolled back as no data; cleanup restores the originals."""
+import pytest
+
 from tests.e2e.rollout_scenario import NEW_IMAGE, OLD_IMAGE, SANDBOX, failure_message, needs_crds
 
 pytestmark = needs_crds
@@ -25,6 +27,7 @@ def _assert_cleanup_restores(podinfo, service_before, deployment_before):
                                    "HorizontalPodAutoscaler": ["podinfo"], "VirtualService": [], "DestinationRule": []}
 
 
+@pytest.mark.oldest
 def test_healthy_release_is_promoted_with_no_failed_request_then_cleanup_restores(podinfo):
     podinfo.load()
     service_before = podinfo.user_view("Service", "podinfo")

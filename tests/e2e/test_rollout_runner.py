@@ -62,7 +62,8 @@ def test_runner_gives_the_same_result_and_events_as_ansible_playbook(emulator, k
     assert summary and summary[0]["event_data"]["res"]["msg"] == runner_result["summary"]
 
     stats = [event for event in events if event["event"] == "playbook_on_stats"]
-    assert stats[0]["event_data"]["artifact_data"]["rollout_result"]["outcome"] == "promoted", "set_stats: AWX job artifacts"
+    artifacts = stats[0]["event_data"]["artifact_data"]["rollout_results"]
+    assert artifacts["%s/podinfo" % via_runner.namespace]["outcome"] == "promoted", "set_stats: AWX job artifacts"
 
     runner_tasks = [(event["event_data"]["task"], "changed" if event["event_data"]["res"].get("changed") else "ok")
                     for event in events if event["event"] == "runner_on_ok"]

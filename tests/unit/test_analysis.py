@@ -61,7 +61,7 @@ def test_prepare_checks_renders_builtin_with_check_interval_and_custom_with_cont
     ([{"name": "mystery", "threshold_range": {"min": 1}}], "not a builtin"),
     ([{"name": "request-success-rate", "threshold_range": {}}], "min and/or max"),
     ([{"name": "request-success-rate", "threshold_range": {"min": 5, "max": 1}}], "above max"),
-    ([{"name": "request-success-rate", "interval": "a minute", "threshold_range": {"min": 1}}], "Prometheus duration"),
+    ([{"name": "request-success-rate", "interval": "a minute", "threshold_range": {"min": 1}}], "must be a duration like"),
     ([{"name": "q", "query": "x{a='{{ missing }}'}", "threshold_range": {"min": 1}}], "missing"),
     ([{"name": "q", "query": "x", "template_variables": {"namespace": "other"}, "threshold_range": {"min": 1}}], "redefine namespace"),
     ([{"name": "request-duration", "threshold_range": {"max": 1}}] * 2, "unique"),

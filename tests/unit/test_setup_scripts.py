@@ -95,6 +95,6 @@ def test_a_built_collection_leaves_out_the_toolchain_and_test_output(tmp_path):
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert "meta/runtime.yml" in names and "plugins/modules/canary_init.py" in names
-    leaked = [n for n in names if n.split("/")[0] in (".venv", ".collections", ".dl", ".pytest_cache")
+    leaked = [n for n in names if n.split("/")[0] in (".venv", ".venv-ansible-oldest", ".collections", ".dl", ".pytest_cache")
               or n.startswith(("tests/output", "bench/results")) or "__pycache__" in n]
     assert leaked == []

@@ -4,12 +4,12 @@ import pytest
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import WebhookConfigError, build_payload, parse_duration, prepare_hook, run_webhooks
 
 
-@pytest.mark.parametrize("text, seconds", [("10s", 10), ("500ms", 0.5), ("1m30s", 90), ("1h", 3600), (5, 5), ("2.5", 2.5)])
+@pytest.mark.parametrize("text, seconds", [("10s", 10), ("500ms", 0.5), ("1m30s", 90), ("1h", 3600), ("1d", 86400), (5, 5), ("2.5", 2.5)])
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "ten seconds", "-1s", "0s", "1d"])
+@pytest.mark.parametrize("text", ["", "ten seconds", "-1s", "0s", "1x", "1.5.3s"])
 def test_parse_duration_refuses(text):
     with pytest.raises(WebhookConfigError):
         parse_duration(text)
