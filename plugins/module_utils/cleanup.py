@@ -275,10 +275,14 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
     if check_mode or not plan.changed:
         return result
     with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
-        run = CleanupRun(api, request, read_facts(api, request))
-        run.lease = lease
-        plan = run.build()
-        result.update({"restored": run.restored, "removed": run.removed, "actions": plan.run(None)})
+        # A write refused as stale reads and plans again (the plan converges from whatever is there).
+        def build():
+            fresh = CleanupRun(api, request, read_facts(api, request))
+            fresh.lease = lease
+            return fresh, fresh.build()
+
+        run, plan, actions = Plan.run_replanning(build)
+        result.update({"restored": run.restored, "removed": run.removed, "actions": actions})
         if want_diff:
             result["diff"] = plan.diffs()
     return result
