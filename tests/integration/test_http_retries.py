@@ -8,7 +8,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.retry import MA
 from ansible_collections.progressive.canary.plugins.module_utils.web_check import WebCheckError, fetch_web_value
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import call_once
 from tests.integration.loopback_http import LoopbackServer, Reply, forwarding_responder
-from tests.sandbox.prometheus import Prometheus, PrometheusUnavailable, find_prometheus, istio_series, render_openmetrics
+from tests.integration.test_analysis_prometheus import prometheus  # noqa: F401  pylint: disable=unused-import  # a fixture
 
 TRANSIENT = {
     "503": Reply(503, {"status": "error", "errorType": "unavailable", "error": "overloaded"}),
@@ -17,17 +17,6 @@ TRANSIENT = {
     "dropped connection": Reply(drop=True),
 }
 QUERY = 'sum(istio_requests_total{destination_workload="healthy"})'
-
-
-@pytest.fixture(scope="module")
-def prometheus():
-    try:
-        find_prometheus()
-    except PrometheusUnavailable as exc:
-        pytest.skip(str(exc))
-    server = Prometheus.backfill(render_openmetrics(istio_series("test", "healthy", 10, 0.0, 30)))
-    yield server
-    server.stop()
 
 
 def flaky(upstream_responder, failure, times=1):
