@@ -13,7 +13,7 @@ LIVE = {"apiVersion": "v1", "kind": "Service",
 
 @pytest.mark.parametrize("retry_number", [1, 2, 3, 10])
 def test_backoff_is_jittered_and_bounded(retry_number):
-    delays = [retry.backoff_delay(retry_number) for _ in range(200)]
+    delays = [retry.backoff_delay(retry_number) for _attempt in range(200)]
     ceiling = min(retry.MAX_DELAY, retry.FIRST_DELAY * 2 ** (retry_number - 1))
     assert all(ceiling / 2 <= delay <= ceiling for delay in delays) and len(set(delays)) > 1
 
