@@ -7,11 +7,15 @@ import json
 import pytest
 import yaml
 
+from ansible_collections.progressive.canary.plugins.module_utils.analysis import record_in_state, run_checks
 from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, connect
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.retry import MAX_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState, StateStore
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, user_view
+from tests.integration.loopback_http import LoopbackServer, Reply
 from tests.integration.release_scenario import set_template, shift
 from tests.integration.test_init_refusals import FLAGGER_CANARY_CRD
 from tests.sandbox.apiserver import Emulator
@@ -184,3 +188,21 @@ def test_a_fault_that_outlasts_the_retries_names_object_cause_and_attempts(emula
     assert message.startswith(expected), message
     assert "(tried %d times: transient errors are retried %d times)" % (MAX_ATTEMPTS, MAX_ATTEMPTS - 1) in message
     assert fault.matched >= MAX_ATTEMPTS
+
+
+def test_a_failed_check_whose_state_write_lost_its_answer_is_counted_once(emulator, sandbox_home):
+    """The PUT recording a failed check happened but its answer was lost: the retry meets 409, and re-applying the
+    mutation would count the check twice. The live state holds exactly what was sent: the write counts as done."""
+    api = _api(emulator, sandbox_home)
+    emulator.ensure_namespace(NAMESPACE)
+    store = StateStore(api, CanaryNames("podinfo", NAMESPACE))
+    store.create(CanaryState({"phase": "Progressing"}))
+    state_put = r"/configmaps/podinfo-canary-state$"
+    emulator.faults.add(verb="PUT", path_regex=state_put, latency=0.001, times=1)    # the lease's PUT goes through
+    lost = emulator.faults.add(verb="PUT", path_regex=state_put, drop_answer=True, times=1)
+    with LoopbackServer(lambda request: Reply(200, {"score": 0.5})) as endpoint:
+        check = {"name": "score", "web": {"url": endpoint.url, "value_path": "score"}, "threshold_range": {"min": 0.9}}
+        failed = run_checks(None, [check], {"namespace": NAMESPACE, "target": "podinfo"})
+    assert record_in_state(store, failed, lease_holder="test-run")["failed_checks"] == 1
+    assert lost.matched == 1
+    assert store.read()["failed_checks"] == 1 and store.read().get("lease") is None
