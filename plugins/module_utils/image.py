@@ -11,8 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.plan import PLAN_ATTEMPTS, Refusal
 
 
 def _containers(deployment):
@@ -40,19 +41,31 @@ def image_patch(index, name, image, has_image=True):
             {"op": "replace" if has_image else "add", "path": path + "/image", "value": image}]
 
 
-def set_image(api, namespace, target, image, container=None, check_mode=False, want_diff=False):
-    """Set ``image`` on one container of Deployment ``namespace/target``; returns the module result. Raises Refusal
-    (no such Deployment or container) before any write, CanaryApiError for an API failure."""
+def _read(api, namespace, target, container):
     deployment = api.get_kind(namespace, DEPLOYMENT, target)
     if deployment is None:
         raise Refusal("Deployment %s/%s not found" % (namespace, target))
     index, name = find_container(deployment, namespace, target, container)
-    current = _containers(deployment)[index].get("image")
-    result = {"changed": current != image, "container": name, "image": image, "previous_image": current}
-    if want_diff:
-        label = "Deployment %s/%s container %s" % (namespace, target, name)
-        result["diff"] = {"before_header": label, "after_header": label,
-                          "before": {"container": name, "image": current}, "after": {"container": name, "image": image}}
-    if result["changed"] and not check_mode:
-        api.patch(DEPLOYMENT[0], DEPLOYMENT[1], namespace, target, image_patch(index, name, image, current is not None), "json")
-    return result
+    return index, name, _containers(deployment)[index].get("image")
+
+
+def set_image(api, namespace, target, image, container=None, check_mode=False, want_diff=False):
+    """Set ``image`` on one container of Deployment ``namespace/target``; returns the module result. Raises Refusal
+    (no such Deployment or container) before any write, CanaryApiError for an API failure. A patch whose name test
+    failed because the containers moved since the read (422) reads and patches again, at most PLAN_ATTEMPTS times."""
+    for attempt in range(1, PLAN_ATTEMPTS + 1):
+        index, name, current = _read(api, namespace, target, container)
+        result = {"changed": current != image, "container": name, "image": image, "previous_image": current}
+        if want_diff:
+            label = "Deployment %s/%s container %s" % (namespace, target, name)
+            result["diff"] = {"before_header": label, "after_header": label,
+                              "before": {"container": name, "image": current}, "after": {"container": name, "image": image}}
+        if not result["changed"] or check_mode:
+            return result
+        try:
+            api.patch(DEPLOYMENT[0], DEPLOYMENT[1], namespace, target, image_patch(index, name, image, current is not None), "json")
+            return result
+        except CanaryApiError as exc:
+            if exc.status != 422 or attempt == PLAN_ATTEMPTS or _read(api, namespace, target, container)[:2] == (index, name):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover

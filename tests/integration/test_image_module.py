@@ -2,10 +2,14 @@
 same request on a transient error (the container keeps command, env, ports, probes and resources), a container
 that does not exist refused before any write, idempotent, check mode and diff mode."""
 import copy
+import threading
 
 import pytest
 
+from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
 from tests.integration.canary_scenario import NAMESPACE, load_podinfo, reset_request_log, run_playbook, user_view, writes
+from tests.sandbox.fixtures_api import wait_for
 from tests.sandbox.fixtures_mesh import wait_ready
 
 NEW_IMAGE = "stefanprodan/podinfo:3.1.1"
@@ -93,3 +97,28 @@ def test_a_named_container_other_than_the_first_gets_the_image(emulator, kubecon
     assert after["spec"]["containers"][0] == before["spec"]["containers"][0]
     assert after["spec"]["containers"][1] == dict(sidecar, image="busybox:1.37", **{
         key: value for key, value in before["spec"]["containers"][1].items() if key not in sidecar})
+
+
+def test_containers_reordered_between_the_read_and_the_patch_get_the_image_at_the_new_index(emulator, podinfo, kubeconfig):
+    """The name test fails (422) instead of setting the image on another container; the run reads again."""
+    api = connect({"kubeconfig": kubeconfig}, request_timeout=10)
+    sidecar = {"name": "sidecar", "image": "busybox:1.36", "command": ["sleep", "infinity"]}
+    status, body = emulator.request("PATCH", TARGET, [{"op": "add", "path": "/spec/template/spec/containers/-", "value": sidecar}],
+                                    content_type="application/json-patch+json")
+    assert status == 200, body
+    # The image patch is held at the server while the containers are swapped: the hold orders the two writes.
+    held = emulator.faults.add(verb="PATCH", path_regex=TARGET + "$", latency=2, times=1)
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=set_image(api, NAMESPACE, "podinfo", "busybox:1.37", "sidecar")))
+    runner.start()
+    wait_for(lambda: held.matched == 1, what="the image patch")
+    status, body = emulator.request("PATCH", TARGET, [
+        {"op": "move", "from": "/spec/template/spec/containers/1", "path": "/spec/template/spec/containers/0"}],
+        content_type="application/json-patch+json")
+    assert status == 200, body
+    runner.join()
+    patches = [record.status for record in emulator.request_log.records() if record.method == "PATCH" and record.path == TARGET]
+    assert patches[-3:] == [200, 422, 200], "swap, the stale image patch, the patch at the new index"
+    containers = _template(emulator)["spec"]["containers"]
+    assert [(item["name"], item["image"]) for item in containers] == [("sidecar", "busybox:1.37"), ("podinfod", podinfo["spec"]["containers"][0]["image"])]
+    assert outcome["result"]["changed"] and outcome["result"]["container"] == "sidecar"
