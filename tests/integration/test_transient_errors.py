@@ -206,3 +206,14 @@ def test_a_failed_check_whose_state_write_lost_its_answer_is_counted_once(emulat
     assert record_in_state(store, failed, lease_holder="test-run")["failed_checks"] == 1
     assert lost.matched == 1
     assert store.read()["failed_checks"] == 1 and store.read().get("lease") is None
+
+
+def test_a_re_planned_cleanup_reports_what_every_plan_restored_and_removed(emulator, sandbox_home):
+    api = _api(emulator, sandbox_home)
+    _prepare(emulator, api, "cleanup")
+    fault = emulator.faults.add(verb="PUT", path_regex=r"/services/podinfo$", status=409, times=1)   # after the target's restore
+    result = _run(api, "cleanup")
+    assert fault.matched == 1
+    assert result["restored"] == ["Deployment test/podinfo", "Service test/podinfo"], result
+    assert "Deployment test/podinfo-primary" in result["removed"] and "Service test/podinfo-canary" in result["removed"], result
+    assert result["actions"][0].startswith("restore Deployment test/podinfo:"), result
