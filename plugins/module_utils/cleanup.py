@@ -275,10 +275,27 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
     if check_mode or not plan.changed:
         return result
     with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
-        run = CleanupRun(api, request, read_facts(api, request))
-        run.lease = lease
-        plan = run.build()
-        result.update({"restored": run.restored, "removed": run.removed, "actions": plan.run(None)})
+        # A write refused as stale reads and plans again (the plan converges from whatever is there).
+        runs = []
+
+        def build():
+            fresh = CleanupRun(api, request, read_facts(api, request))
+            fresh.lease = lease
+            runs.append(fresh)
+            return fresh, fresh.build()
+
+        run, plan, actions = Plan.run_replanning(build)
+
+        def done(field):
+            """The objects any of the plans wrote (an earlier plan's writes are not planned again)."""
+            written = " ".join(" %s " % action.replace(":", " ") for action in actions)
+            refs = []
+            for ref in (ref for each in runs for ref in getattr(each, field)):
+                if ref not in refs and " %s " % ref in written:
+                    refs.append(ref)
+            return refs
+
+        result.update({"restored": done("restored"), "removed": done("removed"), "actions": actions})
         if want_diff:
             result["diff"] = plan.diffs()
     return result

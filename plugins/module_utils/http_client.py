@@ -7,6 +7,11 @@ Used by the Prometheus client, the web check and the webhooks. HTTP error status
 returned as responses, not raised: each caller decides what a status means (a webhook gate answering
 403 is "closed", Prometheus answering 400 carries its own error text). Only failures to get any
 answer at all (refused, DNS, TLS, timeout) raise HttpRequestError.
+
+With ``retry_transient=True`` (Prometheus queries and web checks: reads) the same request is sent again, as retry.py
+says, on a 429/500/502/503/504 answer and on a refused, reset or dropped connection; timeouts are not retried (the
+caller's timeout bounds one check). Webhooks are never retried: they are POSTs to user endpoints that may not be
+idempotent (a second "rollout started" message, a second deployment trigger).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +25,9 @@ import ssl
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.progressive.canary.plugins.module_utils.retry import (
+    RETRIED_STATUSES, RetryLog, call_with_retries, parse_retry_after)
+
 USER_AGENT = "progressive.canary"
 # Bodies quoted in messages are cut so a large HTML error page does not flood the task output.
 MAX_QUOTED_BODY = 500
@@ -28,17 +36,22 @@ MAX_QUOTED_BODY = 500
 class HttpRequestError(Exception):
     """No HTTP answer was obtained (connection refused, DNS, TLS, timeout); ``cause`` is the short reason."""
 
-    def __init__(self, method, url, cause):
+    def __init__(self, method, url, cause, transient=False):
         super(HttpRequestError, self).__init__("%s %s: %s" % (method, url, cause))
+        self.method = method
+        self.url = url
         self.cause = cause
+        # A refused, reset or dropped connection: the same request may well get an answer in a moment.
+        self.transient = transient
 
 
 class HttpResponse:
-    """Status and decoded body of an HTTP answer."""
+    """Status, decoded body and headers of an HTTP answer."""
 
-    def __init__(self, status, body):
+    def __init__(self, status, body, headers=None):
         self.status = status
         self.body = body
+        self.headers = headers if headers is not None else {}   # an HTTPMessage: get() ignores case
 
     def json(self):
         """The body parsed as JSON; ValueError when it is not JSON."""
@@ -82,14 +95,60 @@ def _describe_transport_error(exc):
     return str(reason) or exc.__class__.__name__
 
 
+def _is_dropped_connection(exc):
+    reason = getattr(exc, "reason", exc)
+    return isinstance(reason, (ConnectionRefusedError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError))
+
+
+class _TransientAnswer(Exception):
+    """An answer whose status says "try again" (carried through the retry loop)."""
+
+    def __init__(self, response):
+        super(_TransientAnswer, self).__init__(response.status)
+        self.response = response
+
+
+def _transient(exc):
+    if isinstance(exc, _TransientAnswer):
+        return "HTTP %s" % exc.response.status, parse_retry_after(exc.response.headers.get("Retry-After"))
+    if isinstance(exc, HttpRequestError) and exc.transient:
+        return exc.cause, None
+    return None
+
+
 def http_request(url, method="GET", json_body=None, form_body=None, headers=None, auth=None,
-                 timeout=10, validate_certs=True, ca_path=None):
-    """Send one request and return an HttpResponse for any HTTP status.
+                 timeout=10, validate_certs=True, ca_path=None, retry_transient=False):
+    """Send the request and return an HttpResponse for any HTTP status.
 
     ``json_body`` is sent as application/json, ``form_body`` (already url-encoded str) as a form.
     Raises HttpRequestError with "<METHOD> <url>: <cause>" when no answer arrives within ``timeout``
-    seconds per socket operation, or the connection/TLS handshake fails.
+    seconds per socket operation, or the connection/TLS handshake fails. With ``retry_transient`` (reads only),
+    transient failures are retried as the same request (see the module docstring); the last answer or error is
+    what the caller gets, an error saying how often it was tried.
     """
+    def send():
+        return _send_once(url, method, json_body, form_body, headers, auth, timeout, validate_certs, ca_path)
+
+    if not retry_transient:
+        return send()
+
+    def send_or_raise_transient():
+        response = send()
+        if response.status in RETRIED_STATUSES:
+            raise _TransientAnswer(response)
+        return response
+
+    log = RetryLog()
+    try:
+        return call_with_retries(send_or_raise_transient, _transient, log=log)
+    except _TransientAnswer as exc:
+        return exc.response
+    except HttpRequestError as exc:
+        raise HttpRequestError(exc.method, exc.url, exc.cause + log.note(), exc.transient)
+
+
+def _send_once(url, method, json_body, form_body, headers, auth, timeout, validate_certs, ca_path):
+    """One request; see http_request."""
     request_headers = {"Accept": "application/json"}
     data = None
     if json_body is not None:
@@ -109,15 +168,15 @@ def http_request(url, method="GET", json_body=None, form_body=None, headers=None
             url_username=auth.username, url_password=auth.password, force_basic_auth=bool(auth.username),
             use_netrc=False,
         )
-        return HttpResponse(response.getcode(), _decode(response.read()))
+        return HttpResponse(response.getcode(), _decode(response.read()), getattr(response, "headers", None))
     except HTTPError as exc:
         try:
             body = _decode(exc.read())
         except (socket.timeout, TimeoutError, OSError):
             body = ""
-        return HttpResponse(exc.code, body)
+        return HttpResponse(exc.code, body, getattr(exc, "headers", None))
     except (URLError, socket.timeout, TimeoutError, ssl.SSLError, OSError) as exc:
-        raise HttpRequestError(method, url, _describe_transport_error(exc))
+        raise HttpRequestError(method, url, _describe_transport_error(exc), _is_dropped_connection(exc))
     except Exception as exc:  # pylint: disable=broad-except
         # open_url raises its own types (e.g. ConnectionError for a missing ca_path); any of them is
         # still "no answer" and must become a message, never a traceback.

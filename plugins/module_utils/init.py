@@ -311,11 +311,14 @@ def run_init(api, request, check_mode=False, want_diff=False):
         return result
     store = StateStore(api, request.names)
     with Lease(store, request.lease_holder, request.lease_seconds) as lease:
-        # Re-read under the lease: another run may have changed things between our first read and now.
-        run = InitRun(api, request, read_facts(api, request))
-        run.lease = lease
-        plan = run.build()
-        result["actions"] = plan.run(None)
+        # Re-read under the lease: another run may have changed things between our first read and now; a write
+        # refused as stale reads and plans again (the plan converges from whatever is there).
+        def build():
+            fresh = InitRun(api, request, read_facts(api, request))
+            fresh.lease = lease
+            return fresh, fresh.build()
+
+        _run, plan, result["actions"] = Plan.run_replanning(build)
         result["phase"] = lease.state.phase if lease.state is not None else None
         if want_diff:
             result["diff"] = plan.diffs()

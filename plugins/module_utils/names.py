@@ -23,8 +23,14 @@ SERVICE = ("v1", "Service")
 CONFIGMAP = ("v1", "ConfigMap")
 SECRET = ("v1", "Secret")
 HPA = ("autoscaling/v2", "HorizontalPodAutoscaler")
-DESTINATION_RULE = ("networking.istio.io/v1", "DestinationRule")
-VIRTUAL_SERVICE = ("networking.istio.io/v1", "VirtualService")
+# Istio's networking kinds are named at their newest version; a server that does not serve it is used at the newest
+# older one it serves (KubeApi.resource): Istio before 1.22 and OpenShift Service Mesh 2.x serve v1beta1 (and
+# v1alpha3), not v1. The three versions have the same schema.
+ISTIO_NETWORKING_V1 = "networking.istio.io/v1"
+DESTINATION_RULE = (ISTIO_NETWORKING_V1, "DestinationRule")
+VIRTUAL_SERVICE = (ISTIO_NETWORKING_V1, "VirtualService")
+# apiVersion -> older apiVersions of the same kinds, newest first, tried in order when it is not served.
+OLDER_API_VERSIONS = {ISTIO_NETWORKING_V1: ("networking.istio.io/v1beta1", "networking.istio.io/v1alpha3")}
 
 
 class SelectorLabelError(ValueError):

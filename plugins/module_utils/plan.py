@@ -9,6 +9,12 @@ __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.generated import diff_entry
 
+# A run whose write is refused as stale reads and plans again, at most this many plans in all.
+PLAN_ATTEMPTS = 3
+# 409 Conflict (a stale resourceVersion, or a name created meanwhile) and 422 (a JSON patch whose resourceVersion
+# ``test`` failed): what was read is out of date, a new plan from fresh reads may succeed.
+STALE_WRITE_STATUSES = (409, 422)
+
 
 class Refusal(Exception):
     """The request cannot be carried out; raised while planning, before anything is written."""
@@ -47,11 +53,28 @@ class Plan(object):
     def diffs(self):
         return [step.diff() for step in self.steps if step.show_diff]
 
-    def run(self, context):
-        """Execute every step in order; returns the descriptions of the steps that wrote something."""
-        done = []
+    def run(self, context, done=None):
+        """Execute every step in order; returns the descriptions of the steps that wrote something (appended to
+        ``done`` as they happen, when given, so that a caller knows them even when a later step fails)."""
+        done = [] if done is None else done
         for step in self.steps:
             step.execute(context)
             if step.changes:
                 done.append(step.description)
         return done
+
+    @staticmethod
+    def run_replanning(build, attempts=PLAN_ATTEMPTS):
+        """``build()`` reads the cluster and returns ``(run, plan)``; run the plan, and when a write is refused as stale
+        (STALE_WRITE_STATUSES: another writer, or our own write retried after its answer was lost) build and run again
+        from fresh reads, at most ``attempts`` plans. Returns ``(run, plan, descriptions of every write done)``."""
+        done = []
+        for attempt in range(1, attempts + 1):
+            run, plan = build()
+            try:
+                plan.run(None, done)
+                return run, plan, done
+            except Exception as exc:  # pylint: disable=broad-except  # only a stale write is retried, the rest re-raised
+                if attempt == attempts or getattr(exc, "status", None) not in STALE_WRITE_STATUSES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -90,7 +90,7 @@ def query(connection, promql, at_time=None):
         params["time"] = str(at_time)
     encoded = urlencode(params)
     common = dict(headers=connection.headers, auth=connection.auth, timeout=connection.timeout,
-                  validate_certs=connection.validate_certs, ca_path=connection.ca_path)
+                  validate_certs=connection.validate_certs, ca_path=connection.ca_path, retry_transient=True)
     try:
         if len(encoded) <= MAX_GET_QUERY_LENGTH:
             response = http_request(url + "?" + encoded, method="GET", **common)

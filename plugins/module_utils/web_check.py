@@ -77,7 +77,7 @@ def fetch_web_value(spec):
         response = http_request(
             spec["url"], method=method, json_body=spec.get("body") if method == "POST" else None,
             headers=spec.get("headers"), auth=auth, timeout=spec.get("timeout") or 10,
-            validate_certs=spec.get("validate_certs", True), ca_path=spec.get("ca_path"),
+            validate_certs=spec.get("validate_certs", True), ca_path=spec.get("ca_path"), retry_transient=True,
         )
     except HttpRequestError as exc:
         raise WebCheckError("web endpoint unreachable: %s" % exc)

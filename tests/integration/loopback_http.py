@@ -4,6 +4,7 @@ Used for the web check's JSON endpoint, webhook receivers and gates, a slow "Pro
 authenticating proxy in front of the real Prometheus.
 """
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,11 +15,13 @@ import requests
 class Reply:
     """What the server answers: a status, a body (dict/list → JSON, str → text) and an optional delay."""
 
-    def __init__(self, status=200, body=None, delay_s=0.0, content_type=None):
+    def __init__(self, status=200, body=None, delay_s=0.0, content_type=None, headers=None, drop=False):
         self.status = status
         self.body = body
         self.delay_s = delay_s
         self.content_type = content_type
+        self.headers = headers or {}
+        self.drop = drop    # close the connection without any answer
 
 
 class RecordedRequest:
@@ -57,6 +60,10 @@ class LoopbackServer:
                 reply = server.responder(request)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if isinstance(reply.body, (dict, list)):
                     payload, content_type = json.dumps(reply.body).encode(), "application/json"
                 else:
@@ -65,6 +72,8 @@ class LoopbackServer:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", reply.content_type or content_type)
                     self.send_header("Content-Length", str(len(payload)))
+                    for header, value in reply.headers.items():
+                        self.send_header(header, value)
                     self.end_headers()
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):

@@ -47,7 +47,7 @@ def test_discovery_that_never_answers_times_out_while_connecting(emulator, kubec
     fault = emulator.faults.add(verb="GET", path_regex=path_regex, latency=60)
     with pytest.raises(CanaryApiError) as error:
         connect({"kubeconfig": kubeconfig}, request_timeout=1.0)
-    assert fault.matched >= 1  # urllib3 retries a timed-out GET 3 times, each bounded by the timeout
+    assert fault.matched >= 1  # a timed-out request is retried (retry.py), each attempt bounded by the timeout
     assert str(error.value).startswith("connecting to the API server failed: cannot reach the API server")
     assert "timed out" in str(error.value).lower()
 

@@ -78,7 +78,7 @@ def test_rollback_is_refused_during_a_promotion(emulator, kube_api):  # noqa: F8
     init_podinfo(emulator, kube_api)
     set_template(kube_api)
     shift(kube_api, 50)
-    emulator.faults.add(verb="PATCH", path_regex="virtualservices/podinfo$", status=500, times=1)
+    emulator.faults.add(verb="PATCH", path_regex="virtualservices/podinfo$", status=500)  # outlasting the retries
     with pytest.raises(CanaryApiError):
         promote(kube_api)
     emulator.faults.clear()

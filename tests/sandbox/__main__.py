@@ -25,13 +25,27 @@ def add_up_arguments(up):
     up.add_argument("--namespace", default=None, help="namespace of the kubeconfig's context")
     up.add_argument("--ready-seconds", type=float, default=0.3, help="seconds until a new pod template is ready")
     up.add_argument("--no-crds", action="store_true", help="serve no CRDs (a cluster without Istio / Gateway API)")
+    up.add_argument("--served-versions", action="append", default=[], metavar="GROUP=V1[,V2...]",
+                    help="serve only these versions of a CRD group, e.g. networking.istio.io=v1beta1 (Istio < 1.22); repeatable")
     sandbox_mesh.add_arguments(up)
+
+
+def parse_served_versions(values):
+    """{group: [versions]} from `--served-versions GROUP=V1,V2` options."""
+    served = {}
+    for value in values or ():
+        group, _equals, versions = value.partition("=")
+        if not group or not versions:
+            raise SystemExit(f"--served-versions {value!r}: expected GROUP=VERSION[,VERSION...]")
+        served[group] = [version.strip() for version in versions.split(",") if version.strip()]
+    return served or None
 
 
 def up(args, stop_event=None):
     """Start the emulator, write the kubeconfig, print its path, block until SIGINT/SIGTERM (or `stop_event`)."""
     stop_event = stop_event or threading.Event()
-    emulator = Emulator(port=args.port, crds=[] if args.no_crds else None, ready_seconds=args.ready_seconds)
+    emulator = Emulator(port=args.port, crds=[] if args.no_crds else None, ready_seconds=args.ready_seconds,
+                        served_versions=parse_served_versions(getattr(args, "served_versions", None)))
     emulator.start()
     kubeconfig = args.kubeconfig or os.path.join(tempfile.mkdtemp(prefix="sandbox-"), "kubeconfig")
     emulator.write_kubeconfig(kubeconfig, namespace=args.namespace)

@@ -13,6 +13,7 @@ import urllib3
 import yaml
 from kubernetes.dynamic.exceptions import ConflictError, InternalServerError, ServiceUnavailableError
 
+from tests.sandbox.apiserver.crds import crd_files
 from tests.sandbox.fixtures_api import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +80,23 @@ def test_dropped_connection_fault_closes_without_answer(emulator):
     assert [r.status for r in dropped] == [0, 200]
 
 
+def test_lost_answer_fault_carries_the_request_out_and_closes_without_answer(emulator):
+    emulator.faults.add(verb="POST", path_regex="/configmaps$", drop_answer=True, times=1)
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "lost"}, "data": {"k": "v"}}
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=10)
+    connection.request("POST", "/api/v1/namespaces/default/configmaps", json.dumps(body), {"Content-Type": "application/json"})
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+        connection.getresponse()
+    connection.close()
+    status, created = _http(emulator, "GET", "/api/v1/namespaces/default/configmaps/lost")
+    assert status == 200 and created["data"] == {"k": "v"}, "the request took effect"
+    with pytest.raises(urllib.error.HTTPError) as again:
+        _http(emulator, "POST", "/api/v1/namespaces/default/configmaps", body)
+    assert again.value.code == 409, "a client retrying it meets its own write"
+    logged = [r.status for r in emulator.request_log.records() if r.method == "POST" and r.path.endswith("/configmaps")]
+    assert logged == [201, 409]
+
+
 def test_dropped_connection_reaches_the_kubernetes_client_as_an_error(k8s_client, emulator):
     configmaps = _configmaps(k8s_client)
     emulator.faults.add(verb="GET", path_regex="/configmaps/a$", drop=True)
@@ -126,6 +144,25 @@ def test_cli_up_serves_until_terminated(sandbox_home):
         server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
         version = wait_for(lambda: json.loads(urllib.request.urlopen(server + "/version", timeout=5).read()), what="/version")
         assert version["minor"] == "32"
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+
+
+def test_cli_up_serves_only_the_versions_asked(sandbox_home):
+    if not crd_files():
+        pytest.skip("../shared/crds is absent (set SHARED_DIR)")
+    kubeconfig = sandbox_home / "old-istio-kubeconfig"
+    process = subprocess.Popen([sys.executable, "-m", "tests.sandbox", "up", "--kubeconfig", str(kubeconfig),
+                                "--served-versions", "networking.istio.io=v1beta1,v1alpha3"],
+                               stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    try:
+        assert process.stdout.readline().strip() == str(kubeconfig)
+        server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+        group = wait_for(lambda: json.loads(urllib.request.urlopen(server + "/apis/networking.istio.io", timeout=5).read()),
+                         what="the Istio group")
+        assert [item["version"] for item in group["versions"]] == ["v1beta1", "v1alpha3"]
+        assert group["preferredVersion"]["version"] == "v1beta1"
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0

@@ -58,3 +58,25 @@ def crd_by_kind(crds, group: str, kind: str):
         if crd["spec"]["group"] == group and crd["spec"]["names"]["kind"] == kind:
             return crd
     return None
+
+
+def with_served_versions(crds, served_versions):
+    """Copies of `crds` serving, for each group named in `served_versions` ({group: [version, ...]}), only the
+    versions listed (a cluster with an older Istio: {"networking.istio.io": ["v1beta1", "v1alpha3"]}). The
+    storage version moves to the first listed one the CRD has when its own is no longer served; a CRD of such a
+    group with none of the versions is left out."""
+    result = []
+    for crd in crds:
+        wanted = (served_versions or {}).get(crd["spec"]["group"])
+        if wanted is None:
+            result.append(crd)
+            continue
+        versions = [dict(version, served=version["name"] in wanted) for version in crd["spec"]["versions"]]
+        served = [version["name"] for version in versions if version["served"]]
+        if not served:
+            continue
+        if not any(version["served"] and version.get("storage") for version in versions):
+            storage = next(name for name in wanted if name in served)
+            versions = [dict(version, storage=version["name"] == storage) for version in versions]
+        result.append(dict(crd, spec=dict(crd["spec"], versions=versions)))
+    return result

@@ -34,12 +34,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class Emulator:
-    """`Emulator(port=0, crds=None, ready_seconds=0.3)`; `crds=None` serves every CRD in the shared directory,
-    `crds=[]` none (a cluster without Istio / Gateway API)."""
+    """`Emulator(port=0, crds=None, ready_seconds=0.3, served_versions=None)`; `crds=None` serves every CRD in the
+    shared directory, `crds=[]` none (a cluster without Istio / Gateway API); `served_versions` ({group: [versions]})
+    serves only those versions of a group's CRDs (`{"networking.istio.io": ["v1beta1"]}`: Istio before 1.22)."""
 
-    def __init__(self, port=0, crds=None, ready_seconds=0.3):
+    def __init__(self, port=0, crds=None, ready_seconds=0.3, served_versions=None):
         self.port = port
-        self.crds = crd_source.load_crds() if crds is None else list(crds)
+        self.crds = crd_source.with_served_versions(crd_source.load_crds() if crds is None else list(crds), served_versions)
         self.ready_seconds = ready_seconds
         self.registry = Registry(self.crds)
         self.store = Store()

@@ -12,7 +12,8 @@ class Fault:
     path_regex: str = None     # re.search on the request path; None matches any
     status: int = None         # answer with this code (409, 500, 503, ...) instead of handling
     latency: float = 0.0       # seconds to wait before handling (or answering the fault)
-    drop: bool = False         # close the connection without an answer
+    drop: bool = False         # close the connection without an answer (the request is not handled)
+    drop_answer: bool = False  # handle the request, then close the connection instead of answering (a lost answer)
     times: int = None          # how many requests it applies to; None = until cleared
     matched: int = field(default=0)
 
@@ -31,14 +32,15 @@ class Faults:
         self._faults = []
         self._ids = itertools.count(1)
 
-    def add(self, verb=None, path_regex=None, status=None, latency=0.0, drop=False, times=None):
+    def add(self, verb=None, path_regex=None, status=None, latency=0.0, drop=False, times=None, drop_answer=False):
         """Register a fault; returns it (its `id` identifies it, `matched` counts the requests it hit)."""
-        if status is None and not drop and not latency:
-            raise ValueError("a fault needs a status, a latency or drop=True")
+        if status is None and not drop and not latency and not drop_answer:
+            raise ValueError("a fault needs a status, a latency, drop=True or drop_answer=True")
         if path_regex:
             re.compile(path_regex)
         fault = Fault(id=next(self._ids), verb=verb, path_regex=path_regex, status=int(status) if status else None,
-                      latency=float(latency or 0), drop=bool(drop), times=int(times) if times is not None else None)
+                      latency=float(latency or 0), drop=bool(drop), times=int(times) if times is not None else None,
+                      drop_answer=bool(drop_answer))
         with self._lock:
             self._faults.append(fault)
         return fault

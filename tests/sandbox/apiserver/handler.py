@@ -60,6 +60,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self):
         self._recorded = False  # pylint: disable=attribute-defined-outside-init  # one connection serves many requests
+        self._lose_answer = False  # pylint: disable=attribute-defined-outside-init
         path, query_string, query = routing.split_url(self.path)
         body = self._body()
         if path.startswith("/_sandbox/"):
@@ -77,6 +78,8 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if fault is not None and fault.status:
                 raise errors.injected(fault.status)
+            # The request is carried out and logged with its real status; only its answer never leaves.
+            self._lose_answer = fault is not None and fault.drop_answer  # pylint: disable=attribute-defined-outside-init
             status = self._dispatch(path, query, body)
         except errors.ApiError as exc:
             status = exc.code
@@ -167,6 +170,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, code, payload, warnings=()):
         self.record(code)  # before answering, so a client that got its answer finds its request logged
+        if self._lose_answer:
+            self._drop()
+            return code
         data = json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")

@@ -66,9 +66,12 @@ def fold_string_data(obj):
 def check_identity(resource, obj, name, namespace):
     """400 when the body's kind, name or namespace disagree with the request, like the apiserver."""
     kind = obj.get("kind")
-    if kind and kind != resource.kind:
-        raise errors.bad_request(f'the API version in the data ({obj.get("apiVersion")}) does not match the expected '
-                                 f"API version ({resource.api_version})" if obj.get("apiVersion") != resource.api_version
+    api_version = obj.get("apiVersion")
+    # The apiserver's create and update handlers refuse a body of another group/version than the URL's, even of
+    # the same kind (a networking.istio.io/v1 body sent to the v1beta1 endpoint of an Istio that serves no v1).
+    if (api_version and api_version != resource.api_version) or (kind and kind != resource.kind):
+        raise errors.bad_request(f"the API version in the data ({api_version}) does not match the expected "
+                                 f"API version ({resource.api_version})" if api_version and api_version != resource.api_version
                                  else f"kind {kind} does not match expected kind {resource.kind}")
     metadata = obj.setdefault("metadata", {})
     if name is not None and metadata.get("name") not in (None, name):

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_image: set the image of one container of the target Deployment, and nothing else.
+
+The write is a JSON patch on the container's index guarded by a ``test`` of its name. Sent twice (a retry after a
+lost answer), it means the same thing; a container list that changed meanwhile fails the test instead of
+receiving the image at the wrong place. A strategic-merge or merge patch of ``containers`` would not be safe:
+kubernetes.core retries a failed strategic merge as a merge patch, which replaces the whole list."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
+from ansible_collections.progressive.canary.plugins.module_utils.plan import PLAN_ATTEMPTS, Refusal
+
+
+def _containers(deployment):
+    return ((((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or []
+
+
+def find_container(deployment, namespace, target, container=None):
+    """(index, name) of ``container`` in the Deployment's pod template, the first container when None; Refusal
+    naming the containers that exist when there is no such container."""
+    names = [item.get("name") for item in _containers(deployment)]
+    if not names:
+        raise Refusal("Deployment %s/%s has no containers" % (namespace, target))
+    if not container:
+        return 0, names[0]
+    if container not in names:
+        raise Refusal("Deployment %s/%s has no container %r; its containers are: %s (option container, or the role's "
+                      "rollout_container)" % (namespace, target, container, ", ".join(names)))
+    return names.index(container), container
+
+
+def image_patch(index, name, image, has_image=True):
+    """The JSON patch setting the image of container ``index``, only while that index still holds ``name``."""
+    path = "/spec/template/spec/containers/%d" % index
+    return [{"op": "test", "path": path + "/name", "value": name},
+            {"op": "replace" if has_image else "add", "path": path + "/image", "value": image}]
+
+
+def _read(api, namespace, target, container):
+    deployment = api.get_kind(namespace, DEPLOYMENT, target)
+    if deployment is None:
+        raise Refusal("Deployment %s/%s not found" % (namespace, target))
+    index, name = find_container(deployment, namespace, target, container)
+    return index, name, _containers(deployment)[index].get("image")
+
+
+def set_image(api, namespace, target, image, container=None, check_mode=False, want_diff=False):
+    """Set ``image`` on one container of Deployment ``namespace/target``; returns the module result. Raises Refusal
+    (no such Deployment or container) before any write, CanaryApiError for an API failure. A patch whose name test
+    failed because the containers moved since the read (422) reads and patches again, at most PLAN_ATTEMPTS times."""
+    for attempt in range(1, PLAN_ATTEMPTS + 1):
+        index, name, current = _read(api, namespace, target, container)
+        result = {"changed": current != image, "container": name, "image": image, "previous_image": current}
+        if want_diff:
+            label = "Deployment %s/%s container %s" % (namespace, target, name)
+            result["diff"] = {"before_header": label, "after_header": label,
+                              "before": {"container": name, "image": current}, "after": {"container": name, "image": image}}
+        if not result["changed"] or check_mode:
+            return result
+        try:
+            api.patch(DEPLOYMENT[0], DEPLOYMENT[1], namespace, target, image_patch(index, name, image, current is not None), "json")
+            return result
+        except CanaryApiError as exc:
+            if exc.status != 422 or attempt == PLAN_ATTEMPTS or _read(api, namespace, target, container)[:2] == (index, name):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover

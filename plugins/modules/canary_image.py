@@ -1,0 +1,121 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: canary_image
+short_description: Set the image of one container of a canary's target Deployment, and nothing else
+version_added: 0.1.0
+description:
+- Sets the image of one container of the target Deployment's pod template with a JSON patch on that container's
+  index, guarded by a C(test) of its name. Every other field of the container (command, env, ports, probes,
+  resources) and every other container stays as it is.
+- The request means the same thing when it is retried after a transient error (a 5xx, a 429, a dropped
+  connection), and it is retried as the same request. A strategic-merge patch through C(kubernetes.core.k8s) is
+  not safe here - on an error it is retried as a merge patch, which replaces the whole container list.
+- A container name that does not exist is refused before any write, naming the containers that exist.
+- The same image again changes nothing and writes nothing.
+- Works on any Deployment; on a canary target, the new image is the new revision that the rollout releases.
+author:
+- progressive.canary developers (!UNKNOWN)
+extends_documentation_fragment:
+- kubernetes.core.k8s_auth_options
+- progressive.canary.common
+options:
+  image:
+    description:
+    - The image to set, for example C(ghcr.io/stefanprodan/podinfo:6.5.0).
+    type: str
+    required: true
+  container:
+    description:
+    - Name of the container whose image is set. Omitted or empty, the first container of the pod template.
+    - Init containers are not considered.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Reads the Deployment, refuses a container that does not exist, and reports the change without writing.
+  diff_mode:
+    support: full
+    description: Shows the container's image before and after.
+  platform:
+    platforms: kubernetes
+    support: full
+    description: Talks to the Kubernetes API with the kubernetes Python client.
+notes:
+- The lease options of the common fragment are accepted and ignored; the module takes no lease (it changes the user's
+  Deployment, as C(kubectl set image) would, not the canary's objects).
+requirements:
+- kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Release podinfo 6.5.0 (first container)
+  progressive.canary.canary_image:
+    target: podinfo
+    namespace: test
+    image: ghcr.io/stefanprodan/podinfo:6.5.0
+
+- name: Check that the container exists before anything is written
+  progressive.canary.canary_image:
+    target: podinfo
+    namespace: test
+    container: podinfod
+    image: ghcr.io/stefanprodan/podinfo:6.5.0
+  check_mode: true
+"""
+
+RETURN = r"""
+container:
+  description: Name of the container whose image is (or would be) set.
+  returned: success
+  type: str
+  sample: podinfod
+image:
+  description: The image set.
+  returned: success
+  type: str
+  sample: ghcr.io/stefanprodan/podinfo:6.5.0
+previous_image:
+  description: The container's image before this run.
+  returned: success
+  type: str
+  sample: ghcr.io/stefanprodan/podinfo:6.4.0
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.progressive.canary.plugins.module_utils.connection import (
+    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
+from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+
+IMAGE_ARG_SPEC = {
+    "image": {"type": "str", "required": True},
+    "container": {"type": "str"},
+}
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(IMAGE_ARG_SPEC), supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    params = module.params
+    if not params["image"].strip():
+        module.fail_json(msg="image must not be empty")
+    try:
+        result = set_image(api_from_params(params), params["namespace"], params["target"], params["image"],
+                           container=params["container"], check_mode=module.check_mode, want_diff=module._diff)
+    except (Refusal, CanaryApiError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
