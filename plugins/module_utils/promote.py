@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, workload
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.release import (
@@ -107,9 +107,17 @@ class PromoteRun(ReleaseRun):
         if replicas_follow_target and target_replicas and target_replicas != primary["spec"].get("replicas"):
             patch.append({"op": "replace", "path": "/spec/replicas", "value": int(target_replicas)})
             after["spec"]["replicas"] = int(target_replicas)
+        # In the same patch as the template: the primary's record always names the revision it runs (recovery.py).
+        promoted = copy.deepcopy(self.facts.state)
+        _succeeded(self.facts.revision, self.facts.checksums)(promoted)
+        record_ops = recovery.record_ops(primary, recovery.record(promoted, "Succeeded"))
+        patch.extend(record_ops)
+        if record_ops:
+            after["metadata"]["annotations"] = dict(after["metadata"].get("annotations") or {},
+                                                    **{recovery.RECORD_ANNOTATION: record_ops[-1]["value"]})
         if len(patch) == 1:
             return
-        what = "template" if self.primary_updated else "replicas"
+        what = "template" if self.primary_updated else "replicas" if len(patch) > 1 + len(record_ops) else "promoted revision"
         self.plan.add(Step("copy the target's %s to %s" % (what, self.names.ref(DEPLOYMENT, self.names.primary)),
                            lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary, patch, "json"),
                            before=primary, after=after))

@@ -84,6 +84,10 @@ def read_state(api, names):
         state = StateStore(api, names).read()
     except StateError as exc:
         raise Refusal(str(exc))
+    if state is None and is_managed(api.get_kind(names.namespace, DEPLOYMENT, names.primary), names.target):
+        raise Refusal("canary %s/%s lost its state object %s while its primary Deployment %s still serves: run canary_init, which "
+                      "rebuilds the state from the record on the primary and changes no workload (the rollout role does this)"
+                      % (names.namespace, names.target, names.state, names.primary))
     if state is None or state.phase == "Initializing" or not state["originals"]:
         raise Refusal("canary %s/%s is not initialized (%s): run canary_init first"
                       % (names.namespace, names.target, "no state object %s" % names.state if state is None else "phase " + state.phase))
