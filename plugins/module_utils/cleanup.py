@@ -82,7 +82,7 @@ def read_facts(api, request):
         raise Refusal("Deployment %s/%s is missing while %s still serves its traffic: re-create %s (any template; cleanup "
                       "gives it the promoted one) before cleanup, or delete the canary's objects yourself"
                       % (names.namespace, names.target, names.primary, names.target))
-    if facts.state is None and facts.primary is not None:
+    if not facts.originals and facts.primary is not None:
         _originals_from_record(names, facts)
     facts.apex = api.get_kind(names.namespace, SERVICE, names.apex)
     facts.label, facts.value = _selector(request, facts)

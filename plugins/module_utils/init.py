@@ -95,7 +95,8 @@ def read_facts(api, request):
             raise Refusal("HorizontalPodAutoscaler %s/%s not found (option hpa)" % (names.namespace, request.hpa))
     facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
     _read_managed(api, request, facts)
-    if facts.state is None:
+    if facts.state is None or not facts.state["originals"]:
+        # Also a state without originals: the lease of a run after the loss creates an empty one.
         _rebuild_lost_state(names, facts)
     return facts
 
@@ -108,7 +109,7 @@ def _rebuild_lost_state(names, facts):
         return
     revision = workload.revision(facts.target["spec"]["template"], config_copies.tracked_checksums(facts.tracked))
     try:
-        facts.state = recovery.rebuilt_state(names, primary, revision)
+        facts.state = recovery.rebuilt_state(names, primary, revision, facts.state)
     except recovery.RecordError as exc:
         raise Refusal(recovery.lost_state_message(names, str(exc)))
     facts.rebuilt = True

@@ -91,10 +91,10 @@ def read_record(names, primary):
     return value
 
 
-def rebuilt_state(names, primary, target_revision):
+def rebuilt_state(names, primary, target_revision, current=None):
     """The state rebuilt from the primary's record: the settled phase (Failed when the target still has the failed
     revision), weight 0 and no analysis under way (a pending revision starts a new one). RecordError when the
-    record is missing or unusable."""
+    record is missing or unusable. ``current``: the state object as read, when one exists without originals."""
     value = read_record(names, primary)
     phase = value["phase"]
     if phase != "Initializing" and target_revision is not None and target_revision == value.get("failed_revision"):
@@ -106,6 +106,10 @@ def rebuilt_state(names, primary, target_revision):
         "last_applied_revision": value["failed_revision"] if phase == "Failed" else value["last_promoted_revision"],
         "rebuilt_from": "%s (annotation %s) at %s" % (names.ref(DEPLOYMENT, names.primary), RECORD_ANNOTATION, format_time(utc_now())),
     })
+    if current is not None:
+        # The empty state a lease created after the loss: written over at its resourceVersion, its lease kept.
+        data["lease"] = current.get("lease")
+        return CanaryState(data, current.resource_version)
     return CanaryState(data)
 
 

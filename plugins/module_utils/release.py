@@ -84,7 +84,7 @@ def read_state(api, names):
         state = StateStore(api, names).read()
     except StateError as exc:
         raise Refusal(str(exc))
-    if state is None and is_managed(api.get_kind(names.namespace, DEPLOYMENT, names.primary), names.target):
+    if (state is None or not state["originals"]) and is_managed(api.get_kind(names.namespace, DEPLOYMENT, names.primary), names.target):
         raise Refusal("canary %s/%s lost its state object %s while its primary Deployment %s still serves: run canary_init, which "
                       "rebuilds the state from the record on the primary and changes no workload (the rollout role does this)"
                       % (names.namespace, names.target, names.state, names.primary))
