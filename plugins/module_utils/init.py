@@ -190,9 +190,10 @@ class InitRun(object):
 
     def build(self):
         self._record_step()
-        selector_primary = {self.facts.label: workload.primary_value(self.facts.value)}
+        # Whole selectors (the target's, the primary's), so that no other instance of the same app is selected.
+        selector_primary = workload.primary_selector(self.facts.target, self.facts.label, self.facts.live.get((DEPLOYMENT, self.names.primary)))
         self._ensure(SERVICE, services.generated_service(self.names, self.names.primary, selector_primary, self.request.service))
-        self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, {self.facts.label: self.facts.value},
+        self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, self.facts.target["spec"]["selector"]["matchLabels"],
                                                          self.request.service))
         if self.initializing:
             # Later on the copies hold the promoted data: only canary_promote may change them.
