@@ -98,7 +98,34 @@ def read_facts(api, request):
     if facts.state is None or not facts.state["originals"]:
         # Also a state without originals: the lease of a run after the loss creates an empty one.
         _rebuild_lost_state(names, facts)
+    _check_routing(api, request, facts)
     return facts
+
+
+def _check_routing(api, request, facts):
+    """Refuse a VirtualService that would take the canary's traffic: one of another name routing the same host
+    (Istio gives a host's traffic to one VirtualService only, the canary would get none), or one named like ours that
+    appeared after init recorded the originals (a user's object is adopted only when recorded before any change)."""
+    names = request.names
+    hosts, gateways = router.routed_hosts(names, request.service)
+    for virtual_service in api.list(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], names.namespace):
+        name = virtual_service["metadata"]["name"]
+        shared = router.shared_hosts(virtual_service, hosts, gateways)
+        if name == names.virtual_service or is_managed(virtual_service, names.target) or not shared:
+            continue
+        raise Refusal("%s already routes %s, which the canary's VirtualService %s would route too: Istio sends a host's traffic "
+                      "to one of them only, so the canary would get none. Nothing was changed. Either rename it to %s (canary_init "
+                      "then adopts it: only its route to %s is split between %s and %s, and canary_cleanup gives its spec back), "
+                      "or remove %s from its hosts"
+                      % (names.ref(VIRTUAL_SERVICE, name), ", ".join(shared), names.virtual_service, names.virtual_service,
+                         names.apex, names.primary, names.canary, "them" if len(shared) > 1 else "it"))
+    live = facts.live[(VIRTUAL_SERVICE, names.virtual_service)]
+    recorded = (facts.state["originals"] if facts.state is not None else None) or {}
+    if live is not None and recorded and recorded.get("virtual_service") is None and not is_managed(live):
+        raise Refusal("%s was created after canary_init recorded the originals (it was not there then): it is not taken over. "
+                      "Nothing was changed. Remove it and run canary_init again, or run canary_cleanup first and then canary_init, "
+                      "which adopts it (recorded, only its route to %s managed)"
+                      % (names.ref(VIRTUAL_SERVICE, names.virtual_service), names.apex))
 
 
 def _rebuild_lost_state(names, facts):
