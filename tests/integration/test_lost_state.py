@@ -12,9 +12,12 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import CO
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.recovery import RECORD_ANNOTATION
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, reset_request_log, user_view
+from ansible_collections.progressive.canary.plugins.module_utils import services
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, user_view
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
+from tests.integration.test_cleanup_recovery import APEX_HOST, _kill_init_at
 from tests.integration.release_scenario import get, init_podinfo, promote, rollback, route, set_template, shift
+from tests.sandbox.fixtures_mesh import wait_ready
 
 pytestmark = pytest.mark.needs_crds
 NAMES = CanaryNames("podinfo", NAMESPACE)
@@ -43,6 +46,8 @@ def test_init_rebuilds_a_lost_state_and_writes_nothing_else(emulator, kube_api):
     _delete_state(kube_api)
     assert canary_info(kube_api, NAMES)["initialized"] is False
     reset_request_log(emulator)
+    planned = run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo"), check_mode=True)
+    assert planned["changed"] and planned["actions"][0].startswith("rebuild the lost state") and emulator.request_log.writes() == []
 
     result = run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60))
 
@@ -81,6 +86,28 @@ def test_a_lost_state_without_a_record_is_refused_before_any_write(emulator, kub
     result = run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
     assert "carries no annotation progressive.canary/record" in result["warnings"][-1]
     assert get(kube_api, SERVICE, "podinfo")["spec"]["selector"] == {"app": "podinfo"}
+
+
+def test_an_init_killed_then_its_state_lost_is_finished_from_the_record(emulator, kubeconfig, kube_api, mesh):  # noqa: F811  pylint: disable=redefined-outer-name
+    load_podinfo(emulator)
+    wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
+    service_before = user_view(get(kube_api, SERVICE, "podinfo"))
+    mesh.add_target(APEX_HOST)
+    _kill_init_at(emulator, kubeconfig, "POST", "/virtualservices$")     # the apex already selects the primary
+    assert get(kube_api, SERVICE, "podinfo")["spec"]["selector"] == {"app": "podinfo-primary"}
+    _delete_state(kube_api)
+
+    result = run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60))
+
+    assert result["actions"][0].endswith("(phase Initializing)") and result["phase"] == "Initialized", result
+    state = StateStore(kube_api, NAMES).read()
+    assert state["originals"]["apex_service"] == services.record(dict(service_before)), "the originals, not the re-pointed Service"
+    assert state["originals"]["target_replicas"] == 2
+    assert route(kube_api) == [("podinfo-primary", 100), ("podinfo-canary", 0)]
+    run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
+    assert user_view(get(kube_api, SERVICE, "podinfo")) == service_before
+    counts = mesh.counts(APEX_HOST)
+    assert counts["total"] > 0 and counts["failed"] == 0, counts
 
 
 @pytest.mark.parametrize("call", [lambda api: shift(api, 30), lambda api: promote(api), lambda api: rollback(api)])
