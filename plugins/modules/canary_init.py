@@ -22,8 +22,8 @@ description:
 - The C(-canary) Service selects the target's whole C(matchLabels); the C(-primary) Service and the re-pointed
   apex Service select the primary's whole selector (the target's with the selector label's value suffixed
   C(-primary), or the live primary's own), so no other instance of the same app is selected.
-- The primary Deployment carries a record (annotation C(progressive.canary/record): the originals, the promoted
-  and the failed revision) that canary_promote and canary_rollback keep current. When the state ConfigMap is
+- The primary Deployment carries a record in its annotation C(progressive.canary/record) (the originals, the
+  promoted and the failed revision) that canary_promote and canary_rollback keep current. When the state ConfigMap is
   lost while the primary exists, init rebuilds the state from that record and changes no workload; without a
   usable record it refuses, writing nothing, and says what to do.
 - Refuses before writing anything when the Deployment is missing, its selector has none of the candidate
