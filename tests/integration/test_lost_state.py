@@ -110,7 +110,7 @@ def test_an_init_killed_then_its_state_lost_is_finished_from_the_record(emulator
     assert counts["total"] > 0 and counts["failed"] == 0, counts
 
 
-@pytest.mark.parametrize("call", [lambda api: shift(api, 30), lambda api: promote(api), lambda api: rollback(api)])
+@pytest.mark.parametrize("call", [lambda api: shift(api, 30), promote, rollback])
 def test_release_modules_on_a_lost_state_say_how_to_recover(emulator, kube_api, call):  # noqa: F811  pylint: disable=redefined-outer-name
     init_podinfo(emulator, kube_api)
     set_template(kube_api)

@@ -1,7 +1,7 @@
 """The VirtualService: generated, adopted (only the canary route touched), weights."""
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.router import (
-    adopted_spec, generated_virtual_service, get_weights, set_weights)
+    adopted_spec, generated_virtual_service, get_weights, qualified_host, routed_hosts, set_weights, shared_hosts)
 
 NAMES = CanaryNames("podinfo", "test")
 OPTIONS = {"hosts": ["app.example.com"], "gateways": ["mesh"],
@@ -40,7 +40,6 @@ def test_set_weights_touches_only_the_managed_route():
 
 
 def test_qualified_host_names_every_form_of_a_service_host_alike():
-    from ansible_collections.progressive.canary.plugins.module_utils.router import qualified_host  # pylint: disable=import-outside-toplevel
     for host in ("podinfo", "podinfo.test", "podinfo.test.svc", "podinfo.test.svc.cluster.local"):
         assert qualified_host(host, "test") == "podinfo.test.svc.cluster.local"
     assert qualified_host("podinfo", "other") == "podinfo.other.svc.cluster.local"
@@ -49,7 +48,6 @@ def test_qualified_host_names_every_form_of_a_service_host_alike():
 
 
 def test_shared_hosts_need_a_common_host_and_a_common_gateway():
-    from ansible_collections.progressive.canary.plugins.module_utils.router import routed_hosts, shared_hosts  # pylint: disable=import-outside-toplevel
     names = CanaryNames("podinfo", "test")
     hosts, gateways = routed_hosts(names, {"hosts": ["app.example.com"], "gateways": ["mesh"]})
 
