@@ -122,9 +122,6 @@ def _originals(field, value):
     _count(field + ".target_replicas", value.get("target_replicas"), optional=True)
     _string(field + ".selector_label", value.get("selector_label"), optional=False)
     _string(field + ".selector_value", value.get("selector_value"), optional=False)
-    for key in ("selector", "primary_selector"):
-        if value.get(key) is not None:
-            _string_map(field + "." + key, value[key])
     _apex_service(field + ".apex_service", value.get("apex_service"))
     _mapping(field + ".virtual_service", value.get("virtual_service"), optional=True)
     _hpa(field + ".hpa", value.get("hpa"))

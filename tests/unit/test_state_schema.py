@@ -22,7 +22,7 @@ GOOD = {
 
 # How the message names a field inside a list or a map.
 SHOWN_AS = {"tracked_configs.ConfigMap/podinfo-config": "tracked_configs[ConfigMap/podinfo-config]",
-            "originals.selector": "originals.selector[app]", "originals.apex_service.labels": "originals.apex_service.labels[app]",
+            "originals.apex_service.labels": "originals.apex_service.labels[app]",
             "generated.0": "generated[0]", "generated.0.name": "generated[0].name"}
 
 
@@ -77,8 +77,6 @@ def test_a_state_of_a_killed_init_without_originals_decodes():
     ("originals.target_replicas", "2", "a whole number from 0"),
     ("originals.selector_label", None, "a non-empty string"),
     ("originals.selector_value", 7, "a non-empty string"),
-    ("originals.selector", {"app": 1}, "a string"),
-    ("originals.primary_selector", "app=x", "a JSON object"),
     ("originals.apex_service", "podinfo", "a JSON object or null"),
     ("originals.apex_service.spec", None, "a JSON object"),
     ("originals.apex_service.labels", {"app": None}, "a string"),
