@@ -106,6 +106,7 @@ def test_an_init_killed_then_its_state_lost_is_finished_from_the_record(emulator
     assert route(kube_api) == [("podinfo-primary", 100), ("podinfo-canary", 0)]
     run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
     assert user_view(get(kube_api, SERVICE, "podinfo")) == service_before
+    mesh.send(APEX_HOST, 20)
     counts = mesh.counts(APEX_HOST)
     assert counts["total"] > 0 and counts["failed"] == 0, counts
 
@@ -142,3 +143,26 @@ def test_a_garbage_lease_expiry_is_named_not_an_unknown_error(emulator, kube_api
         assert str(error.value).startswith(expected), str(error.value)
     assert canary_info(kube_api, NAMES)["reason"].startswith(expected)
     assert emulator.request_log.writes() == []
+
+
+def test_cleanup_after_a_lost_state_gives_the_apex_service_back_exactly(emulator, kube_api, mesh):  # noqa: F811  pylint: disable=redefined-outer-name
+    # An apex selector that is not just the selector label: only the record can tell what it was.
+    load_podinfo(emulator, with_hpa=False, deployment_changes={"spec.template.metadata.labels": {"app": "podinfo", "tier": "web"}})
+    wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
+    kube_api.patch(SERVICE[0], SERVICE[1], NAMESPACE, "podinfo", {"metadata": {"annotations": {"team": "web"}},
+                                                                  "spec": {"selector": {"app": "podinfo", "tier": "web"}}})
+    service_before = user_view(get(kube_api, SERVICE, "podinfo"))
+    deployment_before = user_view(get(kube_api, DEPLOYMENT, "podinfo"))
+    run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, ready_timeout=60))
+    mesh.add_target(APEX_HOST)
+    _delete_state(kube_api)
+
+    result = run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
+
+    assert result.get("warnings") is None, result
+    assert user_view(get(kube_api, SERVICE, "podinfo")) == service_before
+    assert user_view(get(kube_api, DEPLOYMENT, "podinfo")) == deployment_before
+    assert get(kube_api, DEPLOYMENT, NAMES.primary) is None
+    mesh.send(APEX_HOST, 20)
+    counts = mesh.counts(APEX_HOST)
+    assert counts["total"] > 0 and counts["failed"] == 0, counts
