@@ -83,3 +83,26 @@ def test_no_request_of_the_apex_host_reaches_another_instance(emulator, kube_api
     run_cleanup(kube_api, CleanupRequest("web-prod", NAMESPACE, selector_labels=[NAME], ready_timeout=60))
     assert kube_api.get(SERVICE[0], SERVICE[1], NAMESPACE, "web-prod")["spec"]["selector"] == {NAME: "web", INSTANCE: "prod"}
     _assert_only_prod(mesh, "cleanup")
+
+
+def test_a_canary_initialized_by_an_earlier_release_gets_whole_selectors_before_traffic_moves(emulator, kube_api, mesh):  # noqa: F811  pylint: disable=redefined-outer-name
+    emulator.load_manifests(yaml.safe_dump_all(_instance("prod", 2) + _instance("staging", 2) + _instance("qa", 1)), namespace=NAMESPACE)
+    for instance, replicas in (("prod", 2), ("staging", 2), ("qa", 1)):
+        wait_ready(emulator.url, NAMESPACE, "web-" + instance, replicas=replicas)
+    for target in ("web-qa", "web-prod"):
+        run_init(kube_api, InitRequest(target, NAMESPACE, SERVICE_OPTIONS, selector_labels=[NAME], ready_timeout=60))
+    # What the previous release left: the generated Services and the apex on the selector label alone.
+    for name, value in (("web-prod", "web-primary"), ("web-prod-primary", "web-primary"), ("web-prod-canary", "web")):
+        kube_api.patch(SERVICE[0], SERVICE[1], NAMESPACE, name, [{"op": "replace", "path": "/spec/selector", "value": {NAME: value}}], "json")
+    _set_image(kube_api, "stefanprodan/podinfo:3.1.1")
+    mesh.reset(APEX_HOST)
+
+    result = execute(kube_api, _request("web-prod", weight=50), ShiftRun)
+
+    assert [action for action in result["actions"] if action.startswith("select ")] == [
+        "select Service test/web-prod-canary with the whole selector %s=prod,%s=web" % (INSTANCE, NAME),
+        "select Service test/web-prod-primary with the whole selector %s=prod,%s=web-primary" % (INSTANCE, NAME),
+        "select Service test/web-prod with the whole selector %s=prod,%s=web-primary" % (INSTANCE, NAME)]
+    counts = _assert_only_prod(mesh, "step 50 after the upgrade")
+    assert counts["by_workload"].get("web-prod", 0) > 0
+    assert execute(kube_api, _request("web-prod", weight=50), ShiftRun)["changed"] is False
