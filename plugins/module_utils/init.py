@@ -128,11 +128,25 @@ def _check_routing(api, request, facts):
                       % (names.ref(VIRTUAL_SERVICE, names.virtual_service), names.apex))
 
 
+def _refuse_a_repointed_apex(names, facts):
+    """Fresh originals are recorded from the live objects: an apex Service still aimed at a primary (an earlier init whose
+    state and primary are gone) would be recorded as the original, and cleanup would later restore that selector."""
+    apex = facts.live[(SERVICE, names.apex)]
+    selector = ((apex or {}).get("spec") or {}).get("selector") or {}
+    if apex is None or services.was_created_by_us(apex) or selector.get(facts.label) != workload.primary_value(facts.value):
+        return
+    raise Refusal("%s selects %s=%s, the pods of a primary Deployment %s that is gone, and no state records what it selected "
+                  "before: it is not recorded as an original. Nothing was changed. Run canary_cleanup (it points the Service back "
+                  "at %s), or set its selector back yourself, then run canary_init"
+                  % (names.ref(SERVICE, names.apex), facts.label, workload.primary_value(facts.value), names.primary, names.target))
+
+
 def _rebuild_lost_state(names, facts):
     """No state object, but our primary exists: the state was lost (a prune, a namespace clean-up), this is no fresh
     start. Rebuild it from the record on the primary, or refuse (nothing written yet) when there is none."""
     primary = facts.live[(DEPLOYMENT, names.primary)]
     if primary is None:
+        _refuse_a_repointed_apex(names, facts)
         return
     revision = workload.revision(facts.target["spec"]["template"], config_copies.tracked_checksums(facts.tracked))
     try:

@@ -166,3 +166,20 @@ def test_cleanup_after_a_lost_state_gives_the_apex_service_back_exactly(emulator
     mesh.send(APEX_HOST, 20)
     counts = mesh.counts(APEX_HOST)
     assert counts["total"] > 0 and counts["failed"] == 0, counts
+
+
+def test_a_lost_state_and_primary_with_the_apex_still_aimed_at_it_is_refused(emulator, kube_api):  # noqa: F811  pylint: disable=redefined-outer-name
+    init_podinfo(emulator, kube_api)
+    _delete_state(kube_api)
+    kube_api.delete(DEPLOYMENT[0], DEPLOYMENT[1], NAMESPACE, NAMES.primary)
+    reset_request_log(emulator)
+    with pytest.raises(Refusal) as error:
+        run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60))
+    assert str(error.value).startswith("Service test/podinfo selects app=podinfo-primary, the pods of a primary Deployment "
+                                       "podinfo-primary that is gone, and no state records what it selected before"), str(error.value)
+    assert emulator.request_log.writes() == []
+    # The way out the message gives: cleanup points the Service back at the target, then init starts afresh.
+    run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
+    assert get(kube_api, SERVICE, "podinfo")["spec"]["selector"] == {"app": "podinfo"}
+    assert run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60))["phase"] == "Initialized"
+    assert StateStore(kube_api, NAMES).read()["originals"]["apex_service"]["spec"]["selector"] == {"app": "podinfo"}
