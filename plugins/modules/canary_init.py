@@ -25,7 +25,8 @@ description:
 - The primary Deployment carries a record in its annotation C(progressive.canary/record) (the originals, the
   promoted and the failed revision) that canary_promote and canary_rollback keep current. When the state ConfigMap is
   lost while the primary exists, init rebuilds the state from that record and changes no workload; without a
-  usable record it refuses, writing nothing, and says what to do.
+  usable record it refuses, writing nothing, and says what to do; so it does when the state and the primary are
+  gone but the apex Service still selects the primary's label value.
 - Refuses before writing anything when the Deployment is missing, its selector has none of the candidate
   labels, no container exposes the service's target port, a generated name is taken by an object that is not
   ours, the Istio CRDs are not installed, or the target is already managed by another canary.
