@@ -83,11 +83,21 @@ def _phase(field, value):
         raise SchemaError(field, value, "one of " + ", ".join(PHASES))
 
 
-def _lease(field, value):
-    if not _mapping(field, value, optional=True):
-        return
-    _string(field + ".holder", value.get("holder"), optional=False)
-    _time(field + ".expires", value.get("expires"))
+def _required_string(field, value):
+    _string(field, value, optional=False)
+
+
+def _optional_object(*checks):
+    """A check of a JSON object or null whose keys are checked by ``checks`` ((key, check) pairs)."""
+    def check_object(field, value):
+        if _mapping(field, value, optional=True):
+            for key, check in checks:
+                check(field + "." + key, value.get(key))
+    return check_object
+
+
+_lease = _optional_object(("holder", _required_string), ("expires", _time))
+_hpa = _optional_object(("name", _required_string), ("spec", _mapping))
 
 
 def _generated(field, value):
@@ -106,13 +116,6 @@ def _apex_service(field, value):
     for key in ("labels", "annotations"):
         if value.get(key) is not None:
             _string_map(field + "." + key, value[key])
-
-
-def _hpa(field, value):
-    if not _mapping(field, value, optional=True):
-        return
-    _string(field + ".name", value.get("name"), optional=False)
-    _mapping(field + ".spec", value.get("spec"))
 
 
 def _originals(field, value):
