@@ -360,7 +360,8 @@ def record_in_state(store, outcome, lease_holder=None, lease_seconds=None):
     )
     current = store.read()
     if current is None:
-        raise StateError("canary %s/%s has no state object %s: initialise it with canary_init before recording checks"
+        raise StateError("canary %s/%s has no state object %s: initialise it with canary_init before recording checks "
+                         "(a state lost while the canary's primary exists is rebuilt by canary_init from the primary's record)"
                          % (store.names.namespace, store.names.target, store.names.state))
     if outcome["passed"]:
         return current.public()

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, services, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, services, workload
 from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
@@ -40,6 +40,7 @@ class CleanupFacts(object):
         self.tracked_keys = []
         self.deletable = []     # (kind pair, live object) of generated objects, in deletion order
         self.config_drift = []  # warnings: originals whose data differs from their promoted -primary copy
+        self.record_note = None  # warning: the state was lost and the primary carries no usable record
 
 
 def _ours(api, names, kind_pair):
@@ -81,6 +82,8 @@ def read_facts(api, request):
         raise Refusal("Deployment %s/%s is missing while %s still serves its traffic: re-create %s (any template; cleanup "
                       "gives it the promoted one) before cleanup, or delete the canary's objects yourself"
                       % (names.namespace, names.target, names.primary, names.target))
+    if not facts.originals and facts.primary is not None:
+        _originals_from_record(names, facts)
     facts.apex = api.get_kind(names.namespace, SERVICE, names.apex)
     facts.label, facts.value = _selector(request, facts)
     istio = api.serves(*VIRTUAL_SERVICE)
@@ -102,6 +105,18 @@ def read_facts(api, request):
         facts.tracked_keys = sorted((kind, name[:-len("-primary")]) for kind, name in copies if name.endswith("-primary"))
     facts.config_drift = _config_drift(api, names, facts.deletable)
     return facts
+
+
+def _originals_from_record(names, facts):
+    """The state was lost: the primary's record (recovery.py) has the originals, so the revert stays exact."""
+    try:
+        value = recovery.read_record(names, facts.primary)
+    except recovery.RecordError as exc:
+        facts.record_note = ("the state object %s/%s was missing and %s: a selector of the apex Service aimed at the primary is "
+                             "pointed back at %s (init changes nothing else of it)" % (names.namespace, names.state, exc, names.target))
+        return
+    facts.originals = value["originals"]
+    facts.tracked_keys = sorted(tuple(key.split("/", 1)) for key in (value.get("tracked_configs") or {}))
 
 
 def _config_drift(api, names, deletable):
@@ -268,8 +283,8 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
     run = CleanupRun(api, request, read_facts(api, request))
     plan = run.build()
     result = {"changed": plan.changed, "restored": run.restored, "removed": run.removed, "actions": plan.descriptions()}
-    if run.facts.config_drift:
-        result["warnings"] = list(run.facts.config_drift)
+    if run.facts.config_drift or run.facts.record_note:
+        result["warnings"] = list(run.facts.config_drift) + ([run.facts.record_note] if run.facts.record_note else [])
     if want_diff:
         result["diff"] = plan.diffs()
     if check_mode or not plan.changed:

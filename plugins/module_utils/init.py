@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, services, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, router, services, workload
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames,
@@ -44,6 +44,7 @@ class InitFacts(object):
         self.hpa = None
         self.tracked = {}
         self.live = {}          # (kind, name) -> live object or None, for every object we manage
+        self.rebuilt = False    # the state object was lost: ``state`` is rebuilt from the primary's record
 
 
 def _clash(names, obj, kind_pair):
@@ -94,7 +95,65 @@ def read_facts(api, request):
             raise Refusal("HorizontalPodAutoscaler %s/%s not found (option hpa)" % (names.namespace, request.hpa))
     facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
     _read_managed(api, request, facts)
+    if facts.state is None or not facts.state["originals"]:
+        # Also a state without originals: the lease of a run after the loss creates an empty one.
+        _rebuild_lost_state(names, facts)
+    _check_routing(api, request, facts)
     return facts
+
+
+def _check_routing(api, request, facts):
+    """Refuse a VirtualService that would take the canary's traffic: one of another name routing the same host
+    (Istio gives a host's traffic to one VirtualService only, the canary would get none), or one named like ours that
+    appeared after init recorded the originals (a user's object is adopted only when recorded before any change)."""
+    names = request.names
+    hosts, gateways = router.routed_hosts(names, request.service)
+    for virtual_service in api.list(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], names.namespace):
+        name = virtual_service["metadata"]["name"]
+        shared = router.shared_hosts(virtual_service, hosts, gateways)
+        if name == names.virtual_service or is_managed(virtual_service, names.target) or not shared:
+            continue
+        raise Refusal("%s already routes %s, which the canary's VirtualService %s would route too: Istio sends a host's traffic "
+                      "to one of them only, so the canary would get none. Nothing was changed. Either rename it to %s (canary_init "
+                      "then adopts it: only its route to %s is split between %s and %s, and canary_cleanup gives its spec back), "
+                      "or remove %s from its hosts"
+                      % (names.ref(VIRTUAL_SERVICE, name), ", ".join(shared), names.virtual_service, names.virtual_service,
+                         names.apex, names.primary, names.canary, "them" if len(shared) > 1 else "it"))
+    live = facts.live[(VIRTUAL_SERVICE, names.virtual_service)]
+    recorded = (facts.state["originals"] if facts.state is not None else None) or {}
+    if live is not None and recorded and recorded.get("virtual_service") is None and not is_managed(live):
+        raise Refusal("%s was created after canary_init recorded the originals (it was not there then): it is not taken over. "
+                      "Nothing was changed. Remove it and run canary_init again, or run canary_cleanup first and then canary_init, "
+                      "which adopts it (recorded, only its route to %s managed)"
+                      % (names.ref(VIRTUAL_SERVICE, names.virtual_service), names.apex))
+
+
+def _refuse_a_repointed_apex(names, facts):
+    """Fresh originals are recorded from the live objects: an apex Service still aimed at a primary (an earlier init whose
+    state and primary are gone) would be recorded as the original, and cleanup would later restore that selector."""
+    apex = facts.live[(SERVICE, names.apex)]
+    selector = ((apex or {}).get("spec") or {}).get("selector") or {}
+    if apex is None or services.was_created_by_us(apex) or selector.get(facts.label) != workload.primary_value(facts.value):
+        return
+    raise Refusal("%s selects %s=%s, the pods of a primary Deployment %s that is gone, and no state records what it selected "
+                  "before: it is not recorded as an original. Nothing was changed. Run canary_cleanup (it points the Service back "
+                  "at %s), or set its selector back yourself, then run canary_init"
+                  % (names.ref(SERVICE, names.apex), facts.label, workload.primary_value(facts.value), names.primary, names.target))
+
+
+def _rebuild_lost_state(names, facts):
+    """No state object, but our primary exists: the state was lost (a prune, a namespace clean-up), this is no fresh
+    start. Rebuild it from the record on the primary, or refuse (nothing written yet) when there is none."""
+    primary = facts.live[(DEPLOYMENT, names.primary)]
+    if primary is None:
+        _refuse_a_repointed_apex(names, facts)
+        return
+    revision = workload.revision(facts.target["spec"]["template"], config_copies.tracked_checksums(facts.tracked))
+    try:
+        facts.state = recovery.rebuilt_state(names, primary, revision, facts.state)
+    except recovery.RecordError as exc:
+        raise Refusal(recovery.lost_state_message(names, str(exc)))
+    facts.rebuilt = True
 
 
 def _read_managed(api, request, facts):
@@ -172,9 +231,10 @@ class InitRun(object):
 
     def build(self):
         self._record_step()
-        selector_primary = {self.facts.label: workload.primary_value(self.facts.value)}
+        # Whole selectors (the target's, the primary's), so that no other instance of the same app is selected.
+        selector_primary = workload.primary_selector(self.facts.target, self.facts.label, self.facts.live.get((DEPLOYMENT, self.names.primary)))
         self._ensure(SERVICE, services.generated_service(self.names, self.names.primary, selector_primary, self.request.service))
-        self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, {self.facts.label: self.facts.value},
+        self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, self.facts.target["spec"]["selector"]["matchLabels"],
                                                          self.request.service))
         if self.initializing:
             # Later on the copies hold the promoted data: only canary_promote may change them.
@@ -182,7 +242,8 @@ class InitRun(object):
                 self._ensure((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
             primary = workload.primary_deployment(self.facts.target, self.names, self.facts.label, self.renames,
                                                   self.recorded["target_replicas"], self.checksums)
-            self._ensure(DEPLOYMENT, primary)
+            # The record is no part of the spec-hash: writing it never makes the primary look changed.
+            self._ensure(DEPLOYMENT, recovery.with_record(primary, self._primary_record("Initializing")))
             self.plan.add(Step("wait for " + self.names.ref(DEPLOYMENT, self.names.primary) + " to be ready", self._wait_primary,
                                changes=False))
         if self.facts.hpa is not None:
@@ -197,6 +258,9 @@ class InitRun(object):
         return self.plan
 
     def _record_step(self):
+        if self.facts.rebuilt:
+            self._rebuild_step()
+            return
         if self.facts.state is not None and self.facts.state["originals"] and not self.initializing:
             return
         if self.facts.state is not None and self.facts.state["originals"] and self.facts.state["tracked_configs"] == self.checksums:
@@ -210,6 +274,29 @@ class InitRun(object):
 
         self.plan.add(Step("record the originals in " + self.names.ref(CONFIGMAP, self.names.state),
                            lambda ctx: self.lease.update(record), show_diff=False))
+
+    def _rebuild_step(self):
+        rebuilt = self.facts.state
+
+        def rebuild(state):
+            lease = state["lease"]
+            state.data.clear()
+            state.data.update(copy.deepcopy(rebuilt.data))
+            state["lease"] = lease
+            state["generated"] = [{"apiVersion": kind_pair[0], "kind": kind_pair[1], "name": name}
+                                  for kind_pair, name in self.managed_objects()]
+            if self.initializing:
+                state["tracked_configs"] = self.checksums
+                state["last_applied_revision"] = self.revision
+
+        self.plan.add(Step("rebuild the lost state %s from the record on %s (phase %s)"
+                           % (self.names.ref(CONFIGMAP, self.names.state), self.names.ref(DEPLOYMENT, self.names.primary), rebuilt.phase),
+                           lambda ctx: self.lease.update(rebuild), show_diff=False))
+
+    def _primary_record(self, phase):
+        """What the primary carries for a rebuild (see recovery.py) once init reaches ``phase``."""
+        return recovery.record({"originals": self.recorded, "last_promoted_revision": self.revision, "tracked_configs": self.checksums,
+                                "failed_revision": None, "failure_reason": None}, phase)
 
     def _wait_primary(self, context):
         workload.wait_ready(self.api, self.names.namespace, self.names.primary, self.request.ready_timeout, on_poll=self.lease.renew)
@@ -262,6 +349,16 @@ class InitRun(object):
                            before={"spec": {"replicas": self.facts.target["spec"].get("replicas")}}, after=patch))
 
     def _finish_step(self):
+        live_primary = self.facts.live.get((DEPLOYMENT, self.names.primary))
+        value = self._primary_record("Initialized")
+        if live_primary is None or recovery.record_ops(live_primary, value):
+            # Before the state: a run killed in between leaves a record that a rebuild may trust (every step is done).
+            # The primary is ours, created with annotations: the record is one key among them.
+            finished = [recovery.record_op(value)]
+            self.plan.add(Step("record phase Initialized on " + self.names.ref(DEPLOYMENT, self.names.primary),
+                               lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary,
+                                                          finished, "json"), show_diff=False))
+
         def finish(state):
             state.set_phase("Initialized")
             state["last_promoted_revision"] = self.revision

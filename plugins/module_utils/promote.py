@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, workload
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.release import (
@@ -98,19 +98,30 @@ class PromoteRun(ReleaseRun):
         template = primary_template(self.facts)
         patch = [spec_unchanged(primary)]
         after = copy.deepcopy(primary)
+        what = None
         if primary["spec"].get("template") != template:
             patch.append({"op": "replace", "path": "/spec/template", "value": template})
             after["spec"]["template"] = template
             self.primary_updated = True
+            what = "copy the target's template to"
         target_replicas = (self.facts.target.get("spec") or {}).get("replicas")
         # A target already at 0 (a re-run after the scale-down) says nothing about the replicas wanted.
         if replicas_follow_target and target_replicas and target_replicas != primary["spec"].get("replicas"):
             patch.append({"op": "replace", "path": "/spec/replicas", "value": int(target_replicas)})
             after["spec"]["replicas"] = int(target_replicas)
-        if len(patch) == 1:
+            what = what or "copy the target's replicas to"
+        # In the same patch as the template: the primary's record always names the revision it runs (recovery.py).
+        promoted = copy.deepcopy(self.facts.state)
+        _succeeded(self.facts.revision, self.facts.checksums)(promoted)
+        record = recovery.record(promoted, "Succeeded")
+        record_ops = recovery.record_ops(primary, record)
+        if record_ops:
+            patch.extend(record_ops)
+            recovery.with_record(after, record)
+            what = what or "record revision %s as promoted on" % self.facts.revision
+        if what is None:
             return
-        what = "template" if self.primary_updated else "replicas"
-        self.plan.add(Step("copy the target's %s to %s" % (what, self.names.ref(DEPLOYMENT, self.names.primary)),
+        self.plan.add(Step("%s %s" % (what, self.names.ref(DEPLOYMENT, self.names.primary)),
                            lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary, patch, "json"),
                            before=primary, after=after))
 

@@ -15,11 +15,11 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, services, workload
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEPLOYMENT, HPA, VIRTUAL_SERVICE, CanaryNames, is_managed)
+    CONFIGMAP, DEPLOYMENT, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
 
@@ -84,6 +84,10 @@ def read_state(api, names):
         state = StateStore(api, names).read()
     except StateError as exc:
         raise Refusal(str(exc))
+    if (state is None or not state["originals"]) and is_managed(api.get_kind(names.namespace, DEPLOYMENT, names.primary), names.target):
+        raise Refusal("canary %s/%s lost its state object %s while its primary Deployment %s still serves: run canary_init, which "
+                      "rebuilds the state from the record on the primary and changes no workload (the rollout role does this)"
+                      % (names.namespace, names.target, names.state, names.primary))
     if state is None or state.phase == "Initializing" or not state["originals"]:
         raise Refusal("canary %s/%s is not initialized (%s): run canary_init first"
                       % (names.namespace, names.target, "no state object %s" % names.state if state is None else "phase " + state.phase))
@@ -235,6 +239,32 @@ class ReleaseRun(object):
             body = copy.deepcopy(desired)
             body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
             self.plan.add(Step("update " + ref, lambda ctx: self.api.replace(body), before=live, after=desired))
+
+    def selector_steps(self):
+        """Whole selectors on the generated Services before traffic moves: the ``-canary`` Service the target's
+        matchLabels, the ``-primary`` Service and the apex Service (while it is aimed at the primary) the primary's.
+        A canary initialized by an earlier release selected on the selector label alone, which also selects another
+        instance of the same app; nothing is written when the selectors are whole already."""
+        primary_selector = workload.primary_selector(self.facts.target, self.facts.label, self.facts.primary)
+        wanted = [(self.names.canary, self.facts.target["spec"]["selector"]["matchLabels"]), (self.names.primary, primary_selector)]
+        for name, selector in wanted:
+            live = self.api.get_kind(self.names.namespace, SERVICE, name)
+            if live is not None and is_managed(live, self.names.target):
+                self._selector_step(live, selector)
+        apex = self.api.get_kind(self.names.namespace, SERVICE, self.names.apex)
+        current = ((apex or {}).get("spec") or {}).get("selector") or {}
+        if current.get(self.facts.label) == workload.primary_value(self.facts.value):
+            self._selector_step(apex, primary_selector)
+
+    def _selector_step(self, live, selector):
+        if (live.get("spec") or {}).get("selector") == selector:
+            return
+        name = live["metadata"]["name"]
+        patch = services.repoint_patch(live, selector)
+        shown = ",".join("%s=%s" % item for item in sorted(selector.items()))
+        self.plan.add(Step("select %s with the whole selector %s" % (self.names.ref(SERVICE, name), shown),
+                           lambda ctx: self.api.patch(SERVICE[0], SERVICE[1], self.names.namespace, name, patch, "json"),
+                           before=live, after=dict(copy.deepcopy(live), spec=dict(live.get("spec") or {}, selector=dict(selector)))))
 
     def target_hpa(self):
         """The target's HPA recorded by init (live), or None."""

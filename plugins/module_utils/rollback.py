@@ -12,7 +12,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+import copy
+
+from ansible_collections.progressive.canary.plugins.module_utils import recovery
+from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.release import PROMOTION_PHASES, ReleaseRun, describe_revisions
 
 DEFAULT_REASON = "rolled back by canary_rollback"
@@ -53,8 +57,20 @@ class RollbackRun(ReleaseRun):
             self.record_step("record weight 0", _weight_zero)
         else:
             self.rolled_back = True
+            self._record_on_primary(_failed(revision, self.reason))
             self.record_step("set phase Failed for revision %s" % revision, _failed(revision, self.reason))
         return self.plan
+
+    def _record_on_primary(self, mutator):
+        """The failed revision on the primary's record first (recovery.py): a state lost later still knows it."""
+        failed = copy.deepcopy(self.facts.state)
+        mutator(failed)
+        ops = recovery.record_ops(self.facts.primary, recovery.record(failed, "Failed"))
+        if not ops:
+            return
+        self.plan.add(Step("record the failed revision on " + self.names.ref(DEPLOYMENT, self.names.primary),
+                           lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary, ops, "json"),
+                           show_diff=False))
 
     def result(self):
         state = self.current_state()

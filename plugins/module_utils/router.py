@@ -43,6 +43,51 @@ def _short_host(host, names):
     return host
 
 
+def qualified_host(host, namespace):
+    """A VirtualService host as the mesh reads it in ``namespace``: ``podinfo``, ``podinfo.test`` and
+    ``podinfo.test.svc`` all name ``podinfo.test.svc.cluster.local``; other names (``app.example.com``) stay."""
+    parts = (host or "").split(".")
+    if not host or "*" in host:
+        return host
+    if len(parts) == 1:
+        return "%s.%s.svc.cluster.local" % (host, namespace)
+    if len(parts) == 2 or (len(parts) == 3 and parts[2] == "svc"):
+        return "%s.%s.svc.cluster.local" % (parts[0], parts[1])
+    return host
+
+
+def _host_covers(pattern, host):
+    """Istio host matching: ``*`` and ``*.example.com`` are wildcards, anything else is one exact host."""
+    if pattern == "*":
+        return True
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return pattern == host
+
+
+def _gateways(spec, namespace):
+    """The gateways a VirtualService binds to, as ``mesh`` or ``namespace/name`` (Istio's default is the mesh)."""
+    return set(gateway if gateway == "mesh" or "/" in gateway else "%s/%s" % (namespace, gateway)
+               for gateway in (spec or {}).get("gateways") or ["mesh"])
+
+
+def routed_hosts(names, service_options):
+    """The hosts the canary's VirtualService routes (configured hosts and the apex), qualified, with its gateways."""
+    hosts = [qualified_host(host, names.namespace) for host in list(service_options.get("hosts") or []) + [names.apex]]
+    return hosts, _gateways({"gateways": service_options.get("gateways")}, names.namespace)
+
+
+def shared_hosts(virtual_service, hosts, gateways):
+    """The hosts of ``hosts`` that ``virtual_service`` also routes through one of ``gateways`` (then Istio gives the
+    host's traffic to one of the two VirtualServices only)."""
+    namespace = virtual_service["metadata"]["namespace"]
+    spec = virtual_service.get("spec") or {}
+    if not _gateways(spec, namespace) & gateways:
+        return []
+    patterns = [qualified_host(pattern, namespace) for pattern in spec.get("hosts") or []]
+    return [host for host in hosts if any(_host_covers(pattern, host) for pattern in patterns)]
+
+
 def is_managed_route(route, names):
     return sorted(_short_host(host, names) for host in _hosts(route)) == sorted([names.primary, names.canary])
 

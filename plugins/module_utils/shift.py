@@ -97,6 +97,8 @@ class ShiftRun(ReleaseRun):
         if starting:
             self.record_step("start the analysis of revision %s" % revision, lambda state: reset_for_revision(state, revision))
         moving = self.facts.weights[1] != self.weight
+        if starting:
+            self.selector_steps()
         if starting or (self.weight > 0 and moving):
             self._ready_target()
         self.applied_weight = self.weight

@@ -28,10 +28,9 @@ import time
 from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError, CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, TARGET_ANNOTATION, managed_annotations, managed_labels)
+from ansible_collections.progressive.canary.plugins.module_utils.state_schema import PHASES, validate
 
 STATE_KEY = "state.json"
-# Flagger's phase names.
-PHASES = ("Initializing", "Initialized", "Progressing", "WaitingPromotion", "Promoting", "Finalising", "Succeeded", "Failed")
 DEFAULT_LEASE_SECONDS = 300
 CONFLICT_RETRIES = 5
 
@@ -165,6 +164,11 @@ class StateStore(object):
             data = json.loads(raw) if raw else {}
         except ValueError as exc:
             raise StateError("ConfigMap %s/%s: key %s is not JSON (%s)" % (self.names.namespace, self.names.state, STATE_KEY, exc))
+        problem = validate(data)
+        if problem is not None:
+            raise StateError("ConfigMap %s/%s (state of canary %s), key %s: %s; correct it, or delete the ConfigMap and run "
+                             "canary_init, which rebuilds the state from the canary's objects"
+                             % (self.names.namespace, self.names.state, self.names.target, STATE_KEY, problem))
         return CanaryState(data, (configmap.get("metadata") or {}).get("resourceVersion"))
 
     def _body(self, state):

@@ -104,6 +104,18 @@ def target_template(template, label, value, config_renames):
     return moved
 
 
+def primary_selector(target, label, live_primary=None):
+    """The labels that select exactly the primary's pods: the live primary's own selector when it exists (its
+    ``spec.selector`` is immutable, and one made by an earlier release may differ), else the target's whole
+    matchLabels with the selector label's value suffixed ``-primary``. Never the selector label alone: a second
+    instance of the same app (``instance: staging``) would be selected too."""
+    live = (((live_primary or {}).get("spec") or {}).get("selector") or {}).get("matchLabels")
+    if live:
+        return dict(live)
+    match_labels = target["spec"]["selector"]["matchLabels"]
+    return relabel(match_labels, label, match_labels[label], primary_value(match_labels[label]))
+
+
 def primary_deployment(target, names, label, config_renames, replicas, config_checksums=None):
     """The primary Deployment built from the target (contract: selector label value suffixed ``-primary``).
 

@@ -21,6 +21,9 @@ description:
   the primary Deployment, and last the state ConfigMap. Only objects labelled as generated for this target are
   deleted.
 - A second run writes nothing.
+- When the state ConfigMap was lost, the originals come from the record on the primary Deployment (annotation
+  C(progressive.canary/record)), so the revert stays exact; a primary without a record (made by an older
+  release) only gets its apex selector pointed back at the target, with a warning.
 - Refuses, writing nothing, when the target Deployment was deleted while the primary still serves, because restoring the
   apex Service would then select nothing. Re-create the target (any template) and run it again.
 - A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)

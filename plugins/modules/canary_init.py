@@ -19,9 +19,21 @@ description:
   keeping all its ports (or creates it when absent); creates the DestinationRules and the VirtualService
   (primary 100 / canary 0), or manages only the canary route of a pre-existing VirtualService; then scales the
   target to 0 and sets the phase C(Initialized).
+- The C(-canary) Service selects the target's whole C(matchLabels); the C(-primary) Service and the re-pointed
+  apex Service select the primary's whole selector (the target's with the selector label's value suffixed
+  C(-primary), or the live primary's own), so no other instance of the same app is selected.
+- The primary Deployment carries a record in its annotation C(progressive.canary/record) (the originals, the
+  promoted and the failed revision) that canary_promote and canary_rollback keep current. When the state ConfigMap is
+  lost while the primary exists, init rebuilds the state from that record and changes no workload; without a
+  usable record it refuses, writing nothing, and says what to do; so it does when the state and the primary are
+  gone but the apex Service still selects the primary's label value.
 - Refuses before writing anything when the Deployment is missing, its selector has none of the candidate
   labels, no container exposes the service's target port, a generated name is taken by an object that is not
   ours, the Istio CRDs are not installed, or the target is already managed by another canary.
+- Also refuses, writing nothing, a VirtualService of another name that routes the apex host (in any of its
+  forms) or a configured host through the same gateway (rename it to the target's name to have it adopted, or
+  remove the host from it), and a VirtualService named like the target's that appeared after init recorded the
+  originals.
 - A second run with the same input writes nothing. After the rollout started, a re-run only converges the
   Services, DestinationRules and VirtualService settings, keeping the current weights.
 - A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.

@@ -17,6 +17,8 @@ description:
   ready; phase C(Finalising); routes 100/0; scales the target to 0; phase C(Succeeded) with the revision recorded
   as the last promoted one.
 - A primary whose template would not change is not patched, so its pods are not restarted.
+- The same patch writes the promoted revision into the primary's annotation C(progressive.canary/record) (metadata
+  only, no restart), from which canary_init rebuilds the state if the state ConfigMap is lost.
 - The primary's template carries the annotation C(progressive.canary/config-checksum), a hash of the tracked
   ConfigMaps' and Secrets' data; new config data changes it, so a config-only release restarts the primary (pods
   reading the config through C(env) or C(envFrom) see it); unchanged data does not.

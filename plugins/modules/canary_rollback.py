@@ -15,6 +15,9 @@ description:
   C(Failed), recording the target's revision as failed and the I(reason).
 - canary_shift and canary_promote refuse a failed revision, so a plain re-run does not retry it; apply a new
   revision (any change of the pod template or of a tracked config) to roll out again.
+- Before the phase, the failed revision and the reason are written into the primary Deployment's annotation
+  C(progressive.canary/record) (metadata only, no restart), so that a state ConfigMap lost later is rebuilt by
+  canary_init with the revision still failed.
 - When the target's revision is the promoted one there is nothing to roll back; traffic and replicas are put back,
   the phase is left as it is.
 - Refused while a promotion is under way (phases C(Promoting), C(Finalising)); finish it with canary_promote.

@@ -18,7 +18,8 @@ description:
   A revision equal to the promoted or the failed one never starts a rollout, and a I(weight) above 0 is then refused.
 - When a pending revision is not under analysis yet, the analysis starts, even with I(weight=0), phase
   C(Progressing) with failed checks and step back to 0, and the target is scaled up from 0 (its recorded replicas,
-  else the primary's, else its HPA's minimum) and waited for.
+  else the primary's, else its HPA's minimum) and waited for. Starting also gives the generated Services whole
+  selectors when a canary initialized by an earlier release selects on the selector label alone.
 - Before any traffic goes to the canary the target must be ready; a target that is not ready within
   I(ready_timeout) or that reports C(ProgressDeadlineExceeded) fails the task with C(ready=false) and the
   Deployment's condition text, and no traffic is sent to it, so that the caller rolls back.

@@ -167,3 +167,21 @@ def test_weighted_pick_is_smooth_and_exact():
 
 def test_resolve_reports_unknown_external_host_as_503():
     assert [d.local_status for d in resolve(StaticCluster([]), "api.example.org", NS)] == [503]
+
+
+def test_a_service_selects_only_pods_carrying_every_selector_label():
+    # As Kubernetes: a pod is an endpoint when its labels include all of the selector's; extra pod labels don't matter.
+    web = "app.kubernetes.io/name"
+    objects = [
+        deployment_manifest("web-prod", NS, {web: "web", "instance": "prod", "tier": "front"}, replicas=1, ready=1),
+        deployment_manifest("web-staging", NS, {web: "web", "instance": "staging"}, replicas=1, ready=1),
+        service_manifest("by-name", NS, {web: "web"}),
+        service_manifest("prod-only", NS, {web: "web", "instance": "prod"}),
+        service_manifest("nothing", NS, {web: "web", "instance": "qa"}),
+    ]
+    mesh = static_mesh(objects)
+    mesh.send("by-name.test", 100)
+    mesh.send("prod-only.test", 100)
+    assert mesh.send("nothing.test", 10) == {503: 10}
+    assert mesh.counts("by-name.test")["by_workload"] == {"web-prod": 50, "web-staging": 50}
+    assert mesh.counts("prod-only.test")["by_workload"] == {"web-prod": 100}

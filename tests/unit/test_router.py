@@ -1,7 +1,7 @@
 """The VirtualService: generated, adopted (only the canary route touched), weights."""
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.router import (
-    adopted_spec, generated_virtual_service, get_weights, set_weights)
+    adopted_spec, generated_virtual_service, get_weights, qualified_host, routed_hosts, set_weights, shared_hosts)
 
 NAMES = CanaryNames("podinfo", "test")
 OPTIONS = {"hosts": ["app.example.com"], "gateways": ["mesh"],
@@ -37,3 +37,28 @@ def test_set_weights_touches_only_the_managed_route():
     shifted = set_weights(spec, NAMES, 80, 20)
     assert get_weights(shifted, NAMES) == (80, 20) and shifted["http"][0] == spec["http"][0]
     assert get_weights({"http": [{"route": [{"destination": {"host": "other"}}]}]}, NAMES) is None
+
+
+def test_qualified_host_names_every_form_of_a_service_host_alike():
+    for host in ("podinfo", "podinfo.test", "podinfo.test.svc", "podinfo.test.svc.cluster.local"):
+        assert qualified_host(host, "test") == "podinfo.test.svc.cluster.local"
+    assert qualified_host("podinfo", "other") == "podinfo.other.svc.cluster.local"
+    assert qualified_host("app.example.com", "test") == "app.example.com"
+    assert qualified_host("*.example.com", "test") == "*.example.com"
+
+
+def test_shared_hosts_need_a_common_host_and_a_common_gateway():
+    names = CanaryNames("podinfo", "test")
+    hosts, gateways = routed_hosts(names, {"hosts": ["app.example.com"], "gateways": ["mesh"]})
+
+    def user(spec_hosts, namespace="test", spec_gateways=None):
+        spec = {"hosts": spec_hosts}
+        if spec_gateways is not None:
+            spec["gateways"] = spec_gateways
+        return {"metadata": {"name": "routes", "namespace": namespace}, "spec": spec}
+
+    assert shared_hosts(user(["podinfo.test"]), hosts, gateways) == ["podinfo.test.svc.cluster.local"]
+    assert shared_hosts(user(["podinfo"], namespace="other"), hosts, gateways) == []
+    assert shared_hosts(user(["*"]), hosts, gateways) == hosts
+    assert shared_hosts(user(["app.example.com"], spec_gateways=["public"]), hosts, gateways) == []
+    assert shared_hosts(user(["app.example.com"], spec_gateways=["public", "mesh"]), hosts, gateways) == ["app.example.com"]

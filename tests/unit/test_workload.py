@@ -5,7 +5,7 @@ import yaml
 
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.workload import (
-    primary_deployment, primary_hpa, readiness, relabel_template, revision)
+    primary_deployment, primary_hpa, primary_selector, readiness, relabel_template, revision)
 
 TARGET = yaml.safe_load("""
 apiVersion: apps/v1
@@ -95,3 +95,12 @@ def test_readiness():
     stuck = _deployment(2, 1, 1, 0, 0, conditions=[{"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "m"}])
     assert readiness(stuck) == (False, "progress deadline exceeded: m")
     assert readiness(None) == (False, "the Deployment does not exist")
+
+
+def test_primary_selector_is_the_whole_target_selector_suffixed_or_the_live_primarys_own():
+    target = {"spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "prod"}}}}
+    wanted = {"app.kubernetes.io/name": "web-primary", "app.kubernetes.io/instance": "prod"}
+    assert primary_selector(target, "app.kubernetes.io/name") == wanted
+    # A primary made by an earlier release keeps its (immutable) selector: the Services follow it.
+    old_primary = {"spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "web-primary"}}}}
+    assert primary_selector(target, "app.kubernetes.io/name", old_primary) == {"app.kubernetes.io/name": "web-primary"}
