@@ -18,7 +18,10 @@ import socket
 import ssl
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import open_url
+
+from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_text, redact_url
 
 USER_AGENT = "progressive.canary"
 # Bodies quoted in messages are cut so a large HTML error page does not flood the task output.
@@ -29,7 +32,8 @@ class HttpRequestError(Exception):
     """No HTTP answer was obtained (connection refused, DNS, TLS, timeout); ``cause`` is the short reason."""
 
     def __init__(self, method, url, cause):
-        super(HttpRequestError, self).__init__("%s %s: %s" % (method, url, cause))
+        cause = redact_text(cause)
+        super(HttpRequestError, self).__init__("%s %s: %s" % (method, redact_url(url), cause))
         self.cause = cause
 
 
@@ -82,6 +86,20 @@ def _describe_transport_error(exc):
     return str(reason) or exc.__class__.__name__
 
 
+def http_url_problem(url):
+    """Why ``url`` cannot be called (only http and https URLs with a host can: Ansible's client would also open
+    ``file:``, ``data:`` and ``ftp:`` URLs, which have no HTTP status), or None."""
+    try:
+        parts = urlsplit(str(url or ""))
+        host = parts.hostname
+        parts.port  # pylint: disable=pointless-statement  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return "%r is not a valid URL (%s)" % (redact_url(url), exc)
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "%r is not an http:// or https:// URL with a host" % redact_url(url)
+    return None
+
+
 def http_request(url, method="GET", json_body=None, form_body=None, headers=None, auth=None,
                  timeout=10, validate_certs=True, ca_path=None):
     """Send one request and return an HttpResponse for any HTTP status.
@@ -90,6 +108,9 @@ def http_request(url, method="GET", json_body=None, form_body=None, headers=None
     Raises HttpRequestError with "<METHOD> <url>: <cause>" when no answer arrives within ``timeout``
     seconds per socket operation, or the connection/TLS handshake fails.
     """
+    problem = http_url_problem(url)
+    if problem:
+        raise HttpRequestError(method, url, problem)
     request_headers = {"Accept": "application/json"}
     data = None
     if json_body is not None:
@@ -106,7 +127,9 @@ def http_request(url, method="GET", json_body=None, form_body=None, headers=None
         response = open_url(
             url, data=data, headers=request_headers, method=method, timeout=timeout,
             validate_certs=validate_certs, ca_path=ca_path, http_agent=USER_AGENT,
-            url_username=auth.username, url_password=auth.password, force_basic_auth=bool(auth.username),
+            url_username=auth.username, url_password=auth.password,
+            # Credentials in the URL (user:password@) are sent up front too, as curl does, not only after a challenge.
+            force_basic_auth=bool(auth.username) or "@" in urlsplit(url).netloc,
             use_netrc=False,
         )
         return HttpResponse(response.getcode(), _decode(response.read()))
