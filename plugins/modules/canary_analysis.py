@@ -27,7 +27,7 @@ description:
     fails the run like a failed check, so it is counted and recorded (O(record_in_state)) the same way.
     In check mode these hooks are not called (they trigger actions) and are listed in RV(skipped_hooks).
   - Gates, rollback and post-rollout hooks have their own module, M(progressive.canary.canary_webhook).
-  - With O(validate_only), nothing is judged, called or written: the run the inputs describe is checked before it
+  - With O(validate_only), nothing is judged, called or written; the run the inputs describe is checked before it
     starts (the rollout role does this before its first write). Every check and every webhook of O(webhooks), of any
     type, is validated, and every Prometheus query is rendered and sent to Prometheus once to be parsed.
   - Credentials in URLs (C(user:password@), credential query parameters such as C(token) or C(api_key)) and

@@ -25,7 +25,7 @@ description:
     Errors mean no rollback, and rollback hooks never fail the task.
   - In check mode only gates and rollback hooks (questions) are called; the others trigger actions
     (tests, load, notifications) and are reported in RV(skipped).
-  - Every hook of O(webhooks) is validated, whatever its type, before any is called: a bad definition (a URL that is
+  - Every hook of O(webhooks) is validated, whatever its type, before any is called; a bad definition (a URL that is
     not C(http) or C(https), a duration that is not one) is refused at the first call, not when its turn comes.
 author:
   - progressive.canary developers (!UNKNOWN)
