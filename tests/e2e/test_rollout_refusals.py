@@ -11,17 +11,8 @@ pytestmark = needs_crds
 SUCCESS_RATE = {"name": "request-success-rate", "interval": "10s", "threshold_range": {"min": 99}}
 ANALYSIS = {"interval": "3s", "threshold": 2, "step_weight": 30, "max_weight": 60, "metrics": [SUCCESS_RATE]}
 # Custom PromQL written `!unsafe` in a variables file, as docs/rollout.md shows, so that the module renders it.
-QUERY_ANALYSIS = """
-rollout_analysis:
-  interval: 3s
-  threshold: 2
-  step_weight: 30
-  max_weight: 60
-  metrics:
-    - name: canary-requests
-      query: !unsafe '%s'
-      threshold_range: {min: 1}
-"""
+QUERY_ANALYSIS = ("rollout_analysis: {interval: 3s, threshold: 2, step_weight: 30, max_weight: 60, "
+                  "metrics: [{name: canary-requests, query: !unsafe '%s', threshold_range: {min: 1}}]}\n")
 
 
 def _analysis(**changes):
