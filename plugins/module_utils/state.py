@@ -144,7 +144,8 @@ def stored(data):
     """What is written of the state: every text with its URLs' credentials redacted (failure reasons quote check and
     webhook URLs), except the originals, which are exact copies of the user's objects that cleanup restores."""
     shown = redact(dict((key, value) for key, value in data.items() if key != "originals"))
-    shown["originals"] = data.get("originals")
+    if "originals" in data:
+        shown["originals"] = data["originals"]
     return shown
 
 
