@@ -335,33 +335,47 @@ def _compact(promql):
 
 
 def check_query_with_prometheus(connection, plan, at_time=None):
-    """Send a planned check's rendered query to Prometheus once, to be parsed and evaluated; AnalysisConfigError
-    quoting Prometheus when it refuses the query (a PromQL syntax error is HTTP 400 bad_data) or cannot be asked,
-    or when the query returns a range vector (never a gate's single value). No data, or several series (the canary
-    may have no traffic yet), is fine here."""
+    """Send a planned check's rendered query to Prometheus once, to be parsed and evaluated. Returns None when
+    Prometheus answered it, or why it could not be asked now: no answer or a 5xx, an outage that says nothing about
+    the settings (the analysis counts it as a failed check if it lasts; refusing here would also block finishing a
+    promotion or a rollback while Prometheus is down). Raises AnalysisConfigError quoting Prometheus when it refuses
+    the query (a PromQL syntax error is HTTP 400 bad_data), any other 4xx (credentials, path), an answer that is not
+    the Prometheus API, and a query returning a range vector (never a gate's single value). No data, or several
+    series (the canary may have no traffic yet), is fine here."""
     try:
         data = prometheus_query(connection, plan["query"], at_time=at_time)
     except PrometheusError as exc:
+        if exc.status is None or exc.status >= 500:
+            return str(exc)
         verb = "refused" if exc.status == 400 else "could not check"
         raise AnalysisConfigError("check %r: Prometheus %s the query: %s; query: %s" % (plan["name"], verb, exc, _compact(plan["query"])))
     if data.get("resultType") == "matrix":
         raise AnalysisConfigError("check %r: the query returns a range vector, not a single value: wrap the range selector in a "
                                   "function such as rate(...[1m]) and aggregate it; query: %s" % (plan["name"], _compact(plan["query"])))
+    return None
+
+
+def _validated(connection, plan, at_time):
+    if plan["type"] == WEB:
+        return _result(plan, VALID, "check %r: valid (the web endpoint is not called when validating)" % plan["name"])
+    outage = check_query_with_prometheus(connection, plan, at_time=at_time)
+    if outage:
+        result = _result(plan, VALID, "check %r: valid, but Prometheus could not parse the query now: %s" % (plan["name"], outage))
+        result["parsed"] = False
+        return result
+    result = _result(plan, VALID, "check %r: valid, Prometheus parsed the query" % plan["name"])
+    result["parsed"] = True
+    return result
 
 
 def validate_checks(connection, checks, context, at_time=None):
     """Everything run_checks would refuse, and every query checked by Prometheus (check_query_with_prometheus), with
-    nothing judged: {passed: True, checks: [...], failed_check_names: []}, each check with the verdict ``valid``.
+    nothing judged: {passed: True, checks: [...], failed_check_names: []}, each check with the verdict ``valid``
+    and, for Prometheus checks, ``parsed`` (false when an outage kept Prometheus from answering; the reason says so).
     Web endpoints are not called. Raises AnalysisConfigError naming the first invalid check."""
     plans = prepare_checks(checks, context)
     _require_connection(connection, plans)
-    results = []
-    for plan in plans:
-        if plan["type"] == WEB:
-            results.append(_result(plan, VALID, "check %r: valid (the web endpoint is not called when validating)" % plan["name"]))
-        else:
-            check_query_with_prometheus(connection, plan, at_time=at_time)
-            results.append(_result(plan, VALID, "check %r: valid, Prometheus parsed the query" % plan["name"]))
+    results = [_validated(connection, plan, at_time) for plan in plans]
     return {"passed": True, "checks": results, "failed_check_names": []}
 
 

@@ -214,9 +214,11 @@ options:
         a Prometheus duration as interval), every webhook of O(webhooks), whatever its type, is validated, and every
         Prometheus query is rendered and sent to Prometheus once.
       - A query Prometheus refuses (a PromQL syntax error, answered HTTP 400) fails the task quoting Prometheus's
-        message, as does a Prometheus that cannot be asked (unreachable, refusing the credentials) and a query returning
-        a range vector. A query without data, or with several series, is fine at this stage (the canary may have
-        no traffic yet).
+        message, as do any other 4xx answer (credentials, a wrong path), an answer that is not the Prometheus API, and
+        a query returning a range vector. A query without data, or with several series, is fine at this stage (the
+        canary may have no traffic yet).
+      - An outage (no answer, a 5xx) says nothing about the settings and does not fail the task; the check's
+        RV(checks[].parsed) is V(false) and RV(msg) says why (the analysis counts an outage that lasts as failed checks).
       - No webhook and no web endpoint is called, nothing is recorded (O(record_in_state) is ignored); every check is
         returned with the verdict V(valid) and every webhook is listed in RV(skipped_hooks).
     type: bool
@@ -337,6 +339,11 @@ checks:
       description: V(pass), V(fail), V(no data) or V(error); V(valid) with O(validate_only).
       type: str
       sample: fail
+    parsed:
+      description: Whether Prometheus answered the query (false during an outage).
+      returned: with O(validate_only), for builtin and query checks
+      type: bool
+      sample: true
     passed:
       description: Whether the check counts as passed.
       type: bool
@@ -378,7 +385,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.analysis import (
-    AnalysisConfigError, WEB, record_in_state, run_checks, summary, validate_checks, with_webhooks,
+    AnalysisConfigError, record_in_state, run_checks, summary, validate_checks, with_webhooks,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.connection import (
     CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR,
@@ -459,9 +466,10 @@ def validate(params, context):
     if params["checks"]:
         outcome = validate_checks(connection, params["checks"], context, at_time=params["evaluation_time"])
     outcome = with_webhooks(outcome, {"passed": True, "hooks": [], "skipped": [hook["name"] for hook in hooks]})
-    queries = len([check for check in outcome["checks"] if check["type"] != WEB])
-    outcome["msg"] = ("valid: %d checks (%d queries parsed by Prometheus) and %d webhooks; nothing was called or written"
-                      % (len(outcome["checks"]), queries, len(hooks)))
+    parsed = [check["name"] for check in outcome["checks"] if check.get("parsed")]
+    unparsed = [check["reason"] for check in outcome["checks"] if check.get("parsed") is False]
+    outcome["msg"] = ("valid: %d checks (%d queries parsed by Prometheus) and %d webhooks; nothing was called or written%s"
+                      % (len(outcome["checks"]), len(parsed), len(hooks), "".join("; " + reason for reason in unparsed)))
     return outcome
 
 

@@ -5,6 +5,7 @@ every query, while calling nothing."""
 import base64
 import json
 import re
+import socket
 
 from tests.integration.loopback_http import LoopbackServer, Reply, forwarding_responder
 from tests.integration.test_analysis_module import run_playbook
@@ -24,6 +25,18 @@ SUCCESS_RATE = {"name": "request-success-rate", "threshold_range": {"min": 50}}
 def raw_placeholders(playbook_text):
     """Query placeholders passed through Ansible's templating untouched, as {% raw %} does in a playbook."""
     return re.sub(r"\{\{\s+(target|interval|nothing)\s+\}\}", r"{% raw %}{{ \1 }}{% endraw %}", playbook_text)
+
+
+def closed_port_url():
+    """The URL of a port nothing listens on (bound, never listening), for an unreachable Prometheus."""
+    if not CLOSED_PORT:
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        CLOSED_PORT.append(holder)
+    return "http://127.0.0.1:%d" % CLOSED_PORT[0].getsockname()[1]
+
+
+CLOSED_PORT = []
 
 
 def leaks(*texts):
@@ -151,8 +164,10 @@ def test_validate_only_has_prometheus_parse_every_query_and_calls_nothing(tmp_pa
             {"progressive.canary.canary_analysis": dict(base, checks=[query_check("sum(rate(istio_requests_total{a=\"b\"}[1m])")])},
             {"progressive.canary.canary_analysis": dict(base, checks=[query_check("istio_requests_total[5m]")])},
             {"progressive.canary.canary_analysis": dict(base, checks=[], webhooks=[])},
+            # An outage says nothing about the settings: not a refusal (a promotion left half done must still finish).
+            {"progressive.canary.canary_analysis": dict(base, checks=[SUCCESS_RATE], prometheus={"url": closed_port_url()})},
         ], edit=raw_placeholders)
-    valid, syntax_error, range_vector, empty = results
+    valid, syntax_error, range_vector, empty, outage = results
     assert receiver.requests == [], "no webhook and no web endpoint is called when validating"
     assert valid.get("failed") is False and valid["changed"] is False and valid["passed"] is True
     assert [check["verdict"] for check in valid["checks"]] == ["valid", "valid", "valid"], "no data is fine at this stage"
@@ -163,3 +178,6 @@ def test_validate_only_has_prometheus_parse_every_query_and_calls_nothing(tmp_pa
     assert "HTTP 400: bad_data" in syntax_error["msg"] and "parse error" in syntax_error["msg"]
     assert range_vector["failed"] is True and "returns a range vector" in range_vector["msg"]
     assert empty.get("failed") is False and empty["msg"].startswith("valid: 0 checks")
+    assert outage.get("failed") is False and outage["checks"][0]["parsed"] is False and valid["checks"][0]["parsed"] is True
+    assert outage["msg"].startswith("valid: 1 checks (0 queries parsed by Prometheus)")
+    assert "Prometheus could not parse the query now: Prometheus at %s/api/v1/query unreachable: connection refused" % closed_port_url() in outage["msg"]
