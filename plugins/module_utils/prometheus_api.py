@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 
 from ansible_collections.progressive.canary.plugins.module_utils.http_client import (
@@ -48,7 +50,7 @@ class PrometheusConnection:
         problem = http_url_problem(url)
         if problem:
             raise PrometheusConnectionError("the Prometheus URL %s" % problem)
-        if timeout is not None and not timeout > 0:
+        if timeout is not None and (math.isnan(timeout) or timeout <= 0):
             raise PrometheusConnectionError("the Prometheus timeout must be a positive number of seconds, got %r" % timeout)
         self.url = url.rstrip("/")
         self.shown_url = redact_url(self.url)

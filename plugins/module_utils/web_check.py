@@ -47,7 +47,7 @@ def validate_web_spec(spec):
     if problem:
         raise ValueError("web.url %s" % problem)
     timeout = spec.get("timeout")
-    if timeout is not None and not timeout > 0:
+    if timeout is not None and (math.isnan(timeout) or timeout <= 0):
         raise ValueError("web.timeout must be a positive number of seconds, got %r" % timeout)
     try:
         HttpAuth(bearer_token=spec.get("bearer_token"), username=spec.get("username"), password=spec.get("password"))

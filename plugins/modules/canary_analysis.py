@@ -123,7 +123,9 @@ options:
         description: User variables for O(checks[].query).
         type: dict
       threshold_range:
-        description: Accepted values, inclusive. At least one bound is required; O(checks[].threshold_range.min) may not be above O(checks[].threshold_range.max).
+        description:
+          - Accepted values, inclusive. At least one bound is required.
+          - O(checks[].threshold_range.min) may not be above O(checks[].threshold_range.max).
         type: dict
         required: true
         suboptions:

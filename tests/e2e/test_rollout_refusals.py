@@ -15,6 +15,9 @@ QUERY_ANALYSIS = ("rollout_analysis: {interval: 3s, threshold: 2, step_weight: 3
                   "metrics: [{name: canary-requests, query: !unsafe '%s', threshold_range: {min: 1}}]}\n")
 
 
+DATA_URL_CHECK = {"name": "score", "threshold_range": {"min": 1}, "web": {"url": "data:,{}", "value_path": "a"}}
+
+
 def _analysis(**changes):
     return dict(ANALYSIS, **changes)
 
@@ -34,9 +37,8 @@ CASES = {
                                       None, "threshold_range min 99.0 is above max 50.0"),
     "file url of a webhook": (dict(rollout_analysis=_analysis(webhooks=[_hook("file:///etc/passwd")])), None,
                               "webhook 'load-test': url 'file:///etc/passwd' is not an http:// or https:// URL"),
-    "data url of a web check": (dict(rollout_analysis=_analysis(metrics=[{"name": "score", "threshold_range": {"min": 1},
-                                                                           "web": {"url": "data:,{}", "value_path": "a"}}])),
-                                None, "web.url 'data:,{}' is not an http:// or https:// URL"),
+    "data url of a web check": (dict(rollout_analysis=_analysis(metrics=[DATA_URL_CHECK])), None,
+                                "web.url 'data:,{}' is not an http:// or https:// URL"),
     "unknown query placeholder": ({}, QUERY_ANALYSIS % 'sum(rate(istio_requests_total{destination_workload="{{ workload }}"}[1m]))',
                                   "query template uses undefined variable(s) workload"),
     "promql syntax error": ({}, QUERY_ANALYSIS % 'sum(rate(istio_requests_total{destination_workload="{{ target }}"}[{{ interval }}])',
