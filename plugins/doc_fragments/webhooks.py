@@ -28,7 +28,11 @@ options:
         required: true
         choices: [confirm-rollout, pre-rollout, rollout, confirm-traffic-increase, confirm-promotion, post-rollout, rollback]
       url:
-        description: URL the payload is POSTed to.
+        description:
+          - URL the payload is POSTed to, C(http) or C(https).
+          - Credentials in it (C(user:password@), C(?token=...)) and incoming-webhook URLs, which are secrets in themselves
+            (Slack, Teams, Discord, Google Chat, any path under C(/hooks/)), are redacted in every result and message, for
+            example C(https://hooks.slack.com/services/REDACTED).
         type: str
         required: true
       timeout:

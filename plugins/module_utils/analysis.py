@@ -29,6 +29,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.istio_queries i
 from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import (
     PrometheusError, query as prometheus_query,
 )
+from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 from ansible_collections.progressive.canary.plugins.module_utils.web_check import (
     WebCheckError, WebNoData, fetch_web_value, validate_web_spec,
 )
@@ -37,6 +38,7 @@ PASS = "pass"
 FAIL = "fail"
 NO_DATA = "no data"
 ERROR = "error"
+VALID = "valid"     # validate_checks: the check can run (its query parsed by Prometheus); nothing was judged
 
 BUILTIN = "builtin"
 QUERY = "query"
@@ -87,6 +89,8 @@ def _bounds(check):
         high = None if high is None else float(high)
     except (TypeError, ValueError):
         raise AnalysisConfigError("check %r: threshold_range min/max must be numbers" % check.get("name"))
+    if any(bound is not None and math.isnan(bound) for bound in (low, high)):
+        raise AnalysisConfigError("check %r: threshold_range min/max must be numbers, not NaN" % check.get("name"))
     if low is not None and high is not None and low > high:
         raise AnalysisConfigError("check %r: threshold_range min %s is above max %s" % (check.get("name"), low, high))
     return {"min": low, "max": high}
@@ -247,7 +251,7 @@ def _json_safe(value):
 
 
 def _result(plan, verdict, reason, value=None, raw_value=None):
-    passed = verdict == PASS or (verdict == NO_DATA and plan["on_no_data"] == "pass")
+    passed = verdict in (PASS, VALID) or (verdict == NO_DATA and plan["on_no_data"] == "pass")
     if verdict == NO_DATA and passed:
         reason += " (counted as passed because on_no_data is 'pass')"
     outcome = {
@@ -262,7 +266,7 @@ def _result(plan, verdict, reason, value=None, raw_value=None):
         "reason": reason,
     }
     if plan["type"] == WEB:
-        outcome["url"] = plan["web"]["url"]
+        outcome["url"] = redact_url(plan["web"]["url"])
     else:
         outcome["interval"] = plan["interval"]
     return outcome
@@ -313,8 +317,7 @@ def run_checks(connection, checks, context, at_time=None):
     Raises AnalysisConfigError for invalid checks before anything is queried.
     """
     plans = prepare_checks(checks, context)
-    if connection is None and any(plan["type"] != WEB for plan in plans):
-        raise AnalysisConfigError("a Prometheus connection (prometheus.url) is required for builtin and query checks")
+    _require_connection(connection, plans)
     results = []
     for plan in plans:
         if plan["type"] == WEB:
@@ -323,6 +326,60 @@ def run_checks(connection, checks, context, at_time=None):
             results.append(run_prometheus_check(connection, plan, context, at_time=at_time))
     failed = [result["name"] for result in results if not result["passed"]]
     return {"passed": not failed, "checks": results, "failed_check_names": failed}
+
+
+def _require_connection(connection, plans):
+    if connection is None and any(plan["type"] != WEB for plan in plans):
+        raise AnalysisConfigError("a Prometheus connection (prometheus.url) is required for builtin and query checks")
+
+
+def _compact(promql):
+    return re.sub(r"\s+", " ", promql).strip()
+
+
+def check_query_with_prometheus(connection, plan, at_time=None):
+    """Send a planned check's rendered query to Prometheus once, to be parsed and evaluated. Returns None when
+    Prometheus answered it, or why it could not be asked now: no answer or a 5xx, an outage that says nothing about
+    the settings (the analysis counts it as a failed check if it lasts; refusing here would also block finishing a
+    promotion or a rollback while Prometheus is down). Raises AnalysisConfigError quoting Prometheus when it refuses
+    the query (a PromQL syntax error is HTTP 400 bad_data), any other 4xx (credentials, path), an answer that is not
+    the Prometheus API, and a query returning a range vector (never a gate's single value). No data, or several
+    series (the canary may have no traffic yet), is fine here."""
+    try:
+        data = prometheus_query(connection, plan["query"], at_time=at_time)
+    except PrometheusError as exc:
+        if exc.status is None or exc.status >= 500:
+            return str(exc)
+        verb = "refused" if exc.status == 400 else "could not check"
+        raise AnalysisConfigError("check %r: Prometheus %s the query: %s; query: %s" % (plan["name"], verb, exc, _compact(plan["query"])))
+    if data.get("resultType") == "matrix":
+        raise AnalysisConfigError("check %r: the query returns a range vector, not a single value: wrap the range selector in a "
+                                  "function such as rate(...[1m]) and aggregate it; query: %s" % (plan["name"], _compact(plan["query"])))
+    return None
+
+
+def _validated(connection, plan, at_time):
+    if plan["type"] == WEB:
+        return _result(plan, VALID, "check %r: valid (the web endpoint is not called when validating)" % plan["name"])
+    outage = check_query_with_prometheus(connection, plan, at_time=at_time)
+    if outage:
+        result = _result(plan, VALID, "check %r: valid, but Prometheus could not parse the query now: %s" % (plan["name"], outage))
+        result["parsed"] = False
+        return result
+    result = _result(plan, VALID, "check %r: valid, Prometheus parsed the query" % plan["name"])
+    result["parsed"] = True
+    return result
+
+
+def validate_checks(connection, checks, context, at_time=None):
+    """Everything run_checks would refuse, and every query checked by Prometheus (check_query_with_prometheus), with
+    nothing judged: {passed: True, checks: [...], failed_check_names: []}, each check with the verdict ``valid``
+    and, for Prometheus checks, ``parsed`` (false when an outage kept Prometheus from answering; the reason says so).
+    Web endpoints are not called. Raises AnalysisConfigError naming the first invalid check."""
+    plans = prepare_checks(checks, context)
+    _require_connection(connection, plans)
+    results = [_validated(connection, plan, at_time) for plan in plans]
+    return {"passed": True, "checks": results, "failed_check_names": []}
 
 
 def with_webhooks(outcome, hooks_outcome):

@@ -23,8 +23,10 @@ import socket
 import ssl
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_text, redact_url
 from ansible_collections.progressive.canary.plugins.module_utils.retry import (
     RETRIED_STATUSES, RetryLog, call_with_retries, parse_retry_after)
 
@@ -37,6 +39,8 @@ class HttpRequestError(Exception):
     """No HTTP answer was obtained (connection refused, DNS, TLS, timeout); ``cause`` is the short reason."""
 
     def __init__(self, method, url, cause, transient=False):
+        cause = redact_text(cause)
+        url = redact_url(url)
         super(HttpRequestError, self).__init__("%s %s: %s" % (method, url, cause))
         self.method = method
         self.url = url
@@ -116,6 +120,20 @@ def _transient(exc):
     return None
 
 
+def http_url_problem(url):
+    """Why ``url`` cannot be called (only http and https URLs with a host can: Ansible's client would also open
+    ``file:``, ``data:`` and ``ftp:`` URLs, which have no HTTP status), or None."""
+    try:
+        parts = urlsplit(str(url or ""))
+        host = parts.hostname
+        parts.port  # pylint: disable=pointless-statement  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return "%r is not a valid URL (%s)" % (redact_url(url), exc)
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "%r is not an http:// or https:// URL with a host" % redact_url(url)
+    return None
+
+
 def http_request(url, method="GET", json_body=None, form_body=None, headers=None, auth=None,
                  timeout=10, validate_certs=True, ca_path=None, retry_transient=False):
     """Send the request and return an HttpResponse for any HTTP status.
@@ -126,6 +144,10 @@ def http_request(url, method="GET", json_body=None, form_body=None, headers=None
     transient failures are retried as the same request (see the module docstring); the last answer or error is
     what the caller gets, an error saying how often it was tried.
     """
+    problem = http_url_problem(url)
+    if problem:
+        raise HttpRequestError(method, url, problem)
+
     def send():
         return _send_once(url, method, json_body, form_body, headers, auth, timeout, validate_certs, ca_path)
 
@@ -165,7 +187,9 @@ def _send_once(url, method, json_body, form_body, headers, auth, timeout, valida
         response = open_url(
             url, data=data, headers=request_headers, method=method, timeout=timeout,
             validate_certs=validate_certs, ca_path=ca_path, http_agent=USER_AGENT,
-            url_username=auth.username, url_password=auth.password, force_basic_auth=bool(auth.username),
+            url_username=auth.username, url_password=auth.password,
+            # Credentials in the URL (user:password@) are sent up front too, as curl does, not only after a challenge.
+            force_basic_auth=bool(auth.username) or "@" in urlsplit(url).netloc,
             use_netrc=False,
         )
         return HttpResponse(response.getcode(), _decode(response.read()), getattr(response, "headers", None))

@@ -12,11 +12,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 
 from ansible_collections.progressive.canary.plugins.module_utils.http_client import (
-    HttpAuth, HttpRequestError, http_request,
+    HttpAuth, HttpRequestError, http_request, http_url_problem,
 )
+from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 
 QUERY_PATH = "/api/v1/query"
 # Above this many URL-encoded characters the query goes in a POST form: proxies and servers commonly
@@ -32,22 +35,36 @@ class PrometheusError(Exception):
         self.status = status
 
 
+class PrometheusConnectionError(ValueError):
+    """The connection settings are invalid (URL, timeout, credentials); nothing was sent."""
+
+
 class PrometheusConnection:
-    """Where and how to reach Prometheus. Secrets are kept out of repr()."""
+    """Where and how to reach Prometheus. Secrets (credentials in the URL too) are kept out of repr() and messages:
+    ``shown_url`` is the URL to quote."""
 
     def __init__(self, url, bearer_token=None, username=None, password=None, headers=None,
                  validate_certs=True, ca_path=None, timeout=10):
         if not url:
-            raise PrometheusError("no Prometheus URL given")
+            raise PrometheusConnectionError("no Prometheus URL given")
+        problem = http_url_problem(url)
+        if problem:
+            raise PrometheusConnectionError("the Prometheus URL %s" % problem)
+        if timeout is not None and (math.isnan(timeout) or timeout <= 0):
+            raise PrometheusConnectionError("the Prometheus timeout must be a positive number of seconds, got %r" % timeout)
         self.url = url.rstrip("/")
-        self.auth = HttpAuth(bearer_token=bearer_token, username=username, password=password)
+        self.shown_url = redact_url(self.url)
+        try:
+            self.auth = HttpAuth(bearer_token=bearer_token, username=username, password=password)
+        except ValueError as exc:
+            raise PrometheusConnectionError("prometheus: %s" % exc)
         self.headers = dict(headers or {})
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.timeout = timeout
 
     def __repr__(self):
-        return "PrometheusConnection(%r)" % self.url
+        return "PrometheusConnection(%r)" % self.shown_url
 
     @classmethod
     def from_params(cls, params):
@@ -85,6 +102,7 @@ def query(connection, promql, at_time=None):
     successful Prometheus API response.
     """
     url = connection.url + QUERY_PATH
+    shown = connection.shown_url + QUERY_PATH
     params = {"query": promql}
     if at_time is not None:
         params["time"] = str(at_time)
@@ -98,18 +116,18 @@ def query(connection, promql, at_time=None):
             response = http_request(url, method="POST", form_body=encoded, **common)
     except HttpRequestError as exc:
         # The cause only: the URL with its encoded query would bury it.
-        raise PrometheusError("Prometheus at %s unreachable: %s" % (url, exc.cause))
+        raise PrometheusError("Prometheus at %s unreachable: %s" % (shown, exc.cause))
     if response.status >= 300:
         raise PrometheusError(
-            "Prometheus at %s answered HTTP %s: %s" % (url, response.status, _error_text(response)),
+            "Prometheus at %s answered HTTP %s: %s" % (shown, response.status, _error_text(response)),
             status=response.status,
         )
     try:
         payload = response.json()
     except ValueError:
         raise PrometheusError("Prometheus at %s answered HTTP %s with a body that is not JSON: %s"
-                              % (url, response.status, response.quoted_body()), status=response.status)
+                              % (shown, response.status, response.quoted_body()), status=response.status)
     if not isinstance(payload, dict) or payload.get("status") != "success" or not isinstance(payload.get("data"), dict):
         raise PrometheusError("Prometheus at %s did not answer a successful API response: %s"
-                              % (url, _error_text(response)), status=response.status)
+                              % (shown, _error_text(response)), status=response.status)
     return payload["data"]

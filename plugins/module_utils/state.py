@@ -28,6 +28,7 @@ import time
 from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError, CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, TARGET_ANNOTATION, managed_annotations, managed_labels)
+from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import PHASES, validate
 
 STATE_KEY = "state.json"
@@ -138,6 +139,15 @@ class CanaryState(object):
         return shown
 
 
+def stored(data):
+    """What is written of the state: every text with its URLs' credentials redacted (failure reasons quote check and
+    webhook URLs), except the originals, which are exact copies of the user's objects that cleanup restores."""
+    shown = redact(dict((key, value) for key, value in data.items() if key != "originals"))
+    if "originals" in data:
+        shown["originals"] = data["originals"]
+    return shown
+
+
 class StateStore(object):
     """Reads and writes the state ConfigMap of one canary with optimistic concurrency."""
 
@@ -181,7 +191,7 @@ class StateStore(object):
         if state.resource_version:
             metadata["resourceVersion"] = state.resource_version
         return {"apiVersion": CONFIGMAP[0], "kind": CONFIGMAP[1], "metadata": metadata,
-                "data": {STATE_KEY: json.dumps(state.data, sort_keys=True, indent=1)}}
+                "data": {STATE_KEY: json.dumps(stored(state.data), sort_keys=True, indent=1)}}
 
     def create(self, state):
         """Create the state object; ConflictError when it already exists."""

@@ -13,8 +13,9 @@ __metaclass__ = type
 import math
 
 from ansible_collections.progressive.canary.plugins.module_utils.http_client import (
-    HttpAuth, HttpRequestError, http_request,
+    HttpAuth, HttpRequestError, http_request, http_url_problem,
 )
+from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 
 try:
     import jmespath
@@ -42,6 +43,16 @@ def validate_web_spec(spec):
         raise ValueError("the web check needs the Python library 'jmespath' on the host running the module")
     if not spec.get("url"):
         raise ValueError("web.url is required")
+    problem = http_url_problem(spec["url"])
+    if problem:
+        raise ValueError("web.url %s" % problem)
+    timeout = spec.get("timeout")
+    if timeout is not None and (math.isnan(timeout) or timeout <= 0):
+        raise ValueError("web.timeout must be a positive number of seconds, got %r" % timeout)
+    try:
+        HttpAuth(bearer_token=spec.get("bearer_token"), username=spec.get("username"), password=spec.get("password"))
+    except ValueError as exc:
+        raise ValueError("web: %s" % exc)
     if not spec.get("value_path"):
         raise ValueError("web.value_path (a JMESPath expression) is required")
     if str(spec.get("method") or "GET").upper() not in WEB_METHODS:
@@ -53,14 +64,15 @@ def validate_web_spec(spec):
 
 
 def _as_number(found, spec):
+    shown = redact_url(spec["url"])
     if isinstance(found, bool) or not isinstance(found, (int, float, str)):
-        raise WebCheckError("%s found %r at %r, which is not a number" % (spec["url"], found, spec["value_path"]))
+        raise WebCheckError("%s found %r at %r, which is not a number" % (shown, found, spec["value_path"]))
     try:
         value = float(found)
     except ValueError:
-        raise WebCheckError("%s found %r at %r, which is not a number" % (spec["url"], found, spec["value_path"]))
+        raise WebCheckError("%s found %r at %r, which is not a number" % (shown, found, spec["value_path"]))
     if math.isnan(value):
-        raise WebNoData("%s returned NaN at %r" % (spec["url"], spec["value_path"]))
+        raise WebNoData("%s returned NaN at %r" % (shown, spec["value_path"]))
     return value
 
 
@@ -72,6 +84,7 @@ def fetch_web_value(spec):
     nothing, WebCheckError for any other failure, each with a message naming the URL and the cause.
     """
     method = str(spec.get("method") or "GET").upper()
+    shown = redact_url(spec["url"])
     auth = HttpAuth(bearer_token=spec.get("bearer_token"), username=spec.get("username"), password=spec.get("password"))
     try:
         response = http_request(
@@ -82,12 +95,12 @@ def fetch_web_value(spec):
     except HttpRequestError as exc:
         raise WebCheckError("web endpoint unreachable: %s" % exc)
     if response.status >= 300:
-        raise WebCheckError("%s %s answered HTTP %s: %s" % (method, spec["url"], response.status, response.quoted_body()))
+        raise WebCheckError("%s %s answered HTTP %s: %s" % (method, shown, response.status, response.quoted_body()))
     try:
         document = response.json()
     except ValueError:
-        raise WebCheckError("%s %s answered a body that is not JSON: %s" % (method, spec["url"], response.quoted_body()))
+        raise WebCheckError("%s %s answered a body that is not JSON: %s" % (method, shown, response.quoted_body()))
     found = jmespath.search(spec["value_path"], document)
     if found is None:
-        raise WebNoData("%s %s: JMESPath %r matched nothing in the response" % (method, spec["url"], spec["value_path"]))
+        raise WebNoData("%s %s: JMESPath %r matched nothing in the response" % (method, shown, spec["value_path"]))
     return _as_number(found, spec)

@@ -23,7 +23,8 @@ __metaclass__ = type
 import time
 
 from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, parse_duration as parse_any_duration
-from ansible_collections.progressive.canary.plugins.module_utils.http_client import HttpRequestError, http_request
+from ansible_collections.progressive.canary.plugins.module_utils.http_client import HttpRequestError, http_request, http_url_problem
+from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 
 PRE_ROLLOUT = "pre-rollout"
 ROLLOUT = "rollout"
@@ -88,11 +89,21 @@ def prepare_hook(hook):
         raise WebhookConfigError("webhook %r: type must be one of %s" % (name, ", ".join(HOOK_TYPES)))
     if not hook.get("url"):
         raise WebhookConfigError("webhook %r needs a url" % name)
+    problem = http_url_problem(hook["url"])
+    if problem:
+        raise WebhookConfigError("webhook %r: url %s" % (name, problem))
     prepared = dict(hook)
+    # What messages and results quote: an incoming-webhook URL or a ?token= is a secret (redaction.py).
+    prepared["shown_url"] = redact_url(hook["url"])
     prepared["timeout"] = parse_duration(hook.get("timeout") or DEFAULT_TIMEOUT, "webhook %r timeout" % name)
     prepared["gate_timeout"] = parse_duration(hook.get("gate_timeout") or DEFAULT_GATE_TIMEOUT, "webhook %r gate_timeout" % name)
     prepared["poll_interval"] = parse_duration(hook.get("poll_interval") or DEFAULT_POLL_INTERVAL, "webhook %r poll_interval" % name)
     return prepared
+
+
+def prepare_hooks(hooks):
+    """Validate every hook of a canary's list, whatever its type, and return them prepared (WebhookConfigError)."""
+    return [prepare_hook(hook) for hook in hooks or []]
 
 
 def call_once(hook, payload, timeout=None):
@@ -110,14 +121,14 @@ def call_once(hook, payload, timeout=None):
 
 
 def _result(hook, passed, status, reason, attempts=1):
-    return {"name": hook["name"], "type": hook["type"], "url": hook["url"], "status": status,
+    return {"name": hook["name"], "type": hook["type"], "url": hook["shown_url"], "status": status,
             "passed": passed, "attempts": attempts, "reason": reason}
 
 
 def run_hook(hook, payload):
     """One call of a non-gate hook, judged by its type."""
     success, status, answer = call_once(hook, payload)
-    label = "webhook %r (%s) at %s" % (hook["name"], hook["type"], hook["url"])
+    label = "webhook %r (%s) at %s" % (hook["name"], hook["type"], hook["shown_url"])
     if hook["type"] == ROLLBACK:
         # The call is an answer, not a test: the hook "passes" either way and the answer is in rollback_requested.
         result = _result(hook, True, status,
@@ -131,7 +142,7 @@ def wait_gate(hook, payload, clock=time.monotonic, sleep=time.sleep):
     """Poll a gate until it opens or its gate_timeout passes; never waits past the deadline."""
     deadline = clock() + hook["gate_timeout"]
     attempts = 0
-    label = "gate %r (%s) at %s" % (hook["name"], hook["type"], hook["url"])
+    label = "gate %r (%s) at %s" % (hook["name"], hook["type"], hook["shown_url"])
     last = None     # (status, answer) of the last call that was not cut short by the gate's own deadline
     while True:
         remaining = deadline - clock()
@@ -161,13 +172,14 @@ def run_webhooks(hooks, hook_type, payload, check_mode=False):
 
     ``payload`` is the canary's part of the body (build_payload); each hook adds its own ``metadata``.
 
-    Hooks of other types are ignored, so the whole list of a canary can be passed every time.
+    Hooks of other types are not called, so the whole list of a canary can be passed every time; every hook of
+    the list is validated, so that a bad definition is refused at the first call, not when its turn comes.
     In check mode only gates and rollback hooks (questions, not actions) are called.
     Raises WebhookConfigError for an invalid definition before anything is called.
     """
     if hook_type not in HOOK_TYPES:
         raise WebhookConfigError("type must be one of %s" % ", ".join(HOOK_TYPES))
-    selected = [prepare_hook(hook) for hook in hooks or [] if hook.get("type") == hook_type]
+    selected = [hook for hook in prepare_hooks(hooks) if hook["type"] == hook_type]
     results = []
     skipped = []
     for hook in selected:

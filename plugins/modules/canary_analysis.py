@@ -27,6 +27,12 @@ description:
     fails the run like a failed check, so it is counted and recorded (O(record_in_state)) the same way.
     In check mode these hooks are not called (they trigger actions) and are listed in RV(skipped_hooks).
   - Gates, rollback and post-rollout hooks have their own module, M(progressive.canary.canary_webhook).
+  - With O(validate_only), nothing is judged, called or written; the run the inputs describe is checked before it
+    starts (the rollout role does this before its first write). Every check and every webhook of O(webhooks), of any
+    type, is validated, and every Prometheus query is rendered and sent to Prometheus once to be parsed.
+  - Credentials in URLs (C(user:password@), credential query parameters such as C(token) or C(api_key)) and
+    incoming-webhook URLs (Slack, Teams, Discord...) are redacted in every result and message, keeping the host and
+    path readable, and masked by Ansible wherever else they would appear (see RV(checks[].url)).
 author:
   - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -57,7 +63,10 @@ options:
     type: dict
     suboptions:
       url:
-        description: Base URL, for example C(http://prometheus.istio-system:9090); C(/api/v1/query) is appended.
+        description:
+          - Base URL, for example C(http://prometheus.istio-system:9090); C(/api/v1/query) is appended.
+          - Only C(http) and C(https) URLs with a host are accepted. Basic-auth credentials may be given in the URL
+            (C(https://user:password@host)); they are sent with the first request and never shown.
         type: str
         required: true
       bearer_token:
@@ -116,7 +125,9 @@ options:
         description: User variables for O(checks[].query).
         type: dict
       threshold_range:
-        description: Accepted values, inclusive. At least one bound is required.
+        description:
+          - Accepted values, inclusive. At least one bound is required.
+          - O(checks[].threshold_range.min) may not be above O(checks[].threshold_range.max).
         type: dict
         required: true
         suboptions:
@@ -137,7 +148,9 @@ options:
         type: dict
         suboptions:
           url:
-            description: URL of the endpoint.
+            description:
+              - URL of the endpoint, C(http) or C(https). Credentials in it (C(user:password@), C(?api_key=...)) are
+                redacted in every result and message.
             type: str
             required: true
           method:
@@ -198,6 +211,22 @@ options:
       - The rollout role sets V(false) and counts failures itself, as Flagger does.
     type: bool
     default: true
+  validate_only:
+    description:
+      - Check the inputs and call nothing. Every check is validated (a known builtin, or a query whose every
+        placeholder is defined, or a web spec with an http(s) URL and a valid JMESPath; coherent O(checks[].threshold_range);
+        a Prometheus duration as interval), every webhook of O(webhooks), whatever its type, is validated, and every
+        Prometheus query is rendered and sent to Prometheus once.
+      - A query Prometheus refuses (a PromQL syntax error, answered HTTP 400) fails the task quoting Prometheus's
+        message, as do any other 4xx answer (credentials, a wrong path), an answer that is not the Prometheus API, and
+        a query returning a range vector. A query without data, or with several series, is fine at this stage (the
+        canary may have no traffic yet).
+      - An outage (no answer, a 5xx) says nothing about the settings and does not fail the task; the check's
+        RV(checks[].parsed) is V(false) and RV(msg) says why (the analysis counts an outage that lasts as failed checks).
+      - No webhook and no web endpoint is called, nothing is recorded (O(record_in_state) is ignored); every check is
+        returned with the verdict V(valid) and every webhook is listed in RV(skipped_hooks).
+    type: bool
+    default: false
 requirements:
   - jmespath (for web checks)
 notes:
@@ -237,6 +266,16 @@ EXAMPLES = r"""
           max: 1
     fail_on_failure: false
   register: gate
+
+- name: Before changing anything, check every check and webhook, and let Prometheus parse every query
+  progressive.canary.canary_analysis:
+    namespace: test
+    target: podinfo
+    prometheus:
+      url: http://prometheus.istio-system:9090
+    checks: "{{ canary_checks }}"
+    webhooks: "{{ canary_webhooks }}"
+    validate_only: true
 
 - name: A signal outside Prometheus
   progressive.canary.canary_analysis:
@@ -285,8 +324,9 @@ checks:
       type: str
       sample: 1m
     url:
-      description: The endpoint (web checks only).
+      description: The endpoint (web checks only), with the credentials in it replaced by C(REDACTED).
       type: str
+      sample: https://probe.example.com/api/score?api_key=REDACTED&app=podinfo
     value:
       description: The value found; null for no data, errors and infinite values.
       type: float
@@ -300,9 +340,14 @@ checks:
       type: dict
       sample: {"min": 99.0, "max": null}
     verdict:
-      description: V(pass), V(fail), V(no data) or V(error).
+      description: V(pass), V(fail), V(no data) or V(error); V(valid) with O(validate_only).
       type: str
       sample: fail
+    parsed:
+      description: Whether Prometheus answered the query (false during an outage).
+      returned: with O(validate_only), for builtin and query checks
+      type: bool
+      sample: true
     passed:
       description: Whether the check counts as passed.
       type: bool
@@ -324,7 +369,7 @@ failed_hook_names:
   elements: str
   sample: []
 skipped_hooks:
-  description: Names of the webhooks not called because of check mode.
+  description: Names of the webhooks not called because of check mode, or with O(validate_only) every webhook validated.
   returned: always
   type: list
   elements: str
@@ -340,10 +385,11 @@ msg:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.analysis import (
-    AnalysisConfigError, record_in_state, run_checks, summary, with_webhooks,
+    AnalysisConfigError, record_in_state, run_checks, summary, validate_checks, with_webhooks,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.connection import (
     CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR,
@@ -353,7 +399,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import Ca
 from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnection, PrometheusError
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
-    HOOK_ARGUMENT_SPEC, WebhookConfigError, build_payload, run_webhooks,
+    HOOK_ARGUMENT_SPEC, WebhookConfigError, build_payload, prepare_hooks, run_webhooks,
 )
 
 PROMETHEUS_SPEC = dict(
@@ -403,6 +449,7 @@ ANALYSIS_SPEC = dict(
     checksum=dict(type="str", default=""),
     record_in_state=dict(type="bool", default=False),
     fail_on_failure=dict(type="bool", default=True),
+    validate_only=dict(type="bool", default=False),
 )
 
 
@@ -415,8 +462,25 @@ def record(module, outcome):
     return record_in_state(store, outcome, params["lease_holder"], params["lease_seconds"])
 
 
+def validate(params, context):
+    """validate_only: every check and every webhook validated, every query parsed by Prometheus; nothing called."""
+    hooks = prepare_hooks(params["webhooks"])
+    connection = PrometheusConnection.from_params(params["prometheus"]) if params["prometheus"] else None
+    outcome = {"passed": True, "checks": [], "failed_check_names": []}
+    if params["checks"]:
+        outcome = validate_checks(connection, params["checks"], context, at_time=params["evaluation_time"])
+    outcome = with_webhooks(outcome, {"passed": True, "hooks": [], "skipped": [hook["name"] for hook in hooks]})
+    parsed = [check["name"] for check in outcome["checks"] if check.get("parsed")]
+    unparsed = [check["reason"] for check in outcome["checks"] if check.get("parsed") is False]
+    outcome["msg"] = ("valid: %d checks (%d queries parsed by Prometheus) and %d webhooks; nothing was called or written%s"
+                      % (len(outcome["checks"]), len(parsed), len(hooks), "".join("; " + reason for reason in unparsed)))
+    return outcome
+
+
 def analyse(params, context, check_mode):
     """Call the webhooks of the type (Flagger calls them first), then run the checks; one outcome for both."""
+    if params["validate_only"]:
+        return validate(params, context)
     hooks = [hook for hook in params["webhooks"] if hook["type"] == params["webhook_type"]]
     payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", params["checksum"])
     if not params["checks"] and not hooks:
@@ -430,15 +494,15 @@ def analyse(params, context, check_mode):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(ANALYSIS_SPEC), supports_check_mode=True)
+    module = CanaryModule(argument_spec=argument_spec(ANALYSIS_SPEC), supports_check_mode=True)
     params = module.params
     context = dict((key, params[key]) for key in ("namespace", "target", "service", "name", "interval"))
     try:
         outcome = analyse(params, context, module.check_mode)
     except (AnalysisConfigError, PrometheusError, WebhookConfigError, ValueError) as exc:
         module.fail_json(msg="invalid analysis: %s" % exc)
-    result = dict(changed=False, msg=summary(outcome), **outcome)
-    if params["record_in_state"] and not module.check_mode:
+    result = dict(changed=False, msg=outcome.pop("msg", None) or summary(outcome), **outcome)
+    if params["record_in_state"] and not module.check_mode and not params["validate_only"]:
         try:
             result["state"] = record(module, outcome)
         except (CanaryApiError, StateError) as exc:

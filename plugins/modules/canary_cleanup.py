@@ -78,8 +78,9 @@ actions:
   sample: ["restore Deployment test/podinfo: 2 replicas, promoted template", "restore Service test/podinfo as recorded"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
 from ansible_collections.progressive.canary.plugins.module_utils.connection import (
     CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
@@ -91,7 +92,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.workload import
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(SELECTOR_ARG_SPEC), supports_check_mode=True)
+    module = CanaryModule(argument_spec=argument_spec(SELECTOR_ARG_SPEC), supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     params = module.params

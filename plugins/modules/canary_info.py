@@ -158,8 +158,9 @@ primary:
   sample: {replicas: 2, ready_replicas: 2, ready: true, reason: "2 of 2 replicas ready"}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.connection import (
     CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
 from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
@@ -168,7 +169,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import Ca
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CanaryModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     try:

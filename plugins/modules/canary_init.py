@@ -154,8 +154,9 @@ actions:
   sample: ["create Service test/podinfo-primary", "scale Deployment test/podinfo to 0"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.connection import (
     CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
@@ -167,7 +168,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.workload import
 
 
 def main():
-    module = AnsibleModule(
+    module = CanaryModule(
         argument_spec=argument_spec(SELECTOR_ARG_SPEC, {
             "hpa": {"type": "str"},
             "service": {"type": "dict", "required": True, "options": SERVICE_OPTIONS_SPEC},

@@ -116,15 +116,14 @@ actions:
   sample: ["copy the target's template to Deployment test/podinfo-primary", "scale Deployment test/podinfo to 0"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
 from ansible_collections.progressive.canary.plugins.module_utils.release import RELEASE_ARG_SPEC, run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(RELEASE_ARG_SPEC), supports_check_mode=True)
+    module = CanaryModule(argument_spec=argument_spec(RELEASE_ARG_SPEC), supports_check_mode=True)
     run_module(module, PromoteRun)
 
 

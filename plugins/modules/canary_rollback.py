@@ -111,15 +111,14 @@ actions:
   sample: ["route 100/0 (primary/canary) in VirtualService test/podinfo", "scale Deployment test/podinfo to 0"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.release import RELEASE_ARG_SPEC, run_module
 from ansible_collections.progressive.canary.plugins.module_utils.rollback import DEFAULT_REASON, RollbackRun
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, {"reason": {"type": "str", "default": DEFAULT_REASON}}), supports_check_mode=True)
+    module = CanaryModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, {"reason": {"type": "str", "default": DEFAULT_REASON}}), supports_check_mode=True)
     run_module(module, RollbackRun, ("reason",))
 
 

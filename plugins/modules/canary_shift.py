@@ -144,15 +144,14 @@ actions:
   sample: ["scale Deployment test/podinfo to 2", "route 80/20 (primary/canary) in VirtualService test/podinfo"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.release import RELEASE_ARG_SPEC, run_module
 from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, {"weight": {"type": "int", "required": True}}), supports_check_mode=True)
+    module = CanaryModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, {"weight": {"type": "int", "required": True}}), supports_check_mode=True)
     run_module(module, ShiftRun, ("weight",))
 
 

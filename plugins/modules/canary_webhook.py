@@ -25,6 +25,8 @@ description:
     Errors mean no rollback, and rollback hooks never fail the task.
   - In check mode only gates and rollback hooks (questions) are called; the others trigger actions
     (tests, load, notifications) and are reported in RV(skipped).
+  - Every hook of O(webhooks) is validated, whatever its type, before any is called; a bad definition (a URL that is
+    not C(http) or C(https), a duration that is not one) is refused at the first call, not when its turn comes.
 author:
   - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -126,8 +128,9 @@ hooks:
       description: Type of the hook.
       type: str
     url:
-      description: URL called.
+      description: URL called, with its secret parts replaced by C(REDACTED).
       type: str
+      sample: https://hooks.slack.com/services/REDACTED
     status:
       description: HTTP status of the last answer; null when none arrived.
       type: int
@@ -151,8 +154,7 @@ msg:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
     HOOK_ARGUMENT_SPEC, HOOK_TYPES, WebhookConfigError, build_payload, run_webhooks, summary,
 )
@@ -169,7 +171,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     payload = build_payload(params["name"], params["namespace"], params["phase"], params["checksum"])
     try:

@@ -24,8 +24,9 @@ def playbook_text(tasks, results_path):
     return yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": play_tasks}])
 
 
-def run_playbook(tmp_path, tasks, check=False, edit=None):
-    """Run ``tasks`` on localhost and return (their results, ansible output); ``edit`` rewrites the playbook text."""
+def run_playbook(tmp_path, tasks, check=False, edit=None, extra_vars=None):
+    """Run ``tasks`` on localhost and return (their results, ansible output); ``edit`` rewrites the playbook text,
+    ``extra_vars`` are passed as a JSON file (so that values such as secrets are not in the playbook's own text)."""
     results_path = tmp_path / "results.json"
     playbook = tmp_path / "play.yml"
     text = playbook_text(tasks, results_path)
@@ -37,6 +38,10 @@ def run_playbook(tmp_path, tasks, check=False, edit=None):
                "-e", "ansible_python_interpreter=%s" % sys.executable, str(playbook)]
     if check:
         command.append("--check")
+    if extra_vars:
+        vars_path = tmp_path / "extra_vars.json"
+        vars_path.write_text(json.dumps(extra_vars))
+        command.extend(["-e", "@%s" % vars_path])
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return json.loads(results_path.read_text()), completed.stdout + completed.stderr

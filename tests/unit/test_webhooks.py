@@ -31,10 +31,17 @@ def test_hook_defaults():
     ({"name": "h", "type": "later", "url": "http://x"}, "type must be"),
     ({"name": "h", "type": "rollout"}, "url"),
     ({"name": "h", "type": "rollout", "url": "http://x", "timeout": "soon"}, "timeout"),
+    ({"name": "h", "type": "rollout", "url": "file:///etc/passwd"}, "not an http:// or https:// URL"),
+    ({"name": "h", "type": "rollout", "url": "data:,{}"}, "not an http:// or https:// URL"),
 ])
 def test_invalid_hooks(hook, message):
     with pytest.raises(WebhookConfigError, match=message):
         prepare_hook(hook)
+
+
+def test_hooks_of_other_types_are_validated_too():
+    with pytest.raises(WebhookConfigError, match="webhook 'notify': url 'file:///x' is not"):
+        run_webhooks([{"name": "notify", "type": "post-rollout", "url": "file:///x"}], "pre-rollout", build_payload("p", "n", "Progressing"))
 
 
 def test_other_types_are_ignored_and_nothing_to_call_passes():
