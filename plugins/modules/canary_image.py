@@ -88,8 +88,9 @@ previous_image:
   sample: ghcr.io/stefanprodan/podinfo:6.4.0
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.connection import (
     CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
 from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
@@ -103,7 +104,7 @@ IMAGE_ARG_SPEC = {
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(IMAGE_ARG_SPEC), supports_check_mode=True)
+    module = CanaryModule(argument_spec=argument_spec(IMAGE_ARG_SPEC), supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     params = module.params
