@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, services, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, services, validation, workload
 from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
@@ -64,6 +64,7 @@ def _selector(request, facts):
 
 def read_facts(api, request):
     names = request.names
+    validation.check_cleanup_request(request)
     facts = CleanupFacts()
     try:
         facts.state = StateStore(api, names).read()
@@ -73,6 +74,7 @@ def read_facts(api, request):
     facts.tracked_keys = sorted(tuple(key.split("/", 1)) for key in ((facts.state or {}).get("tracked_configs") or {})) \
         if facts.state is not None else []
     facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
+    validation.check_not_generated(names, facts.target)
     primary = api.get_kind(names.namespace, DEPLOYMENT, names.primary)
     facts.primary = primary if primary is not None and is_managed(primary, names.target) else None
     if facts.target is None and facts.primary is not None:
