@@ -252,3 +252,14 @@ def test_dry_runs_are_not_writes_in_the_request_log(emulator):
     assert [r.path for r in log.writes()] == ["/api/v1/namespaces"]
     assert [(r.method, r.path, r.status) for r in log.dry_runs()] == [("POST", "/api/v1/namespaces/test/configmaps", 201)]
     assert emulator.request("GET", emulator.collection_path("v1", "ConfigMap", NAMESPACE) + "/web")[0] == 404
+
+
+def test_faults_hit_real_writes_unless_asked_for_dry_runs(emulator):
+    emulator.ensure_namespace(NAMESPACE)
+    path = emulator.collection_path("v1", "ConfigMap", NAMESPACE)
+    write_fault = emulator.faults.add(verb="POST", path_regex="/configmaps$", status=503, times=1)
+    assert emulator.request("POST", path + "?dryRun=All", configmap())[0] == 201
+    dry_run_fault = emulator.faults.add(verb="POST", path_regex="/configmaps$", status=500, times=1, dry_runs=True)
+    assert emulator.request("POST", path + "?dryRun=All", configmap())[0] == 500
+    assert emulator.request("POST", path, configmap())[0] == 503
+    assert (write_fault.matched, dry_run_fault.matched) == (1, 1)
