@@ -214,9 +214,9 @@ def _check_port(service):
 
 def _check_port_name(service):
     name = service.get("port_name")
-    if name is None:
-        return
-    problem = _dns1123_label_problem(name) if isinstance(name, str) and name else "is empty"
+    if not name:
+        return  # the Services then name their port "http"
+    problem = _dns1123_label_problem(name) if isinstance(name, str) else "is not a string"
     if problem:
         raise InputError("service.port_name %r %s; the API server refuses it as a Service port name" % (name, problem))
 
@@ -317,7 +317,7 @@ def check_service_options(service):
     _check_port_name(service)
     _check_gateways(service)
     _check_hosts(service)
-    if service.get("timeout") is not None:
+    if service.get("timeout"):  # an empty timeout sets none, as the route is built
         check_istio_duration("service.timeout", service["timeout"])
     _check_retries(service.get("retries"))
     _check_traffic_policy(service.get("traffic_policy"))
@@ -353,13 +353,13 @@ def check_apex_service(names, apex):
                          "rename it" % (names.namespace, names.apex))
 
 
-def check_copy_names(names, source_names):
-    """The ``-primary`` copies (HPA, ConfigMaps, Secrets) must still be valid names."""
-    for name in source_names:
+def check_copy_names(names, sources):
+    """The ``-primary`` copies of (kind, name) pairs (HPA, ConfigMaps, Secrets) must still be valid names."""
+    for kind, name in sources:
         copy_name = names.primary_copy(name)
         if len(copy_name) > MAX_SUBDOMAIN:
-            raise InputError("%s/%s: the primary's copy %r would be %d characters, the API server allows %d; shorten %r"
-                             % (names.namespace, name, copy_name, len(copy_name), MAX_SUBDOMAIN, name))
+            raise InputError("%s %s/%s: the primary's copy %r would be %d characters, the API server allows %d; shorten "
+                             "its name" % (kind, names.namespace, name, copy_name, len(copy_name), MAX_SUBDOMAIN))
 
 
 # -- the API server's judgement ------------------------------------------------------------------------------------
@@ -406,7 +406,7 @@ def check_init_request(request):
     check_common(request.lease_seconds, request.ready_timeout, selector_labels=request.selector_labels)
     check_service_options(request.service)
     if request.hpa is not None:
-        check_copy_names(request.names, [request.hpa])
+        check_copy_names(request.names, [("HorizontalPodAutoscaler", request.hpa)])
 
 
 def check_init_facts(request, facts):
@@ -414,7 +414,7 @@ def check_init_facts(request, facts):
     names = request.names
     check_primary_selector(names, facts.target, facts.label, facts.value, facts.value + "-primary")
     check_apex_service(names, facts.live.get((SERVICE, names.apex)))
-    check_copy_names(names, [name for _kind, name in sorted(facts.tracked)])
+    check_copy_names(names, sorted(facts.tracked))
 
 
 def check_release_request(request):

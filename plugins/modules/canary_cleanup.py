@@ -23,6 +23,7 @@ description:
 - A second run writes nothing.
 - Refuses, writing nothing, when the target Deployment was deleted while the primary still serves, because restoring the
   apex Service would then select nothing. Re-create the target (any template) and run it again.
+- Refuses, writing nothing, a target that is itself a generated C(-primary) Deployment (clean up its canary's target instead).
 - A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)
   is not written back; the restored target refers to the original object, which now holds that data. Cleanup
   warns, naming the object, so that the user reverts it; it never overwrites a user's object with older data.

@@ -29,9 +29,11 @@ pytestmark = pytest.mark.needs_crds
 # 55 characters: "<target>-primary" is then exactly 63, the longest Service name.
 LONG_TARGET = "a" + "b" * 54
 LABEL_55 = "v" * 55
+# A ConfigMap name whose "-primary" copy would be 254 characters, one more than a name may have.
+LONG_CONFIG = "c" * 246
 
 
-def _deployment(name, label_value, container_ports=None):
+def _deployment(name, label_value, container_ports=None, env_from=None):
     deployment = copy.deepcopy(podinfo_manifests()["deployment"])
     deployment["metadata"] = {"name": name, "namespace": NAMESPACE}
     deployment["spec"]["replicas"] = 1
@@ -39,6 +41,8 @@ def _deployment(name, label_value, container_ports=None):
     deployment["spec"]["template"]["metadata"]["labels"] = {"app": label_value}
     if container_ports is not None:
         deployment["spec"]["template"]["spec"]["containers"][0]["ports"] = container_ports
+    if env_from is not None:
+        deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"] = env_from
     return deployment
 
 
@@ -51,6 +55,8 @@ def _objects():
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "noselector", "namespace": NAMESPACE},
          "spec": {"ports": [{"name": "http", "port": 9898}]}},
         _deployment(LONG_TARGET, LABEL_55, container_ports=[{"name": "a" * 15, "containerPort": 9898}]),
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": LONG_CONFIG, "namespace": NAMESPACE}, "data": {"a": "b"}},
+        _deployment("longconfig", "longconfig", env_from=[{"configMapRef": {"name": LONG_CONFIG}}]),
     ]
 
 
@@ -91,7 +97,6 @@ INIT_CASES = [
     ("target-port-name-too-long", "podinfo", _service(target_port="a-very-long-port-name"), {}, "longer than 15 characters"),
     ("port-name-bad", "podinfo", _service(port_name="Bad_Name!"), {}, "service.port_name 'Bad_Name!' is not a DNS-1123 label"),
     ("port-name-too-long", "podinfo", _service(port_name="a" * 64), {}, "is 64 characters long; at most 63"),
-    ("port-name-empty", "podinfo", _service(port_name=""), {}, "service.port_name '' is empty"),
     ("host-not-a-host", "podinfo", _service(hosts=["not a host!!"]), {}, "service.hosts: 'not a host!!' is not a DNS name"),
     ("host-wildcard-on-mesh", "podinfo", _service(hosts=["*"]), {}, "'*' is not allowed for a VirtualService bound to the mesh"),
     ("host-empty", "podinfo", _service(hosts=[""]), {}, "service.hosts: '' is empty"),
@@ -125,6 +130,7 @@ INIT_CASES = [
     # Refused by what the live objects would become
     ("primary-label-value-too-long", "longlabel", _service(), {},
      "the primary's selector would need app=%s-primary, which is 64 characters long" % ("x" * 56)),
+    ("config-copy-name-too-long", "longconfig", _service(), {}, "the primary's copy '%s-primary' would be 254 characters" % LONG_CONFIG),
     ("apex-service-without-selector", "noselector", _service(), {}, "Service test/noselector has no selector"),
     # What only the API server judges: its schema and istiod's webhook, through the server-side dry run
     ("cors-policy-wrong-type", "podinfo", _service(cors_policy={"allowOrigins": "https://example.com"}), {},
@@ -135,6 +141,8 @@ INIT_CASES = [
      "max connections must be non-negative"),
     ("outlier-percent-over-100", "podinfo", _service(traffic_policy={"outlierDetection": {"maxEjectionPercent": 150}}), {},
      "percentage 150 is not in range 0..100"),
+    ("hosts-overlapping", "podinfo", _service(hosts=["app.example.com", "*.example.com"]), {},
+     "duplicate hosts in virtual service: app.example.com & *.example.com"),
     ("cookie-without-name", "podinfo", _service(traffic_policy={"loadBalancer": {"consistentHash": {"httpCookie": {"ttl": "10s"}}}}), {},
      "the API server refuses DestinationRule test/podinfo-primary"),
 ]
