@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.progressive.canary.plugins.module_utils import workload
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, describe
 from ansible_collections.progressive.canary.plugins.module_utils.names import SERVICE, is_managed, MANAGED_BY_LABEL, TARGET_ANNOTATION
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
@@ -412,7 +413,7 @@ def check_init_request(request):
 def check_init_facts(request, facts):
     """What init would make of the live objects (InitFacts), before its plan is built."""
     names = request.names
-    check_primary_selector(names, facts.label, facts.value, facts.value + "-primary")
+    check_primary_selector(names, facts.label, facts.value, workload.primary_value(facts.value))
     check_apex_service(names, facts.live.get((SERVICE, names.apex)))
     check_copy_names(names, sorted(facts.tracked))
 
