@@ -370,33 +370,34 @@ def _whole_object(body):
     return bool(metadata and metadata.get("name") and body.get("apiVersion") and body.get("kind"))
 
 
+def _dry_run(api, step):
+    """One step's object sent as a dry run: a create when the step makes it, else a replace of the live object."""
+    body = dict(step.after, metadata=dict(step.after["metadata"]))
+    body.pop("status", None)
+    metadata = body["metadata"]
+    what = describe(body["apiVersion"], body["kind"], metadata.get("namespace"), metadata["name"])
+    resource = api.resource(body["apiVersion"], body["kind"])
+    options = {"body": body, "namespace": metadata.get("namespace"), "dry_run": DRY_RUN, "_request_timeout": api.request_timeout}
+    # pylint: disable=protected-access  # KubeApi's one error translator (and its retries) for these requests too
+    try:
+        if step.before is None:
+            api._call("checking (dry run)", what, resource.create, **options)
+        else:
+            metadata["resourceVersion"] = (step.before.get("metadata") or {}).get("resourceVersion") or metadata.get("resourceVersion")
+            api._call("checking (dry run)", what, resource.replace, name=metadata["name"], **options)
+    except CanaryApiError as exc:
+        if exc.status in (400, 422):
+            raise InputError("the API server refuses %s (%s; server-side dry run, nothing was written): %s"
+                             % (what, step.description, exc))
+        raise
+
+
 def dry_run_plan(api, plan):
     """Send every object the plan creates or replaces to the API server as a dry run (nothing is stored); a 400/422
     (the API server's validation or a validating webhook such as istiod's) becomes an InputError naming the object."""
     for step in plan.steps:
-        body = step.after
-        if not step.changes or not _whole_object(body):
-            continue
-        body = dict(body, metadata=dict(body["metadata"]))
-        metadata = body["metadata"]
-        what = describe(body["apiVersion"], body["kind"], metadata.get("namespace"), metadata["name"])
-        resource = api.resource(body["apiVersion"], body["kind"])
-        # pylint: disable=protected-access  # KubeApi's one error translator (and its retries) for these requests
-        try:
-            if step.before is None:
-                api._call("checking (dry run)", what, resource.create, body=body, namespace=metadata.get("namespace"),
-                         dry_run=DRY_RUN, _request_timeout=api.request_timeout)
-            else:
-                metadata["resourceVersion"] = ((step.before.get("metadata") or {}).get("resourceVersion")
-                                               or metadata.get("resourceVersion"))
-                body.pop("status", None)
-                api._call("checking (dry run)", what, resource.replace, body=body, name=metadata["name"],
-                         namespace=metadata.get("namespace"), dry_run=DRY_RUN, _request_timeout=api.request_timeout)
-        except CanaryApiError as exc:
-            if exc.status in (400, 422):
-                raise InputError("the API server refuses %s (%s; server-side dry run, nothing was written): %s"
-                                 % (what, step.description, exc))
-            raise
+        if step.changes and _whole_object(step.after):
+            _dry_run(api, step)
 
 
 # -- per phase: called first thing when a phase plans ---------------------------------------------------------------

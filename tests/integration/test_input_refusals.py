@@ -269,15 +269,15 @@ def test_modules_fail_with_a_message_not_a_traceback(tmp_path, emulator, kubecon
     service = dict(PODINFO_SERVICE)
     tasks = [
         {"name": "init-empty-target", "progressive.canary.canary_init": {"target": "", "namespace": NAMESPACE, "service": service}},
-        {"name": "init-bad-host", "progressive.canary.canary_init": {"target": "podinfo", "namespace": NAMESPACE,
-                                                                      "service": dict(service, hosts=["not a host!!"])}},
-        {"name": "init-lease-zero", "progressive.canary.canary_init": {"target": "podinfo", "namespace": NAMESPACE, "service": service,
-                                                                        "lease_seconds": 0}},
+        {"name": "init-bad-host", "progressive.canary.canary_init": {
+            "target": "podinfo", "namespace": NAMESPACE, "service": dict(service, hosts=["not a host!!"])}},
+        {"name": "init-lease-zero", "progressive.canary.canary_init": {
+            "target": "podinfo", "namespace": NAMESPACE, "service": service, "lease_seconds": 0}},
         {"name": "shift-weight", "progressive.canary.canary_shift": {"target": "podinfo", "namespace": NAMESPACE, "weight": 120}},
         {"name": "cleanup-empty-target", "progressive.canary.canary_cleanup": {"target": "", "namespace": NAMESPACE}},
         {"name": "info-empty-target", "progressive.canary.canary_info": {"target": "", "namespace": NAMESPACE}},
-        {"name": "info-request-timeout", "progressive.canary.canary_info": {"target": "podinfo", "namespace": NAMESPACE,
-                                                                             "request_timeout": -1}},
+        {"name": "info-request-timeout", "progressive.canary.canary_info": {
+            "target": "podinfo", "namespace": NAMESPACE, "request_timeout": -1}},
     ]
     for task in tasks:
         task["ignore_errors"] = True
