@@ -234,8 +234,8 @@ def http_route_errors(route):
 
 def virtual_service_errors(spec):
     spec = _dict(spec)
-    hosts = [h for h in _list(spec.get("hosts"))]
-    gateways = [g for g in _list(spec.get("gateways"))]
+    hosts = _list(spec.get("hosts"))
+    gateways = _list(spec.get("gateways"))
     found = []
     if not hosts and gateways:
         found.append("delegate virtual service must have no gateways specified")
