@@ -22,6 +22,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.connection impo
 from ansible_collections.progressive.canary.plugins.module_utils.names import SERVICE, is_managed, MANAGED_BY_LABEL, TARGET_ANNOTATION
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 
+# apimachinery's patterns. The sandbox (tests/sandbox/apiserver) keeps its own copy on purpose: an emulator that
+# imported the code it judges could not catch that code's mistakes.
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -285,7 +287,7 @@ def _check_retries(retries):
         if retries.get(field) is not None:
             check_istio_duration("service.retries.%s" % field, retries[field])
     retry_on = retries.get("retryOn")
-    if retry_on is not None:
+    if retry_on not in (None, ""):  # istiod skips an empty retryOn
         if not isinstance(retry_on, str):
             raise InputError("service.retries.retryOn must be a comma-separated string, got %r" % (retry_on,))
         for policy in retry_on.split(","):

@@ -125,6 +125,20 @@ INIT_CASES = [
     ("traffic-policy-typo", "podinfo", _service(traffic_policy={"loadBalanser": {"simple": "RANDOM"}}), {}, "unknown field(s) loadBalanser"),
     ("load-balancer-unknown", "podinfo", _service(traffic_policy={"loadBalancer": {"simple": "ROUND_ROBINS"}}), {},
      "loadBalancer.simple 'ROUND_ROBINS' is not a load balancer"),
+    ("target-trailing-hyphen", "podinfo-", _service(), {}, "is not a Deployment name"),
+    ("target-underscore", "pod_info", _service(), {}, "is not a Deployment name"),
+    ("namespace-too-long", "podinfo", _service(), {"namespace": "n" * 64}, "is 64 characters long; at most 63"),
+    ("selector-label-bad-prefix", "podinfo", _service(), {"selector_labels": ["Example.com/app"]}, "has a prefix that is not a DNS-1123 subdomain"),
+    ("target-port-negative", "podinfo", _service(target_port=-1), {}, "service.target_port must be between 1 and 65535, got -1"),
+    ("target-port-a-list", "podinfo", _service(target_port=["http"]), {}, "must be a port number or a container port name"),
+    ("timeout-with-space", "podinfo", _service(timeout="10 s"), {}, "service.timeout '10 s' is not a duration"),
+    ("timeout-days", "podinfo", _service(timeout="1d"), {}, "service.timeout '1d' is not a duration"),
+    ("retries-per-try-timeout-zero", "podinfo", _service(retries={"attempts": 3, "perTryTimeout": "0s"}), {}, "must be at least 1ms"),
+    ("retries-retry-on-unknown-status", "podinfo", _service(retries={"attempts": 3, "retryOn": "999"}), {}, "'999' is not a retry policy"),
+    ("retries-retry-on-a-list", "podinfo", _service(retries={"attempts": 3, "retryOn": ["5xx"]}), {}, "must be a comma-separated string"),
+    ("traffic-policy-a-string", "podinfo", _service(traffic_policy="ROUND_ROBIN"), {}, "service.traffic_policy must be a non-empty dict"),
+    ("load-balancer-a-string", "podinfo", _service(traffic_policy={"loadBalancer": "RANDOM"}), {}, "loadBalancer must be a dict"),
+    ("cors-policy-a-list", "podinfo", _service(cors_policy=["*"]), {}, "service.cors_policy must be a dict"),
     ("headers-not-a-dict", "podinfo", _service(headers="x-a: b"), {}, "service.headers must be a dict"),
     ("hpa-name-too-long-for-its-copy", "podinfo", _service(), {"hpa": "h" * 250}, "the primary's copy"),
     # Refused by what the live objects would become
@@ -180,6 +194,9 @@ RELEASE_CASES = [
     ("promote-bad-namespace", PromoteRun, {"namespace": "not_a_namespace"}, "namespace 'not_a_namespace' is not a DNS-1123 label"),
     ("rollback-empty-target", RollbackRun, {"target": ""}, "target must be the name of a Deployment"),
     ("rollback-ready-timeout-negative", RollbackRun, {"ready_timeout": -1}, "ready_timeout must be"),
+    ("shift-namespace-empty", ShiftRun, {"weight": 10, "namespace": ""}, "namespace must be a non-empty name"),
+    ("promote-ready-timeout-negative", PromoteRun, {"ready_timeout": -30}, "ready_timeout must be"),
+    ("rollback-lease-zero", RollbackRun, {"lease_seconds": 0}, "lease_seconds must be a positive number"),
     ("rollback-target-too-long", RollbackRun, {"target": "r" * 60}, "use a target name of at most 55 characters"),
 ]
 
@@ -201,6 +218,8 @@ CLEANUP_CASES = [
     ("ready-timeout-negative", {"ready_timeout": -1}, "ready_timeout must be a positive number"),
     ("selector-label-bad-key", {"selector_labels": ["app/"]}, "selector_labels: 'app/' is not a valid label key"),
     ("bad-namespace", {"namespace": "Test"}, "namespace 'Test' is not a DNS-1123 label"),
+    ("target-too-long", {"target": "c" * 56}, "use a target name of at most 55 characters"),
+    ("target-upper-case", {"target": "Podinfo"}, "is not a Deployment name"),
 ]
 
 
