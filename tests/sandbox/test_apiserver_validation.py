@@ -263,3 +263,38 @@ def test_faults_hit_real_writes_unless_asked_for_dry_runs(emulator):
     assert emulator.request("POST", path + "?dryRun=All", configmap())[0] == 500
     assert emulator.request("POST", path, configmap())[0] == 503
     assert (write_fault.matched, dry_run_fault.matched) == (1, 1)
+
+
+def _hpa():
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                     "minReplicas": 1, "maxReplicas": 3}}
+
+
+def _secret():
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web"}, "stringData": {"a": "b"}}
+
+
+DRY_RUN_KINDS = [pytest.param(make, id=kind) for kind, make in (("Deployment", deployment), ("Service", service),
+                                                                  ("ConfigMap", configmap), ("Secret", _secret),
+                                                                  ("HorizontalPodAutoscaler", _hpa))] + [
+    pytest.param(virtual_service, id="VirtualService", marks=needs_crds),
+    pytest.param(lambda: destination_rule({"loadBalancer": {"simple": "RANDOM"}}), id="DestinationRule", marks=needs_crds)]
+
+
+@pytest.mark.parametrize("make", DRY_RUN_KINDS)
+def test_dry_run_of_every_kind_we_write_stores_nothing(emulator, make):
+    body = make()
+    collection = emulator.collection_path(body["apiVersion"], body["kind"], NAMESPACE)
+    item = collection + "/" + body["metadata"]["name"]
+    assert _create(emulator, body, dry_run=True)[0] == 201
+    assert emulator.request("GET", item)[0] == 404, "a dry-run create stores nothing"
+    status, created = _create(emulator, body)
+    assert status == 201, created
+    changed = dict(created, metadata=dict(created["metadata"], labels={"changed": "yes"}))
+    assert emulator.request("PUT", item + "?dryRun=All", changed)[0] == 200
+    assert emulator.request("PATCH", item + "?dryRun=All", {"metadata": {"labels": {"changed": "yes"}}},
+                            content_type="application/merge-patch+json")[0] == 200
+    assert emulator.request("DELETE", item + "?dryRun=All")[0] == 200
+    status, live = emulator.request("GET", item)
+    assert status == 200 and "changed" not in (live["metadata"].get("labels") or {})
