@@ -254,8 +254,8 @@ def _check_hosts(service):
         problem = host_problem(host) if isinstance(host, str) else "is not a string"
         if problem:
             raise InputError("service.hosts: %r %s; istiod refuses it in a VirtualService" % (host, problem))
-        if host == "*" and gateways == ["mesh"]:
-            raise InputError("service.hosts: '*' is not allowed for a VirtualService bound to the mesh only (istiod refuses it)")
+        if host == "*" and "mesh" in gateways:
+            raise InputError("service.hosts: '*' is not allowed for a VirtualService bound to the mesh gateway (istiod refuses it)")
 
 
 def _check_gateways(service):

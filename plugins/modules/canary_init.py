@@ -75,7 +75,7 @@ options:
       hosts:
         description:
         - Hosts of the VirtualService besides the target's own name. DNS names (the first label may be a
-          wildcard) or IP addresses, as istiod accepts them; C(*) only with a gateway other than C(mesh).
+          wildcard) or IP addresses, as istiod accepts them; C(*) only when C(mesh) is not among the gateways.
         type: list
         elements: str
         default: []

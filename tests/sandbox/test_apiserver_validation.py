@@ -163,6 +163,8 @@ def test_crd_cel_rules_refuse_a_wildcard_subset_label(emulator):
 WEBHOOK_REFUSALS = [
     ("host-not-a-host", virtual_service(spec_hosts=["not a host!!"]), 'domain name "not a host!!" invalid (label "not a host!!" invalid)'),
     ("host-wildcard-on-mesh", virtual_service(spec_hosts=["*"]), "wildcard host * is not allowed for virtual services bound to the mesh"),
+    ("host-wildcard-on-mesh-and-gateway", virtual_service(spec_hosts=["*"], spec_gateways=["mesh", "istio-system/public"]),
+     "wildcard host * is not allowed for virtual services bound to the mesh"),
     ("host-empty", virtual_service(spec_hosts=["web", ""]), "empty domain name not allowed"),
     ("hosts-duplicate", virtual_service(spec_hosts=["web", "web"]), "duplicate hosts in virtual service: web & web"),
     ("host-all-numeric-tld", virtual_service(spec_hosts=["web.123"]), "top level domain \"123\" cannot be all-numeric"),
@@ -196,6 +198,7 @@ WEBHOOK_ACCEPTS = [
     ("retry-on-status-code", virtual_service(retries={"attempts": 2, "retryOn": "503,reset"})),
     ("wildcard-host-on-gateway", virtual_service(spec_hosts=["*.example.com", "web"], spec_gateways=["istio-system/public"])),
     ("ip-host", virtual_service(spec_hosts=["10.0.0.1"])),
+    ("wildcard-host-on-gateway-only", virtual_service(spec_hosts=["*"], spec_gateways=["istio-system/public"])),
     ("weights-above-100", virtual_service(route=[{"destination": {"host": "web-primary"}, "weight": 150},
                                                  {"destination": {"host": "web-canary"}, "weight": 50}])),
     ("round-robin", destination_rule({"loadBalancer": {"simple": "ROUND_ROBIN"}})),

@@ -240,7 +240,7 @@ def virtual_service_errors(spec):
     if not hosts and gateways:
         found.append("delegate virtual service must have no gateways specified")
     found += _gateway_errors(gateways)
-    mesh_only = not gateways or gateways == ["mesh"]
+    mesh_only = not gateways or "mesh" in gateways  # bound to the mesh too (istiod: not isGateway)
     found += _host_errors(hosts, mesh_only)
     if not _list(spec.get("http")) and not _list(spec.get("tcp")) and not _list(spec.get("tls")):
         found.append("http, tcp or tls must be provided in virtual service")
