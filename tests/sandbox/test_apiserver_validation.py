@@ -98,6 +98,18 @@ API_SERVER_REFUSALS = [
     ("label-key-bad", configmap(**{"metadata.labels": {"bad key": "a"}}), "metadata.labels", "name part must consist of"),
     ("service-selector-value-64-chars", service(**{"spec.selector": {"app": "a" * 64}}),
      "spec.selector", "must be no more than 63 characters"),
+    ("selector-in-without-values", deployment(**{"spec.selector": {"matchLabels": {"app": "web"}, "matchExpressions": [
+        {"key": "tier", "operator": "In", "values": []}]}}),
+     "spec.selector.matchExpressions[0].values", "must be specified when `operator` is 'In' or 'NotIn'"),
+    ("selector-exists-with-values", deployment(**{"spec.selector": {"matchLabels": {"app": "web"}, "matchExpressions": [
+        {"key": "tier", "operator": "Exists", "values": ["a"]}]}}),
+     "spec.selector.matchExpressions[0].values", "may not be specified when `operator` is 'Exists'"),
+    ("selector-unknown-operator", deployment(**{"spec.selector": {"matchLabels": {"app": "web"}, "matchExpressions": [
+        {"key": "tier", "operator": "Equals", "values": ["a"]}]}}),
+     "spec.selector.matchExpressions[0].operator", "not a valid selector operator"),
+    ("selector-expression-value-64-chars", deployment(**{"spec.selector": {"matchLabels": {"app": "web"}, "matchExpressions": [
+        {"key": "tier", "operator": "NotIn", "values": ["a" * 64]}]}}),
+     "spec.selector.matchExpressions[0].values[0]", "must be no more than 63 characters"),
     ("deployment-selector-value-64-chars", deployment(**{"spec.selector": {"matchLabels": {"app": "a" * 64}},
                                                          "spec.template.metadata.labels": {"app": "a" * 64}}),
      "spec.selector.matchLabels", "must be no more than 63 characters"),
@@ -111,6 +123,8 @@ API_SERVER_ACCEPTS = [
     ("configmap-name-253-chars", configmap(**{"metadata.name": ".".join(["a" * 63] * 4)[:253]})),
     ("label-value-63-chars", configmap(**{"metadata.labels": {"app": LONG_63}})),
     ("label-value-empty", configmap(**{"metadata.labels": {"app": ""}})),
+    ("selector-expressions", deployment(**{"spec.selector": {"matchLabels": {"app": "web"}, "matchExpressions": [
+        {"key": "tier", "operator": "NotIn", "values": ["db"]}, {"key": "track", "operator": "DoesNotExist"}]}})),
     ("selector-value-63-chars", deployment(**{"spec.selector": {"matchLabels": {"app": LONG_63}},
                                               "spec.template.metadata.labels": {"app": LONG_63}})),
 ]

@@ -79,6 +79,25 @@ def label_errors(path: str, labels) -> list:
     return found
 
 
+def selector_expression_errors(path: str, expressions) -> list:
+    """ValidateLabelSelectorRequirement: a known operator, values exactly when In/NotIn, a label key, label values."""
+    found = []
+    for index, expression in enumerate(_list(expressions)):
+        expression = _dict(expression)
+        item = f"{path}[{index}]"
+        operator, values = expression.get("operator"), _list(expression.get("values"))
+        if operator in ("In", "NotIn") and not values:
+            found.append(errors.required(f"{item}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+        elif operator in ("Exists", "DoesNotExist") and values:
+            found.append(errors.forbidden(f"{item}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        elif operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            found.append(errors.invalid(f"{item}.operator", operator, "not a valid selector operator"))
+        found += label_errors(f"{item}.key", {expression.get("key") or "": ""})
+        for value_index, value in enumerate(values):
+            found += label_errors(f"{item}.values[{value_index}]", {"key": value})
+    return found
+
+
 def port_name_messages(name: str) -> list:
     """IsValidPortName (an IANA_SVC_NAME): container port names and a Service's named targetPort."""
     found = []
@@ -178,6 +197,7 @@ def workload_errors(obj: dict) -> list:
         found.append(errors.invalid("spec.template.metadata.labels", template_labels,
                                     "`selector` does not match template `labels`"))
     found += label_errors("spec.selector.matchLabels", selector.get("matchLabels"))
+    found += selector_expression_errors("spec.selector.matchExpressions", selector.get("matchExpressions"))
     found += label_errors("spec.template.metadata.labels", template_labels)
     restart = _dict(_dict(spec.get("template")).get("spec")).get("restartPolicy")
     if restart not in (None, "Always"):
