@@ -326,7 +326,8 @@ def check_service_options(service):
     _check_traffic_policy(service.get("traffic_policy"))
     for option in ("headers", "cors_policy"):
         if service.get(option) is not None and not isinstance(service[option], dict):
-            raise InputError("service.%s must be a dict, got %r" % (option, service[option]))
+            # the value is not shown: header values can be credentials
+            raise InputError("service.%s must be a dict, got a %s" % (option, type(service[option]).__name__))
 
 
 # -- what init makes of the live objects ---------------------------------------------------------------------------
