@@ -292,9 +292,9 @@ def _secret():
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web"}, "stringData": {"a": "b"}}
 
 
-DRY_RUN_KINDS = [pytest.param(make, id=kind) for kind, make in (("Deployment", deployment), ("Service", service),
-                                                                  ("ConfigMap", configmap), ("Secret", _secret),
-                                                                  ("HorizontalPodAutoscaler", _hpa))] + [
+BUILT_IN_KINDS = (("Deployment", deployment), ("Service", service), ("ConfigMap", configmap), ("Secret", _secret),
+                  ("HorizontalPodAutoscaler", _hpa))
+DRY_RUN_KINDS = [pytest.param(make, id=kind) for kind, make in BUILT_IN_KINDS] + [
     pytest.param(virtual_service, id="VirtualService", marks=needs_crds),
     pytest.param(lambda: destination_rule({"loadBalancer": {"simple": "RANDOM"}}), id="DestinationRule", marks=needs_crds)]
 
