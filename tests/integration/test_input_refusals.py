@@ -153,6 +153,10 @@ INIT_CASES = [
     # What only the API server judges: its schema and istiod's webhook, through the server-side dry run
     ("cors-policy-wrong-type", "podinfo", _service(cors_policy={"allowOrigins": "https://example.com"}), {},
      "the API server refuses VirtualService test/podinfo"),
+    ("header-pseudo-header-set", "podinfo", _service(headers={"request": {"set": {":path": "/admin"}}}), {},
+     'invalid header ":path": header cannot have ":" prefix'),
+    ("cors-unknown-method", "podinfo", _service(cors_policy={"allowOrigins": [{"exact": "https://example.com"}], "allowMethods": ["FETCH"]}),
+     {}, '"FETCH" is not a supported HTTP method'),
     ("connection-pool-empty", "podinfo", _service(traffic_policy={"connectionPool": {}}), {},
      'admission webhook "validation.istio.io" denied the request: configuration is invalid: connection pool must have at least one field'),
     ("connection-pool-negative", "podinfo", _service(traffic_policy={"connectionPool": {"tcp": {"maxConnections": -1}}}), {},

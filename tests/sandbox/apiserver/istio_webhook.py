@@ -28,6 +28,10 @@ RETRY_ON_POLICIES = frozenset((
 HTTP_STATUS_CODES = frozenset(
     list(range(100, 104)) + list(range(200, 209)) + [226] + list(range(300, 309)) + list(range(400, 419))
     + [421, 422, 423, 424, 425, 426, 428, 429, 431, 451] + list(range(500, 509)) + [510, 511])
+HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$")
+# Control characters other than a tab may not appear in a header value (Envoy's rule, as istiod applies it).
+HEADER_VALUE = re.compile("^[^\x00-\x08\x0a-\x1f\x7f]*$")
+CORS_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE", "*"))
 TRAFFIC_POLICY_FIELDS = ("outlierDetection", "connectionPool", "loadBalancer", "tls", "portLevelSettings", "tunnel",
                          "proxyProtocol", "retryBudget")
 PORT_POLICY_FIELDS = ("outlierDetection", "connectionPool", "loadBalancer", "tls")
@@ -206,6 +210,7 @@ def route_destination_errors(routes):
             continue
         if item.get("destination") is None:
             found.append("destination is required")
+        found += headers_errors(item.get("headers"))
         found += _destination_errors(item.get("destination"))
         weight = item.get("weight") or 0
         if isinstance(weight, int):
@@ -217,6 +222,76 @@ def route_destination_errors(routes):
     return found
 
 
+def _set_header_name_errors(name):
+    """ValidateHTTPHeaderWithAuthorityOperationName: request headers added or set."""
+    if not name:
+        return ["header name cannot be empty"]
+    lowered = name.lower()
+    if (name.startswith(":") or lowered == "host") and lowered not in (":authority", "host"):
+        return [f'invalid header "{name}": header cannot have ":" prefix']
+    return []
+
+
+def _header_operation_name_errors(name):
+    """ValidateHTTPHeaderOperationName: request headers removed, response headers changed."""
+    if not name:
+        return ["header name cannot be empty"]
+    if name.lower() == "host":
+        return [f'invalid header "{name}": cannot set Host header']
+    if name.startswith(":"):
+        return [f'invalid header "{name}": header cannot have ":" prefix']
+    return []
+
+
+def _header_value_errors(value):
+    if isinstance(value, str) and not HEADER_VALUE.match(value):
+        return [f"header value configuration {value} is invalid"]
+    return []
+
+
+def headers_errors(headers):
+    """The header manipulations of a route or a destination (request/response add, set, remove)."""
+    found = []
+    for direction in ("request", "response"):
+        operations = _dict(_dict(headers).get(direction))
+        name_check = _set_header_name_errors if direction == "request" else _header_operation_name_errors
+        for operation in ("add", "set"):
+            for name, value in _dict(operations.get(operation)).items():
+                found += name_check(name) + _header_value_errors(value)
+        for name in _list(operations.get("remove")):
+            found += _header_operation_name_errors(name)
+    return found
+
+
+def cors_errors(policy):
+    """validateCORSPolicy: origins with a non-empty match, known methods, header names, max age in seconds."""
+    if policy is None:
+        return []
+    policy = _dict(policy)
+    found = []
+    for origin in _list(policy.get("allowOrigins")):
+        match = next((v for k, v in _dict(origin).items() if k in ("exact", "prefix", "regex")), "")
+        if not match:
+            found.append(f"'{match}' is not a valid match type for CORS allow origins")
+    for method in _list(policy.get("allowMethods")):
+        if method not in CORS_METHODS:
+            found.append(f'"{method}" is not a supported HTTP method')
+    for name in _list(policy.get("allowHeaders")) + _list(policy.get("exposeHeaders")):
+        if not name:
+            found.append("header name cannot be empty")
+        elif name != "*" and not HEADER_NAME.match(name):
+            found.append(f"header name {name} is not a valid header name")
+    max_age = policy.get("maxAge")
+    if max_age is not None:
+        found += duration_errors(max_age)
+        try:
+            if not found and parse_protobuf_duration(max_age) % 1:
+                found.append("max_age duration is accurate only to seconds precision")
+        except GoDurationError:
+            pass
+    return found
+
+
 def http_route_errors(route):
     route = _dict(route)
     found = []
@@ -225,6 +300,8 @@ def http_route_errors(route):
         found.append("HTTP route, redirect or direct_response is required")
     if route.get("redirect") is not None and _list(route.get("route")):
         found.append("HTTP route cannot contain both route and redirect")
+    found += headers_errors(route.get("headers"))
+    found += cors_errors(route.get("corsPolicy"))
     found += retry_errors(route.get("retries"))
     found += route_destination_errors(_list(route.get("route")))
     if route.get("timeout") is not None:
