@@ -274,6 +274,8 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
         result["warnings"] = list(run.facts.config_drift)
     if want_diff:
         result["diff"] = plan.diffs()
+    if plan.changed:
+        validation.dry_run_plan(api, plan)  # a recorded object the API server refuses stops cleanup before its first write
     if check_mode or not plan.changed:
         return result
     with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:

@@ -5,6 +5,7 @@ emulator logged no write; then the limits themselves (63-character names and lab
 One sandbox serves the whole table (every case is refused without writing, so it stays as loaded); cases needing an
 initialized canary or other objects set them up in their own emulator."""
 import copy
+import json
 
 import pytest
 import yaml
@@ -323,4 +324,23 @@ def test_modules_fail_with_a_message_not_a_traceback(tmp_path, emulator, kubecon
         result = results[name]
         assert result.get("failed") and text in result["msg"], (name, result)
         assert "module_stderr" not in result and "Traceback" not in result["msg"], (name, result)
+    assert writes(emulator) == []
+
+
+def test_cleanup_refuses_a_recorded_apex_service_the_api_server_refuses(emulator, kube_api):  # noqa: F811
+    """A state whose recorded apex Service is garbage (edited by hand, or written by a buggy release): cleanup's dry run
+    finds it before the target is scaled back or anything is deleted, instead of failing half-way."""
+    load_podinfo(emulator)
+    run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, ready_timeout=60))
+    state = kube_api.get("v1", "ConfigMap", NAMESPACE, "podinfo-canary-state")
+    data = json.loads(state["data"]["state.json"])
+    data["originals"]["apex_service"]["spec"]["ports"][0]["name"] = "Bad_Name!"
+    state["data"]["state.json"] = json.dumps(data)
+    kube_api.replace(state)
+    reset_request_log(emulator)
+    with pytest.raises(Refusal) as error:
+        run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
+    assert ('the API server refuses Service test/podinfo (v1) in a server-side dry run of "restore Service test/podinfo as recorded", '
+            "nothing was written: HTTP 422: " in str(error.value))
+    assert "spec.ports[0].name" in str(error.value)
     assert writes(emulator) == []
