@@ -25,7 +25,7 @@ description:
   apex Service would then select nothing. Re-create the target (any template) and run it again.
 - Refuses, writing nothing, a target that is itself a generated C(-primary) Deployment (clean up its canary's target instead).
 - Sends the objects it would restore (target, apex Service, VirtualService) to the API server as a server-side dry
-  run first (also in check mode): a recorded object the API server refuses stops cleanup before its first write.
+  run first (also in check mode), so that a recorded object the API server refuses stops cleanup before its first write.
 - A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)
   is not written back; the restored target refers to the original object, which now holds that data. Cleanup
   warns, naming the object, so that the user reverts it; it never overwrites a user's object with older data.
