@@ -92,7 +92,8 @@ def _settled_records(emulator):
 
 def _requests_of(records):
     gets = [r for r in records if r.method == "GET" and not r.is_watch]
-    return {"gets": len(gets), "writes": sum(1 for r in records if r.method != "GET"),
+    return {"gets": len(gets), "writes": sum(1 for r in records if r.method != "GET" and not r.is_dry_run),
+            "dry_runs": sum(1 for r in records if r.is_dry_run),
             "watches": sum(1 for r in records if r.is_watch),
             "requests": ["%s %s %s" % (r.method, r.path, r.status) for r in records]}
 

@@ -32,6 +32,7 @@ def operations_part(runs):
     for operation, entry in measured.items():
         figures["requests.%s.gets" % operation] = (entry["gets"], "")
         figures["requests.%s.writes" % operation] = (entry["writes"], "")
+        figures["requests.%s.dry_runs" % operation] = (entry["dry_runs"], "")
         figures["seconds.%s" % operation] = (median(entry["seconds"]), "s")
     return figures, measured
 

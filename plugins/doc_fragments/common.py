@@ -13,6 +13,9 @@ options:
   target:
     description:
     - Name of the target Deployment (the canary). Every managed object is named after it.
+    - The C(-primary) and C(-canary) Services are named after it, so it must be a DNS-1035 label of at most 55
+      characters (C(<target>-primary) then has the 63 a Service name may have); other names are refused before
+      anything is written.
     type: str
     required: true
   namespace:
@@ -22,7 +25,7 @@ options:
     required: true
   request_timeout:
     description:
-    - Seconds to wait for any single API request before failing with a clear error.
+    - Seconds to wait for any single API request before failing with a clear error. Must be positive.
     type: float
     default: 30
   lease_holder:
@@ -34,6 +37,7 @@ options:
     description:
     - Validity of the lease in seconds; it is renewed while the run waits. A run killed while holding it blocks
       other runs until it expires, after which any run takes it over.
+    - Must be at least 1.
     type: int
     default: 300
 """
@@ -48,7 +52,7 @@ options:
     default: [app, name, app.kubernetes.io/name]
   ready_timeout:
     description:
-    - Seconds to wait for a Deployment to become ready (the primary in init, the target in cleanup).
+    - Seconds to wait for a Deployment to become ready (the primary in init, the target in cleanup). Must be at least 1.
     type: int
     default: 300
 """

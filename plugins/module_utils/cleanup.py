@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, services, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, services, validation, workload
 from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
@@ -65,6 +65,7 @@ def _selector(request, facts):
 
 def read_facts(api, request):
     names = request.names
+    validation.check_cleanup_request(request)
     facts = CleanupFacts()
     try:
         facts.state = StateStore(api, names).read()
@@ -74,6 +75,7 @@ def read_facts(api, request):
     facts.tracked_keys = sorted(tuple(key.split("/", 1)) for key in ((facts.state or {}).get("tracked_configs") or {})) \
         if facts.state is not None else []
     facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
+    validation.check_not_generated(names, facts.target)
     primary = api.get_kind(names.namespace, DEPLOYMENT, names.primary)
     facts.primary = primary if primary is not None and is_managed(primary, names.target) else None
     if facts.target is None and facts.primary is not None:
@@ -287,6 +289,8 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
         result["warnings"] = list(run.facts.config_drift) + ([run.facts.record_note] if run.facts.record_note else [])
     if want_diff:
         result["diff"] = plan.diffs()
+    if plan.changed:
+        validation.dry_run_plan(api, plan)  # a recorded object the API server refuses stops cleanup before its first write
     if check_mode or not plan.changed:
         return result
     with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils import workload
+from ansible_collections.progressive.canary.plugins.module_utils import validation, workload
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.release import describe_revisions, read_facts
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
@@ -28,7 +28,9 @@ def _uninitialized(names, reason, state=None):
 
 
 def canary_info(api, names):
-    """The canary's status as a dict (see the module's RETURN); ``initialized`` false when it cannot be rolled out."""
+    """The canary's status as a dict (see the module's RETURN); ``initialized`` false when it cannot be rolled out.
+    Raises validation.InputError for a target or namespace that cannot be a name."""
+    validation.check_names(names)
     try:
         state = StateStore(api, names).read()
     except StateError as exc:

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, router, services, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, router, services, validation, workload
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames,
@@ -67,6 +67,7 @@ def _check_other_canary(api, names, target):
 def read_facts(api, request):
     """All reads, and every refusal, before anything is written."""
     names = request.names
+    validation.check_init_request(request)
     facts = InitFacts()
     facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
     if facts.target is None:
@@ -95,6 +96,7 @@ def read_facts(api, request):
             raise Refusal("HorizontalPodAutoscaler %s/%s not found (option hpa)" % (names.namespace, request.hpa))
     facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
     _read_managed(api, request, facts)
+    validation.check_init_facts(request, facts)
     if facts.state is None or not facts.state["originals"]:
         # Also a state without originals: the lease of a run after the loss creates an empty one.
         _rebuild_lost_state(names, facts)
@@ -397,6 +399,8 @@ def run_init(api, request, check_mode=False, want_diff=False):
     CanaryApiError, NotReadyError or StateError (all with a readable message)."""
     run = InitRun(api, request, read_facts(api, request))
     plan = run.build()
+    if plan.changed:
+        validation.dry_run_plan(api, plan)
     result = {"changed": plan.changed, "managed": run.managed_names(), "revision": run.revision,
               "phase": run.facts.state.phase if run.facts.state is not None else None}
     if want_diff:

@@ -10,7 +10,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.progressive.canary.plugins.module_utils.connection import DEFAULT_REQUEST_TIMEOUT, connect
+from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, DEFAULT_REQUEST_TIMEOUT, connect
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEFAULT_SELECTOR_LABELS
 from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS
 
@@ -53,4 +53,6 @@ def argument_spec(*pieces):
 def api_from_params(params):
     """A KubeApi configured from the module's connection options; raises CanaryApiError."""
     auth = dict((key, params.get(key)) for key in AUTH_ARG_SPEC)
+    if not params["request_timeout"] > 0:
+        raise CanaryApiError("request_timeout must be a positive number of seconds, got %s" % params["request_timeout"])
     return connect(auth, request_timeout=params["request_timeout"])

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, services, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, services, validation, workload
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
@@ -337,6 +337,7 @@ def execute(api, request, run_class, check_mode=False, want_diff=False):
     Otherwise take the lease, re-read and re-plan (another run may have gone first), and run the plan; a write
     refused as stale (see ``_stale``) re-reads and re-plans, at most PLAN_ATTEMPTS plans in all.
     Raises Refusal, CanaryApiError, NotReadyError, StateError (CanaryLeaseHeld) with a readable message."""
+    validation.check_release_request(request)
     run = _planned(api, request, run_class)
     if check_mode or not run.plan.changed:
         result = run.result()

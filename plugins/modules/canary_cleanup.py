@@ -26,6 +26,9 @@ description:
   release) only gets its apex selector pointed back at the target, with a warning.
 - Refuses, writing nothing, when the target Deployment was deleted while the primary still serves, because restoring the
   apex Service would then select nothing. Re-create the target (any template) and run it again.
+- Refuses, writing nothing, a target that is itself a generated C(-primary) Deployment (clean up its canary's target instead).
+- Sends the objects it would restore (target, apex Service, VirtualService) to the API server as a server-side dry
+  run first (also in check mode), so that a recorded object the API server refuses stops cleanup before its first write.
 - A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)
   is not written back; the restored target refers to the original object, which now holds that data. Cleanup
   warns, naming the object, so that the user reverts it; it never overwrites a user's object with older data.

@@ -166,6 +166,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.connection impo
 from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.validation import InputError
 
 
 def main():
@@ -174,7 +175,7 @@ def main():
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     try:
         info = canary_info(api_from_params(module.params), CanaryNames(module.params["target"], module.params["namespace"]))
-    except CanaryApiError as exc:
+    except (CanaryApiError, InputError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **info)
 

@@ -34,6 +34,12 @@ description:
   forms) or a configured host through the same gateway (rename it to the target's name to have it adopted, or
   remove the host from it), and a VirtualService named like the target's that appeared after init recorded the
   originals.
+- Also refuses, before writing anything, every option the cluster would refuse (see each option), a selector label
+  value too long for the primary's (the value plus C(-primary) must fit in 63 characters), and an apex Service
+  without a selector (traffic to hand-written Endpoints) or of type C(ExternalName).
+- Then sends every object it would create or replace to the API server as a server-side dry run (C(dryRun=All));
+  what the API server or a validating webhook (istiod's) refuses ends the run, naming the object, before the first
+  write. Check mode does the same dry run.
 - A second run with the same input writes nothing. After the rollout started, a re-run only converges the
   Services, DestinationRules and VirtualService settings, keeping the current weights.
 - A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.
@@ -66,31 +72,38 @@ options:
     required: true
     suboptions:
       port:
-        description: Port of the C(-primary), C(-canary) (and a created apex) Service.
+        description: Port of the C(-primary), C(-canary) (and a created apex) Service, 1 to 65535.
         type: int
         required: true
       target_port:
-        description: Container port (number or name) the Services send to; defaults to I(port). A container must expose it.
+        description:
+        - Container port (number, or an IANA port name of at most 15 characters) the Services send to; defaults to
+          I(port). A container must expose it.
         type: raw
       port_name:
-        description: Name of the Service port.
+        description: Name of the Service port, a DNS-1123 label (at most 63 lower case letters, digits and C(-)).
         type: str
         default: http
       hosts:
-        description: Hosts of the VirtualService besides the target's own name.
+        description:
+        - Hosts of the VirtualService besides the target's own name. DNS names (the first label may be a
+          wildcard) or IP addresses, as istiod accepts them; C(*) only when C(mesh) is not among the gateways.
         type: list
         elements: str
         default: []
       gateways:
-        description: Gateways of the VirtualService.
+        description: Gateways of the VirtualService, C(mesh) or C(<namespace>/<name>).
         type: list
         elements: str
         default: [mesh]
       retries:
-        description: Istio HTTPRetry of the managed route, for example C(attempts=3), C(perTryTimeout=1s).
+        description:
+        - Istio HTTPRetry of the managed route, for example C(attempts=3), C(perTryTimeout=1s).
+        - Only HTTPRetry's fields; C(attempts) 0 or more (0 disables retries and then allows no other field),
+          durations as for I(timeout), C(retryOn) a comma-separated list of Envoy retry policies or HTTP status codes.
         type: dict
       timeout:
-        description: Istio timeout of the managed route, e.g. C(10s).
+        description: Istio timeout of the managed route, a Go duration of at least 1ms to the millisecond, e.g. C(10s), C(1m30s).
         type: str
       headers:
         description: Istio Headers of the managed route.
@@ -99,7 +112,9 @@ options:
         description: Istio CorsPolicy of the managed route.
         type: dict
       traffic_policy:
-        description: Istio TrafficPolicy of both DestinationRules.
+        description:
+        - Istio TrafficPolicy of both DestinationRules; only TrafficPolicy's fields, C(loadBalancer.simple) one of
+          Istio's load balancers. The rest is judged by the API server and istiod in the dry run.
         type: dict
 requirements:
 - kubernetes >= 24.2.0

@@ -48,7 +48,7 @@ options:
   ready_timeout:
     description:
     - Seconds to wait for the primary to be ready after its template changed.
-    - Defaults to the primary's C(spec.progressDeadlineSeconds) (600 when unset).
+    - Defaults to the primary's C(spec.progressDeadlineSeconds) (600 when unset), as does 0; negative values are refused.
     type: int
 requirements:
 - kubernetes >= 24.2.0

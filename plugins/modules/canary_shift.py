@@ -54,7 +54,7 @@ options:
   ready_timeout:
     description:
     - Seconds to wait for the target to be ready before traffic is sent to it.
-    - Defaults to the target's C(spec.progressDeadlineSeconds) (600 when unset).
+    - Defaults to the target's C(spec.progressDeadlineSeconds) (600 when unset), as does 0; negative values are refused.
     type: int
 requirements:
 - kubernetes >= 24.2.0

@@ -1,10 +1,12 @@
 """Analysis settings the run can know are wrong are refused by playbooks/rollout.yml before its first write: the
 settings check and canary_analysis's validate_only (every check and webhook validated, every query parsed by the live
 Prometheus) run before init, the image change and the canary scale-up. Each case: a failed run naming the problem,
-and 0 writes in the emulator's request log, on a Deployment that is not under management yet."""
+and 0 writes in the emulator's request log, on a Deployment that is not under management yet. Likewise a
+``rollout_service`` the cluster would refuse: the run fails at canary_init, before any write."""
 import pytest
 
-from tests.e2e.rollout_scenario import NEW_IMAGE, failure_message, needs_crds
+from tests.e2e.rollout_scenario import NEW_IMAGE, OLD_IMAGE, failure_message, needs_crds
+from tests.integration.canary_scenario import reset_request_log, writes
 
 pytestmark = needs_crds
 
@@ -75,3 +77,24 @@ def test_valid_custom_query_without_data_is_not_refused(podinfo):
                    str(task.get("msg", "")).startswith("valid:"))
     assert checked["msg"].startswith("valid: 1 checks (1 queries parsed by Prometheus)"), checked
     assert podinfo.emulator.request_log.writes() == []
+
+
+SEED_SERVICE = {"port": 9898, "hosts": ["app.example.com"]}
+
+
+@pytest.mark.parametrize("service, expected", [
+    (dict(SEED_SERVICE, hosts=["not a host!!"]), "service.hosts: 'not a host!!' is not a DNS name"),
+    (dict(SEED_SERVICE, timeout="1x"), "service.timeout '1x' is not a duration"),
+    (dict(SEED_SERVICE, port_name="Bad_Name!"), "service.port_name 'Bad_Name!' is not a DNS-1123 label"),
+    (dict(SEED_SERVICE, traffic_policy={"connectionPool": {}}),
+     'admission webhook "validation.istio.io" denied the request: configuration is invalid: connection pool must have at least one field'),
+], ids=["host", "timeout", "port-name", "traffic-policy-judged-by-the-dry-run"])
+def test_a_service_the_cluster_refuses_fails_before_the_first_write(podinfo, service, expected):
+    podinfo.load()
+    inventory_before = podinfo.inventory()
+    reset_request_log(podinfo.emulator)
+    returncode, _result, plays, output = podinfo.run(rollout_image=NEW_IMAGE, rollout_service=service)
+    assert returncode != 0, output
+    assert expected in (failure_message(plays) or ""), output
+    assert writes(podinfo.emulator) == [], "refused before the first write"
+    assert podinfo.inventory() == inventory_before and podinfo.image("podinfo") == OLD_IMAGE

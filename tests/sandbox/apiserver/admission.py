@@ -5,7 +5,7 @@
 """
 import copy
 
-from . import errors
+from . import errors, istio_webhook
 
 try:  # the schema helper's module; absent while it is being written, then validation is skipped
     from . import schema
@@ -39,6 +39,10 @@ def admit(resource, name, obj, field_validation, old=None):
         problems += schema.immutable_errors(api_version, kind, old, obj)
     if problems:
         raise errors.invalid(resource, name, [(e.path, e.reason, e.message) for e in problems])
+    # Validating admission webhooks run after the API server's own validation, dry runs included.
+    denied = istio_webhook.denial(resource.group, kind, obj)
+    if denied:
+        raise errors.webhook_denied(denied)
     if field_validation == "Warn":
         return [f'unknown field "{path}"' for path in unknown]
     return []

@@ -32,7 +32,7 @@ class Controls:
     def _add_fault(self, body):
         try:
             spec = json.loads(body or b"{}")
-            allowed = {"verb", "path_regex", "status", "latency", "drop", "drop_answer", "times"}
+            allowed = {"verb", "path_regex", "status", "latency", "drop", "drop_answer", "times", "dry_runs"}
             unknown = set(spec) - allowed
             if unknown:
                 return 400, {"error": f"unknown fault fields: {sorted(unknown)}; allowed: {sorted(allowed)}"}

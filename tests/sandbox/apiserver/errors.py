@@ -14,6 +14,8 @@ class ApiError(Exception):
     def status(self):
         body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": self.message, "reason": self.reason, "code": self.code}
+        if self.reason is None:  # a webhook's denial carries no reason (metav1.Status omits it)
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body
@@ -69,6 +71,11 @@ def invalid(resource, name, causes):
     if resource.group:
         details["group"] = resource.group
     return ApiError(422, "Invalid", f'{kind_group} "{name}" is invalid: {summary}', details)
+
+
+def webhook_denied(message):
+    """A validating admission webhook's denial: the API server answers 400 with the webhook's text and no reason."""
+    return ApiError(400, None, message)
 
 
 def bad_request(message):

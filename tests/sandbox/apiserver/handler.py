@@ -69,7 +69,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         status = 0
         try:
-            fault = self.emulator.faults.take(self.command, path)
+            fault = self.emulator.faults.take(self.command, path, query_string)
             if fault is not None and fault.latency:
                 time.sleep(fault.latency)
             if fault is not None and fault.drop:

@@ -29,7 +29,9 @@ def name_errors(name):
     """Causes for an invalid metadata.name (required, RFC 1123 subdomain)."""
     if not name:
         return [("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")]
-    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    if len(name) > 253:
+        return [("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": must be no more than 253 characters')]
+    if not _DNS_SUBDOMAIN.match(name):
         return [("metadata.name", "FieldValueInvalid",
                  f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
                  "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "

@@ -153,7 +153,8 @@ def convert(node):
         elif key in ("items", "not"):
             out[key] = convert(value)
         elif key in ("oneOf", "anyOf", "allOf"):
-            out[key] = [convert(member) for member in value]
+            if value is not None:  # the OpenShift Route CRD has `anyOf: null`; the API server drops it
+                out[key] = [convert(member) for member in value]
         else:
             out[key] = value
     if "$ref" in node:

@@ -17,6 +17,11 @@ class RequestRecord:
         query = self.query.lower()
         return "watch=true" in query or "watch=1" in query or "/watch/" in self.path
 
+    @property
+    def is_dry_run(self):
+        """A `dryRun=All` request: judged like a write, persisted nowhere."""
+        return "dryrun=all" in self.query.lower()
+
     def as_dict(self):
         return asdict(self)
 
@@ -43,8 +48,12 @@ class RequestLog:
         return dict(collections.Counter(r.method for r in self.records()))
 
     def writes(self):
-        """Client requests that are not GETs (POST, PUT, PATCH, DELETE), in order."""
-        return [r for r in self.records() if r.method != "GET"]
+        """Client requests that change something (POST, PUT, PATCH, DELETE, not dry runs), in order."""
+        return [r for r in self.records() if r.method != "GET" and not r.is_dry_run]
+
+    def dry_runs(self):
+        """`dryRun=All` requests, in order: the API server judged them and wrote nothing."""
+        return [r for r in self.records() if r.is_dry_run]
 
     def reset(self):
         with self._lock:

@@ -12,7 +12,10 @@ DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+PORT_NAME_CHARSET = re.compile(r"^[-a-z0-9]+$")
+LABEL_VALUE_MESSAGE = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and "
+                       "must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
+                       "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
 
 DNS1123_LABEL_MESSAGE = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
                          "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
@@ -62,16 +65,62 @@ def metadata_errors(kind: str, obj: dict) -> list:
 
 
 def label_errors(path: str, labels) -> list:
+    """ValidateLabels: qualified-name keys, values of at most 63 characters matching LABEL_VALUE."""
     found = []
     for key, value in _dict(labels).items():
         prefix, _sep, local = key.rpartition("/")
         if (prefix and not DNS1123_SUBDOMAIN.match(prefix)) or len(local) > 63 or not QUALIFIED_NAME.match(local):
             found.append(errors.invalid(path, key, "name part must consist of alphanumeric characters, '-', '_' or '.', "
                                         "and must start and end with an alphanumeric character"))
-        if isinstance(value, str) and (len(value) > 63 or not LABEL_VALUE.match(value)):
-            found.append(errors.invalid(path, value,
-                                        "a valid label must be an empty string or consist of alphanumeric characters, "
-                                        "'-', '_' or '.', and must start and end with an alphanumeric character"))
+        if isinstance(value, str) and len(value) > 63:
+            found.append(errors.invalid(path, value, "must be no more than 63 characters"))
+        if isinstance(value, str) and not LABEL_VALUE.match(value):
+            found.append(errors.invalid(path, value, LABEL_VALUE_MESSAGE))
+    return found
+
+
+def selector_expression_errors(path: str, expressions) -> list:
+    """ValidateLabelSelectorRequirement: a known operator, values exactly when In/NotIn, a label key, label values."""
+    found = []
+    for index, expression in enumerate(_list(expressions)):
+        expression = _dict(expression)
+        item = f"{path}[{index}]"
+        operator, values = expression.get("operator"), _list(expression.get("values"))
+        if operator in ("In", "NotIn") and not values:
+            found.append(errors.required(f"{item}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+        elif operator in ("Exists", "DoesNotExist") and values:
+            found.append(errors.forbidden(f"{item}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        elif operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            found.append(errors.invalid(f"{item}.operator", operator, "not a valid selector operator"))
+        found += label_errors(f"{item}.key", {expression.get("key") or "": ""})
+        for value_index, value in enumerate(values):
+            found += label_errors(f"{item}.values[{value_index}]", {"key": value})
+    return found
+
+
+def port_name_messages(name: str) -> list:
+    """IsValidPortName (an IANA_SVC_NAME): container port names and a Service's named targetPort."""
+    found = []
+    if len(name) > 15:
+        found.append("must be no more than 15 characters")
+    if not PORT_NAME_CHARSET.match(name):
+        found.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not re.search("[a-z]", name):
+        found.append("must contain at least one letter (a-z)")
+    if "--" in name:
+        found.append("must not contain consecutive hyphens")
+    if name and (name[0] == "-" or name[-1] == "-"):
+        found.append("must not begin or end with a hyphen")
+    return found
+
+
+def dns1123_label_errors(path: str, value: str) -> list:
+    """ValidateDNS1123Label: length and pattern are two separate errors, as the API server reports them."""
+    found = []
+    if len(value) > 63:
+        found.append(errors.invalid(path, value, "must be no more than 63 characters"))
+    if not DNS1123_LABEL.match(value):
+        found.append(errors.invalid(path, value, DNS1123_LABEL_MESSAGE))
     return found
 
 
@@ -106,6 +155,10 @@ def container_errors(path: str, containers) -> list:
             found.append(errors.required(f"{item}.image"))
         for port_index, port in enumerate(_list(container.get("ports"))):
             found += _port_number_errors(f"{item}.ports[{port_index}].containerPort", _dict(port).get("containerPort"))
+            port_name = _dict(port).get("name")
+            if isinstance(port_name, str) and port_name:
+                found += [errors.invalid(f"{item}.ports[{port_index}].name", port_name, message)
+                          for message in port_name_messages(port_name)]
     return found
 
 
@@ -143,6 +196,8 @@ def workload_errors(obj: dict) -> list:
     elif not selector_matches(selector, template_labels):
         found.append(errors.invalid("spec.template.metadata.labels", template_labels,
                                     "`selector` does not match template `labels`"))
+    found += label_errors("spec.selector.matchLabels", selector.get("matchLabels"))
+    found += selector_expression_errors("spec.selector.matchExpressions", selector.get("matchExpressions"))
     found += label_errors("spec.template.metadata.labels", template_labels)
     restart = _dict(_dict(spec.get("template")).get("spec")).get("restartPolicy")
     if restart not in (None, "Always"):
@@ -174,7 +229,7 @@ def service_errors(obj: dict) -> list:
     names = set()
     for index, port in enumerate(ports):
         found += _service_port_errors(f"spec.ports[{index}]", _dict(port), len(ports) > 1, names)
-    return found
+    return found + label_errors("spec.selector", spec.get("selector"))
 
 
 def _service_port_errors(path: str, port: dict, named: bool, names: set) -> list:
@@ -182,16 +237,20 @@ def _service_port_errors(path: str, port: dict, named: bool, names: set) -> list
     name = port.get("name")
     if named and not name:
         found.append(errors.required(f"{path}.name"))
-    elif name in names:
-        found.append(errors.duplicate(f"{path}.name", name))
+    elif isinstance(name, str) and name:
+        # A Service port name is a DNS-1123 label (up to 63 characters); only the container port names a named
+        # targetPort refers to are IANA service names.
+        found += dns1123_label_errors(f"{path}.name", name)
+        if name in names:
+            found.append(errors.duplicate(f"{path}.name", name))
     names.add(name)
     if port.get("protocol") is not None and port["protocol"] not in PROTOCOLS:
         found.append(errors.not_supported(f"{path}.protocol", port["protocol"], PROTOCOLS))
     target = port.get("targetPort")
     if isinstance(target, int):
         found += _port_number_errors(f"{path}.targetPort", target)
-    elif isinstance(target, str) and (not IANA_SVC_NAME.match(target) or len(target) > 15 or "--" in target):
-        found.append(errors.invalid(f"{path}.targetPort", target, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"))
+    elif isinstance(target, str):
+        found += [errors.invalid(f"{path}.targetPort", target, message) for message in port_name_messages(target)]
     node_port = port.get("nodePort")
     if isinstance(node_port, int) and node_port != 0 and not 1 <= node_port <= 65535:
         found.append(errors.invalid(f"{path}.nodePort", node_port, "must be between 1 and 65535, inclusive"))

@@ -5,6 +5,7 @@ Messages follow k8s.io/kube-openapi's validator as the apiserver prints it for c
 """
 import re
 
+from tests.sandbox.apiserver import schema_cel
 from tests.sandbox.apiserver import schema_errors as errors
 from tests.sandbox.apiserver.schema_nodes import (accepts_unknown, allowed_types, child_path, items_schema, json_type,
                                                   property_schema, type_matches, value_subschemas)
@@ -23,6 +24,8 @@ def validate_value(node: dict, value, path: str, builtin: bool, report_unknown: 
         expected = ",".join(sorted(types))
         return [errors.invalid(path, actual, f"{path} in body must be of type {expected}: {errors.quote(actual)}")]
     found = _scalar_errors(node, value, path)
+    if not builtin:
+        found += schema_cel.rule_errors(node, value, path)
     if isinstance(value, dict):
         found += _object_errors(node, value, path, builtin, report_unknown)
     elif isinstance(value, list):
