@@ -53,6 +53,9 @@ def set_image(api, namespace, target, image, container=None, check_mode=False, w
     """Set ``image`` on one container of Deployment ``namespace/target``; returns the module result. Raises Refusal
     (no such Deployment or container) before any write, CanaryApiError for an API failure. A patch whose name test
     failed because the containers moved since the read (422) reads and patches again, at most PLAN_ATTEMPTS times."""
+    if not target or not namespace:
+        # An empty name would read the whole collection (a list, not a Deployment).
+        raise Refusal("target and namespace must be non-empty names (got target %r, namespace %r)" % (target, namespace))
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         index, name, current = _read(api, namespace, target, container)
         result = {"changed": current != image, "container": name, "image": image, "previous_image": current}

@@ -19,6 +19,7 @@ import re
 
 from ansible_collections.progressive.canary.plugins.module_utils import workload
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, describe
+from ansible_collections.progressive.canary.plugins.module_utils.durations import go_duration_seconds
 from ansible_collections.progressive.canary.plugins.module_utils.names import SERVICE, is_managed, MANAGED_BY_LABEL, TARGET_ANNOTATION
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 
@@ -31,8 +32,6 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 WILDCARD_LABEL = re.compile(r"^(\*|\*?[a-z0-9]([-a-z0-9]*[a-z0-9])?)$")
 IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-GO_DURATION_PART = re.compile(r"([0-9]*\.?[0-9]*)([^0-9.]*)")
-GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, u"\u00b5s": 1e-6, u"\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 # What a Service name may be (a DNS-1035 label): the apex, -primary and -canary Services are named after the target.
 MAX_SERVICE_NAME = 63
@@ -148,27 +147,6 @@ def check_weight(weight):
 
 
 # -- durations ---------------------------------------------------------------------------------------------------
-
-def go_duration_seconds(text):
-    """Seconds of a Go duration (``10s``, ``1m30s``, ``1.5s``, ``250ms``), as istiod and the API server's CEL read
-    Istio durations; ValueError otherwise."""
-    if not isinstance(text, str) or not text:
-        raise ValueError("not a duration")
-    rest = text[1:] if text[0] in "+-" else text
-    sign = -1.0 if text[0] == "-" else 1.0
-    if rest == "0":
-        return 0.0
-    if not rest:
-        raise ValueError("not a duration")
-    total = 0.0
-    while rest:
-        number, unit = GO_DURATION_PART.match(rest).groups()
-        if not number or number == "." or not number.replace(".", "", 1).isdigit() or unit not in GO_DURATION_UNITS:
-            raise ValueError("not a duration")
-        total += float(number) * GO_DURATION_UNITS[unit]
-        rest = rest[len(number) + len(unit):]
-    return sign * total
-
 
 def check_istio_duration(option, value):
     """An Istio Duration: a Go duration of at least 1 ms, to millisecond precision."""

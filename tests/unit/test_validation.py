@@ -2,8 +2,9 @@
 import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.durations import go_duration_seconds
 from ansible_collections.progressive.canary.plugins.module_utils.validation import (
-    InputError, check_istio_duration, check_names, go_duration_seconds, host_problem, label_value_problem, port_name_problem)
+    InputError, check_istio_duration, check_names, host_problem, label_value_problem, port_name_problem)
 
 
 @pytest.mark.parametrize("text, seconds", [("10s", 10.0), ("1m30s", 90.0), ("1.5s", 1.5), ("250ms", 0.25), ("1h", 3600.0),
