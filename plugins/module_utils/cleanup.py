@@ -14,7 +14,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
     VIRTUAL_SERVICE, CanaryNames, SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore, taken_over_warning
 
 
 class CleanupRequest(object):
@@ -274,11 +274,13 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
         result["diff"] = plan.diffs()
     if check_mode or not plan.changed:
         return result
-    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
+    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds, operation="cleanup") as lease:
         run = CleanupRun(api, request, read_facts(api, request))
         run.lease = lease
         plan = run.build()
         result.update({"restored": run.restored, "removed": run.removed, "actions": plan.run(None)})
+        if lease.taken_over:
+            result.setdefault("warnings", []).append(taken_over_warning(lease.taken_over))
         if want_diff:
             result["diff"] = plan.diffs()
     return result

@@ -310,7 +310,7 @@ def run_init(api, request, check_mode=False, want_diff=False):
             result["phase"] = "Initializing"
         return result
     store = StateStore(api, request.names)
-    with Lease(store, request.lease_holder, request.lease_seconds) as lease:
+    with Lease(store, request.lease_holder, request.lease_seconds, operation="init") as lease:
         # Re-read under the lease: another run may have changed things between our first read and now.
         run = InitRun(api, request, read_facts(api, request))
         run.lease = lease

@@ -1,0 +1,129 @@
+"""Who holds a canary's lease, over HTTP: the lease names its operation and the processes whose life bounds its
+holder's; a holder whose processes all ended on this host (a killed run) is taken over at once, a live one never;
+a waiting run takes the lease as soon as it is free; a module call of a run that holds a run lease joins it and
+leaves it held."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.processes import node_id
+from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore
+from tests.integration.canary_scenario import NAMESPACE
+from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
+from tests.sandbox.fixtures_api import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+NAMES = CanaryNames("podinfo", NAMESPACE)
+# A process that takes the lease for one call (as canary_cleanup does), says so, and works on until it is killed.
+HOLDER = """
+import sys, time
+from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
+api = connect({"kubeconfig": sys.argv[1]}, request_timeout=10)
+Lease(StateStore(api, CanaryNames("podinfo", sys.argv[2])), holder="cleanup-job-1", duration=600, operation="cleanup").acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def store(emulator, kube_api):  # pylint: disable=redefined-outer-name
+    emulator.ensure_namespace(NAMESPACE)
+    return StateStore(kube_api, NAMES)
+
+
+@pytest.fixture
+def holder_process(store, kubeconfig):  # pylint: disable=redefined-outer-name,unused-argument
+    """A cleanup process holding the lease for 600 s (killed at the end of the test if still running)."""
+    env = dict(os.environ, PYTHONPATH="%s:%s" % (REPO, REPO / ".collections"))
+    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(kubeconfig), NAMESPACE], env=env,  # pylint: disable=consider-using-with
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    assert process.stdout.readline().decode().strip() == "held", process.stdout.read().decode()
+    yield process
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _kill(process):
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def test_the_lease_records_its_operation_host_and_process(store, holder_process):  # pylint: disable=redefined-outer-name
+    lease = store.read()["lease"]
+    assert lease["holder"] == "cleanup-job-1" and lease["operation"] == "cleanup" and lease["scope"] == "call"
+    assert [process["pid"] for process in lease["processes"]] == [holder_process.pid]
+    assert lease["node"] == node_id() and lease["host"]
+
+
+def test_a_live_holder_is_never_taken_over_and_is_named_with_its_operation(store, holder_process):  # pylint: disable=redefined-outer-name
+    with pytest.raises(CanaryLeaseHeld) as held:
+        Lease(store, holder="cleanup-job-2", duration=60, operation="cleanup").acquire()
+    message = str(held.value)
+    assert "cleanup-job-1 (operation cleanup" in message and "until " in message
+    assert "its process %d on this host still runs" % holder_process.pid in message
+    assert store.read()["lease"]["holder"] == "cleanup-job-1"
+
+
+def test_a_killed_holder_is_taken_over_at_once_though_its_lease_runs_on(store, holder_process):  # pylint: disable=redefined-outer-name
+    _kill(holder_process)
+    lease = Lease(store, holder="cleanup-job-2", duration=60, operation="cleanup")
+    lease.acquire()     # no wait: the killed holder's lease has 600 s left
+    assert store.read()["lease"]["holder"] == "cleanup-job-2"
+    assert lease.taken_over["holder"] == "cleanup-job-1"
+    assert lease.taken_over["why"] == "its process %d on this host ended" % holder_process.pid
+
+
+def test_a_waiting_run_takes_the_lease_once_its_holder_ends(store, emulator, holder_process):  # pylint: disable=redefined-outer-name
+    outcome = {}
+    waiter = Lease(store, holder="cleanup-job-2", duration=60, operation="cleanup")
+    thread = threading.Thread(target=lambda: outcome.update(state=waiter.acquire(wait=120)))
+    thread.start()
+    reads = lambda: [record for record in emulator.request_log.records()  # noqa: E731
+                     if record.method == "GET" and record.path.endswith("/configmaps/podinfo-canary-state")]
+    seen = len(reads())
+    wait_for(lambda: len(reads()) >= seen + 2, what="the waiting run reading the lease again")
+    assert thread.is_alive(), "the live holder is waited for"
+    _kill(holder_process)
+    thread.join(timeout=60)
+    assert outcome["state"]["lease"]["holder"] == "cleanup-job-2"
+    assert waiter.taken_over["why"].endswith("ended")
+
+
+def test_a_holder_out_of_sight_is_waited_for_until_its_lease_expires(store):  # pylint: disable=redefined-outer-name
+    Lease(store, holder="awx-job-5", duration=60, operation="rollout").acquire()
+    state = store.read()
+    state["lease"] = dict(state["lease"], node="another-boot/pid:[1]", host="awx-job-5-pod")
+    store.write(state)
+    with pytest.raises(CanaryLeaseHeld) as held:
+        Lease(store, holder="awx-job-6", duration=60).acquire(wait=1)
+    assert "runs on host awx-job-5-pod, out of sight from here" in str(held.value) and "waited 1 s" in str(held.value)
+    state = store.read()
+    state["lease"]["expires"] = "2000-01-01T00:00:00Z"
+    store.write(state)
+    lease = Lease(store, holder="awx-job-6", duration=60)
+    lease.acquire()
+    assert lease.taken_over["why"] == "its lease expired at 2000-01-01T00:00:00Z"
+
+
+def test_a_call_of_the_run_holding_a_run_lease_joins_it_and_leaves_it_held(store):  # pylint: disable=redefined-outer-name
+    run = Lease(store, holder="rollout-7", duration=60, operation="rollout", scope="run", processes=[os.getppid()])
+    run.acquire()
+    with Lease(store, holder="rollout-7", duration=60, operation="shift") as call:
+        call.update(lambda state: state.add_failed_check("no data"))
+        lease = store.read()["lease"]
+        assert lease["operation"] == "rollout" and lease["scope"] == "run"
+        assert [process["pid"] for process in lease["processes"]] == [os.getppid(), os.getpid()]
+    assert store.read()["lease"]["holder"] == "rollout-7", "left held for the run"
+    with pytest.raises(CanaryLeaseHeld):
+        Lease(store, holder="cleanup-8", duration=60).acquire()
+    run.release()
+    assert store.read()["lease"] is None
