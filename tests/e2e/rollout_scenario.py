@@ -54,8 +54,9 @@ def release_vars(kubeconfig, namespace, prometheus_url, **overrides):
         },
         "rollout_prometheus": {"url": prometheus_url},
         "rollout_progress_deadline": 30,
-        # A run started after a killed one waits for the killed run's lease to expire: keep that short.
-        "rollout_lease_seconds": 6,
+        # A killed run's lease is taken over at once from this host (its processes are gone); the lease must outlast
+        # the longest stretch between two renewals of a run on a loaded test machine.
+        "rollout_lease_seconds": 60,
     }
     values.update(overrides)
     return values
