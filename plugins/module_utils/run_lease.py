@@ -100,3 +100,17 @@ def release(api, request, check_mode=False):
         _lease(api, request).release()
     return {"changed": True, "acquired": False, "lease": None, "taken_over": None, "waited": 0,
             "msg": "released the lease of %s/%s" % (request.names.namespace, request.names.state)}
+
+
+def renewing_sleep(lease, sleep=time.sleep, clock=time.monotonic):
+    """A ``sleep(seconds)`` that keeps ``lease`` (an acquired state.Lease) renewed while it waits: for gates, which
+    may poll for an hour, far longer than a lease lasts."""
+    def wait(seconds):
+        end = clock() + seconds
+        while True:
+            lease.renew()
+            left = end - clock()
+            if left <= 0:
+                return
+            sleep(min(left, lease.duration / 3.0))
+    return wait

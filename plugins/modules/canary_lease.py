@@ -20,7 +20,7 @@ description:
   is not taken over. A lease that expired, or whose processes all ended on this host (a killed run), is taken
   over at once. A canary without a state object has nothing to lock yet (RV(acquired=false)); canary_init
   creates the state object under its own lease.
-- O(state=held) keeps the lease for O(hold) seconds, renewing it every third of O(lease_seconds): use it in place
+- O(state=held) keeps the lease for O(hold) seconds, renewing it every third of O(lease_seconds); use it in place
   of M(ansible.builtin.pause) while a run waits. Fails when the lease is no longer the run's (it expired and
   another run took it over, or the state object was deleted).
 - O(state=released) clears the lease when O(lease_holder) holds it; nothing is written otherwise. Put it in an

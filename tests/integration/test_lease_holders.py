@@ -2,6 +2,7 @@
 holder's; a holder whose processes all ended on this host (a killed run) is taken over at once, a live one never;
 a waiting run takes the lease as soon as it is free; a module call of a run that holds a run lease joins it and
 leaves it held."""
+import json
 import os
 import signal
 import subprocess
@@ -13,9 +14,10 @@ import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.processes import node_id
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore, parse_time, utc_now
 from tests.integration.canary_scenario import NAMESPACE
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
+from tests.integration.loopback_http import LoopbackServer, Reply
 from tests.sandbox.fixtures_api import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,3 +129,31 @@ def test_a_call_of_the_run_holding_a_run_lease_joins_it_and_leaves_it_held(store
         Lease(store, holder="cleanup-8", duration=60).acquire()
     run.release()
     assert store.read()["lease"] is None
+
+
+def test_a_gate_polling_longer_than_the_lease_keeps_the_run_lease(store, kubeconfig, tmp_path):  # pylint: disable=redefined-outer-name
+    run = Lease(store, holder="rollout-9", duration=3, operation="rollout", scope="run", processes=[os.getpid()])
+    run.acquire()
+    calls = []
+
+    def answer(_request):
+        calls.append(1)
+        return Reply(200 if len(calls) > 5 else 403, "waiting for approval")
+
+    gate = {"name": "approval", "type": "confirm-promotion", "poll_interval": "1s", "gate_timeout": "1m"}
+    args = {"type": "confirm-promotion", "name": "podinfo", "namespace": NAMESPACE, "kubeconfig": str(kubeconfig),
+            "lease_holder": "rollout-9", "lease_seconds": 3}
+    with LoopbackServer(answer) as server:
+        gate["url"] = server.url + "/gate"
+        args_file = tmp_path / "canary_webhook-args.json"
+        args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, webhooks=[gate])}), encoding="utf-8")
+        env = dict(os.environ, PYTHONPATH="%s:%s" % (REPO, REPO / ".collections"))
+        completed = subprocess.run([sys.executable, "-m", "ansible_collections.progressive.canary.plugins.modules.canary_webhook",
+                                    str(args_file)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = json.loads(completed.stdout)
+    assert result["passed"] and result["hooks"][0]["attempts"] == 6, result
+    lease = store.read()["lease"]
+    assert lease["holder"] == "rollout-9" and lease["operation"] == "rollout", "joined and left held for the run"
+    assert parse_time(lease["expires"]) > utc_now(), "renewed while the gate polled for longer than the lease lasts"
+    with pytest.raises(CanaryLeaseHeld):
+        Lease(store, holder="cleanup-10", duration=60).acquire()
