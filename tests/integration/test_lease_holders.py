@@ -89,8 +89,9 @@ def test_a_waiting_run_takes_the_lease_once_its_holder_ends(store, emulator, hol
     waiter = Lease(store, holder="cleanup-job-2", duration=60, operation="cleanup")
     thread = threading.Thread(target=lambda: outcome.update(state=waiter.acquire(wait=120)))
     thread.start()
-    reads = lambda: [record for record in emulator.request_log.records()  # noqa: E731
-                     if record.method == "GET" and record.path.endswith("/configmaps/podinfo-canary-state")]
+    def reads():
+        return [record for record in emulator.request_log.records()
+                if record.method == "GET" and record.path.endswith("/configmaps/podinfo-canary-state")]
     seen = len(reads())
     wait_for(lambda: len(reads()) >= seen + 2, what="the waiting run reading the lease again")
     assert thread.is_alive(), "the live holder is waited for"
