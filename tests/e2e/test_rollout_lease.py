@@ -98,6 +98,8 @@ def test_a_rollout_killed_with_its_controller_in_the_interval_leaves_a_lease_the
     assert killed and killed["holder"].startswith("rollout/") and seen["canary_weight"] > 0
     expires = datetime.datetime.strptime(killed["expires"], "%Y-%m-%dT%H:%M:%SZ")
     assert expires <= datetime.datetime.utcnow() + datetime.timedelta(seconds=21), "the lease is bounded by rollout_lease_seconds"
+    returncode, _result, _plays, output = podinfo.run(playbook="status")
+    assert returncode == 0 and "locked by %s (operation rollout) until %s" % (killed["holder"], killed["expires"]) in output, output
 
     # From this host the killed controller is seen gone: the next run takes the lease over without waiting.
     returncode, result, _plays, output = podinfo.run(rollout_lease_wait=0)
