@@ -49,17 +49,13 @@ def run_playbook(playbook, tmp_path, extra_vars=None, options=()):
     command = playbook_command(playbook, tmp_path, extra_vars, options)
     completed = subprocess.run(command, env=playbook_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True,
                                timeout=600, check=False)
-    return _report(completed.returncode, completed.stdout, completed.stderr)
-
-
-def _report(returncode, stdout, stderr):
-    output = stdout + stderr
+    output = completed.stdout + completed.stderr
     try:
-        report = json.loads(stdout[stdout.index("{"):])
+        report = json.loads(completed.stdout[completed.stdout.index("{"):])
     except ValueError as exc:
         raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
     plays = [[task["hosts"]["localhost"] for task in play["tasks"]] for play in report["plays"]]
-    return returncode, plays, output
+    return completed.returncode, plays, output
 
 
 class BackgroundPlaybook(object):
@@ -78,4 +74,10 @@ class BackgroundPlaybook(object):
 
     def finish(self, timeout=600):
         returncode = self.process.wait(timeout=timeout)
-        return _report(returncode, self.stdout_path.read_text(encoding="utf-8"), self.stderr_path.read_text(encoding="utf-8"))
+        stdout = self.stdout_path.read_text(encoding="utf-8")
+        output = stdout + self.stderr_path.read_text(encoding="utf-8")
+        try:
+            report = json.loads(stdout[stdout.index("{"):])
+        except ValueError as exc:
+            raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
+        return returncode, [[task["hosts"]["localhost"] for task in play["tasks"]] for play in report["plays"]], output

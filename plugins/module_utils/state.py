@@ -362,13 +362,13 @@ class Lease(object):
             if (state.get("lease") or {}).get("holder") != self.holder:
                 raise LeaseLost("the lease of %s/%s was taken over by %s while %s worked (it expired)"
                                 % (self.store.names.namespace, self.store.names.state, (state.get("lease") or {}).get("holder"), self.holder))
-            # A renewal by a holder that did not say what it does (canary_lease state=held) keeps the operation.
-            self.operation = self.operation or state["lease"].get("operation")
             before = json.dumps(state.data, sort_keys=True)
             mutator(state)
             if json.dumps(state.data, sort_keys=True) == before and not renew:
                 self.state = state
                 return state
+            # A renewal by a holder that did not say what it does (canary_lease state=held) keeps the operation.
+            self.operation = self.operation or state["lease"].get("operation")
             state["lease"] = self.record()
             try:
                 self.state = self.store.write(state)
