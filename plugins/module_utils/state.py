@@ -215,24 +215,26 @@ def _pids(processes):
 
 
 def judge_lease(names, lease, node, now):
-    """Whether another holder's lease may be taken over: ``(verdict, why)``, verdict one of ``expired``, ``dead``
-    (every process it names ended, on this node), ``alive`` (one still runs) or ``unknown`` (nothing to check here)."""
+    """Whether another holder's lease may be taken over: ``(verdict, why)``, verdict one of ``dead`` (every process
+    it names ended, on this node), ``alive`` (one still runs on this node: never taken over, even past its expiry),
+    ``expired`` (its processes cannot be checked here and its expiry passed) or ``unknown`` (neither)."""
     try:
         expires = parse_time(lease.get("expires"))
     except (TypeError, ValueError):
         raise StateError("ConfigMap %s/%s: the lease of %s has an expiry that is not a time (%r); remove the lease field of the state to"
                          " release it" % (names.namespace, names.state, lease.get("holder"), lease.get("expires")))
+    processes = lease.get("processes") or []
+    if processes and node is not None and lease.get("node") == node:
+        running = [process for process in processes if is_running(process)]
+        if running:
+            late = "its lease expired at %s but " % lease["expires"] if expires <= now else ""
+            return "alive", "%sits process %s on this host still runs" % (late, _pids(running))
+        return "dead", "its process %s on this host ended" % _pids(processes)
     if expires <= now:
         return "expired", "its lease expired at %s" % lease["expires"]
-    processes = lease.get("processes") or []
     if not processes:
         return "unknown", "its processes are not recorded, so only the expiry frees it"
-    if node is None or lease.get("node") != node:
-        return "unknown", "its process %s runs on host %s, out of sight from here" % (_pids(processes), lease.get("host"))
-    running = [process for process in processes if is_running(process)]
-    if running:
-        return "alive", "its process %s on this host still runs" % _pids(running)
-    return "dead", "its process %s on this host ended" % _pids(processes)
+    return "unknown", "its process %s runs on host %s, out of sight from here" % (_pids(processes), lease.get("host"))
 
 
 class Lease(object):

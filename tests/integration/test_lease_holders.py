@@ -158,3 +158,12 @@ def test_a_gate_polling_longer_than_the_lease_keeps_the_run_lease(store, kubecon
     assert parse_time(lease["expires"]) > utc_now(), "renewed while the gate polled for longer than the lease lasts"
     with pytest.raises(CanaryLeaseHeld):
         Lease(store, holder="cleanup-10", duration=60).acquire()
+
+
+def test_a_live_holder_past_its_expiry_is_still_not_taken_over(store, holder_process):  # pylint: disable=redefined-outer-name
+    state = store.read()
+    state["lease"]["expires"] = "2000-01-01T00:00:00Z"    # as after a stall longer than the lease
+    store.write(state)
+    with pytest.raises(CanaryLeaseHeld) as held:
+        Lease(store, holder="cleanup-job-2", duration=60).acquire()
+    assert "its lease expired at 2000-01-01T00:00:00Z but its process %d on this host still runs" % holder_process.pid in str(held.value)
