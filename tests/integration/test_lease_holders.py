@@ -89,6 +89,7 @@ def test_a_waiting_run_takes_the_lease_once_its_holder_ends(store, emulator, hol
     waiter = Lease(store, holder="cleanup-job-2", duration=60, operation="cleanup")
     thread = threading.Thread(target=lambda: outcome.update(state=waiter.acquire(wait=120)))
     thread.start()
+
     def reads():
         return [record for record in emulator.request_log.records()
                 if record.method == "GET" and record.path.endswith("/configmaps/podinfo-canary-state")]
