@@ -36,6 +36,31 @@ def playbook_env(tmp_path):
     return env
 
 
+class BackgroundPlaybook(object):
+    """run_playbook started in the background (its output in files under tmp_path); ``finish()`` waits for its end
+    and returns what run_playbook returns."""
+
+    def __init__(self, playbook, tmp_path, extra_vars=None, options=()):
+        command = playbook_command(playbook, tmp_path, extra_vars, options)
+        self.stdout_path, self.stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+        with open(self.stdout_path, "w", encoding="utf-8") as stdout, open(self.stderr_path, "w", encoding="utf-8") as stderr:
+            self.process = subprocess.Popen(command, env=playbook_env(tmp_path), cwd=str(tmp_path),  # pylint: disable=consider-using-with
+                                            stdout=stdout, stderr=stderr)
+
+    def running(self):
+        return self.process.poll() is None
+
+    def finish(self, timeout=600):
+        returncode = self.process.wait(timeout=timeout)
+        stdout = self.stdout_path.read_text(encoding="utf-8")
+        output = stdout + self.stderr_path.read_text(encoding="utf-8")
+        try:
+            report = json.loads(stdout[stdout.index("{"):])
+        except ValueError as exc:
+            raise AssertionError("ansible-playbook printed no JSON report:\n%s" % output) from exc
+        return returncode, [[task["hosts"]["localhost"] for task in play["tasks"]] for play in report["plays"]], output
+
+
 def playbook_command(playbook, tmp_path, extra_vars=None, options=()):
     """The ansible-playbook command line running ``playbook`` on localhost, ``extra_vars`` written to a JSON file
     under tmp_path (any structure survives) with the venv's Python as interpreter."""

@@ -14,7 +14,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
     VIRTUAL_SERVICE, CanaryNames, SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore, taken_over_warning
 
 
 class CleanupRequest(object):
@@ -293,7 +293,7 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
         validation.dry_run_plan(api, plan)  # a recorded object the API server refuses stops cleanup before its first write
     if check_mode or not plan.changed:
         return result
-    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
+    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds, operation="cleanup") as lease:
         # A write refused as stale reads and plans again (the plan converges from whatever is there).
         runs = []
 
@@ -315,6 +315,8 @@ def run_cleanup(api, request, check_mode=False, want_diff=False):
             return refs
 
         result.update({"restored": done("restored"), "removed": done("removed"), "actions": actions})
+        if lease.taken_over:
+            result.setdefault("warnings", []).append(taken_over_warning(lease.taken_over))
         if want_diff:
             result["diff"] = plan.diffs()
     return result

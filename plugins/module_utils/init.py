@@ -411,7 +411,7 @@ def run_init(api, request, check_mode=False, want_diff=False):
             result["phase"] = "Initializing"
         return result
     store = StateStore(api, request.names)
-    with Lease(store, request.lease_holder, request.lease_seconds) as lease:
+    with Lease(store, request.lease_holder, request.lease_seconds, operation="init") as lease:
         # Re-read under the lease: another run may have changed things between our first read and now; a write
         # refused as stale reads and plans again (the plan converges from whatever is there).
         def build():

@@ -51,6 +51,7 @@ def _succeeded(revision, checksums):
 
 
 class PromoteRun(ReleaseRun):
+    OPERATION = "promote"
     REPORTED_FLAGS = ("primary_updated",)
 
     def __init__(self, api, request, facts):

@@ -164,6 +164,7 @@ class ReleaseRun(object):
     keeps from the plan before (that plan's step either happened, or is planned again)."""
 
     REPORTED_FLAGS = ()
+    OPERATION = "release"   # recorded in the lease: what its holder is doing
 
     def __init__(self, api, request, facts):
         self.api = api
@@ -346,7 +347,7 @@ def execute(api, request, run_class, check_mode=False, want_diff=False):
             result["diff"] = run.plan.diffs()
         return result
     done = []
-    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds) as lease:
+    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds, operation=run_class.OPERATION) as lease:
         previous = None
         for attempt in range(1, PLAN_ATTEMPTS + 1):
             run = _planned(api, request, run_class, lease)

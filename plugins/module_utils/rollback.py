@@ -38,6 +38,7 @@ def _weight_zero(state):
 
 
 class RollbackRun(ReleaseRun):
+    OPERATION = "rollback"
     REPORTED_FLAGS = ("rolled_back",)
 
     def __init__(self, api, request, facts):

@@ -43,6 +43,7 @@ def _abandon(revision, promoted):
 
 
 class ShiftRun(ReleaseRun):
+    OPERATION = "shift"
     REPORTED_FLAGS = ("restarted",)
 
     def __init__(self, api, request, facts):

@@ -11,7 +11,7 @@ Usage by any module that changes a canary::
 
 Every write carries the resourceVersion it read: a concurrent change is re-read and the mutation
 re-applied, never overwritten blindly. A run killed while holding the lease blocks others only until
-the lease expires; after that any run takes it over.
+the lease expires, or, on the host it ran on, until its processes are gone; then any run takes it over.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,11 +28,14 @@ import time
 from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError, CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, TARGET_ANNOTATION, managed_annotations, managed_labels)
+from ansible_collections.progressive.canary.plugins.module_utils.processes import is_running, node_id, process_identity
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import PHASES, validate
 
 STATE_KEY = "state.json"
 DEFAULT_LEASE_SECONDS = 300
+# How often a run waiting for another holder's lease reads it again.
+LEASE_POLL_SECONDS = 2.0
 CONFLICT_RETRIES = 5
 
 
@@ -65,7 +68,7 @@ def empty_state():
         "originals": {},            # target_replicas, apex_service, virtual_service, hpa
         "generated": [],            # [{"apiVersion", "kind", "name"}] in creation order
         "last_transition_time": format_time(utc_now()),
-        "lease": None,              # {"holder", "expires"}
+        "lease": None,              # {"holder", "operation", "scope", "expires", "host", "node", "processes"}
     }
 
 
@@ -74,14 +77,17 @@ class StateError(Exception):
 
 
 class CanaryLeaseHeld(StateError):
-    """Another run holds the canary's lease."""
+    """Another run holds the canary's lease (``lease`` is its record, ``why`` says why it is not taken over)."""
 
-    def __init__(self, names, holder, expires):
+    def __init__(self, names, lease, why, waited=0):
         super(CanaryLeaseHeld, self).__init__(
-            "canary %s/%s is locked by %s until %s (lease in ConfigMap %s); wait for that run to finish or for the lease to expire"
-            % (names.namespace, names.target, holder, expires, names.state))
-        self.holder = holder
-        self.expires = expires
+            "canary %s/%s is locked by %s until %s (lease in ConfigMap %s; %s)%s; wait for that run to finish or for the lease to expire"
+            % (names.namespace, names.target, describe_holder(lease), lease.get("expires"), names.state, why,
+               "; waited %d s for it" % waited if waited else ""))
+        self.lease = lease
+        self.holder = lease.get("holder")
+        self.expires = lease.get("expires")
+        self.why = why
 
 
 class LeaseLost(StateError):
@@ -207,19 +213,74 @@ class StateStore(object):
         return self.api.delete(CONFIGMAP[0], CONFIGMAP[1], self.names.namespace, self.names.state)
 
 
+def describe_holder(lease):
+    """``<holder> (operation <op>, host <host>)``: who holds a lease, for messages."""
+    details = ["%s %s" % (label, lease[key]) for key, label in (("operation", "operation"), ("host", "host")) if lease.get(key)]
+    return "%s (%s)" % (lease.get("holder"), ", ".join(details)) if details else str(lease.get("holder"))
+
+
+def taken_over_warning(lease):
+    """What a run says when it took the lease of an expired or dead holder (``lease`` as in Lease.taken_over)."""
+    return "took over the lease of %s: %s" % (describe_holder(lease), lease["why"])
+
+
+def _pids(processes):
+    return ", ".join(str(process.get("pid")) for process in processes)
+
+
+def judge_lease(names, lease, node, now):
+    """Whether another holder's lease may be taken over: ``(verdict, why)``, verdict one of ``dead`` (every process
+    it names ended, on this node), ``alive`` (one still runs on this node: never taken over, even past its expiry),
+    ``expired`` (its processes cannot be checked here and its expiry passed) or ``unknown`` (neither)."""
+    try:
+        expires = parse_time(lease.get("expires"))
+    except (TypeError, ValueError):
+        raise StateError("ConfigMap %s/%s: the lease of %s has an expiry that is not a time (%r); remove the lease field of the state to"
+                         " release it" % (names.namespace, names.state, lease.get("holder"), lease.get("expires")))
+    processes = lease.get("processes") or []
+    if processes and node is not None and lease.get("node") == node:
+        running = [process for process in processes if is_running(process)]
+        if running:
+            late = "its lease expired at %s but " % lease["expires"] if expires <= now else ""
+            return "alive", "%sits process %s on this host still runs" % (late, _pids(running))
+        return "dead", "its process %s on this host ended" % _pids(processes)
+    if expires <= now:
+        return "expired", "its lease expired at %s" % lease["expires"]
+    if not processes:
+        return "unknown", "its processes are not recorded, so only the expiry frees it"
+    return "unknown", "its process %s runs on host %s, out of sight from here" % (_pids(processes), lease.get("host"))
+
+
 class Lease(object):
     """Exclusive right to change one canary, stored in its state object.
 
-    acquire(): creates the state object when absent; fails with CanaryLeaseHeld when another holder's
-    lease has not expired; takes over an expired one. update(mutator): re-read, check the lease is still
-    ours, apply ``mutator(state)``, renew the expiry, write optimistically (retried on conflict).
-    release(): clears the lease (no-op when the state object is gone, e.g. after cleanup deleted it).
+    acquire(): creates the state object when absent; takes the lease when it is free, ours, expired, or held by
+    processes that all ended on this node (a killed run); else waits up to ``wait`` seconds, then fails with
+    CanaryLeaseHeld naming the holder, its operation, its expiry and why it is not taken over.
+    update(mutator): re-read, check the lease is still ours, apply ``mutator(state)``, renew the expiry, write
+    optimistically (retried on conflict). release(): clears the lease (no-op when the state object is gone).
+
+    ``scope``: ``call`` (a module call; the lease is released when the call ends) or ``run`` (a whole run of
+    several module calls, taken and released by canary_lease). A call that finds a run lease of its own holder
+    joins it: it renews it while it works and leaves it held on exit, for the run to release.
+    ``processes``: process ids whose life bounds the holder's: by default this process for a call, none (unknown:
+    only the expiry frees it) for a run, unless the run's controller process is given.
     """
 
-    def __init__(self, store, holder=None, duration=DEFAULT_LEASE_SECONDS):
+    def __init__(self, store, holder=None, duration=DEFAULT_LEASE_SECONDS, operation=None, scope="call", processes=None):
         self.store = store
         self.holder = holder or default_holder()
         self.duration = int(duration)
+        if self.duration < 1:
+            raise StateError("the lease must last at least 1 second (lease_seconds %d)" % self.duration)
+        self.operation = operation
+        self.scope = scope
+        if processes is None:
+            processes = [os.getpid()] if scope == "call" else []
+        self.processes = [identity for identity in (process_identity(pid) for pid in processes) if identity]
+        self.node = node_id()
+        self.joined = False         # the lease was our run's: leave it held on exit
+        self.taken_over = None      # the record of the expired or dead holder we took the lease from
         self.state = None
         self._written_at = None     # monotonic time of our last write of the lease
 
@@ -229,6 +290,8 @@ class Lease(object):
 
     def __exit__(self, exc_type, exc, traceback):
         # On an exception the lease is released too: the run stopped cleanly, the next one may go on.
+        if self.joined:
+            return False
         try:
             self.release()
         except (CanaryApiError, StateError):
@@ -239,25 +302,47 @@ class Lease(object):
     def _expiry(self):
         return format_time(utc_now() + datetime.timedelta(seconds=self.duration))
 
-    def _held_by_other(self, state):
-        lease = state.get("lease") or {}
-        if not lease.get("holder") or lease["holder"] == self.holder:
-            return False
-        return parse_time(lease["expires"]) > utc_now()
+    def record(self):
+        """The lease as written in the state object."""
+        return {"holder": self.holder, "operation": self.operation, "scope": self.scope, "expires": self._expiry(),
+                "host": socket.gethostname(), "node": self.node, "processes": self.processes}
 
-    def acquire(self):
+    def _join(self, lease):
+        """Work under our own run's lease: keep its operation and the process that bounds the run (the controller),
+        add this process (a module still working after its controller died still holds the lease)."""
+        self.joined = True
+        self.operation = lease.get("operation") or self.operation
+        if self.scope == "call":
+            recorded = lease.get("processes") or []
+            if recorded and lease.get("node") == self.node:
+                self.processes = recorded[:1] + self.processes
+            else:
+                self.node, self.processes = lease.get("node"), recorded
+        self.scope = "run"
+
+    def _take(self, create):
         for _attempt in range(CONFLICT_RETRIES):
             state = self.store.read()
+            self.joined, self.taken_over = False, None
             try:
                 if state is None:
+                    if not create:
+                        return None
                     fresh = CanaryState({})
-                    fresh["lease"] = {"holder": self.holder, "expires": self._expiry()}
+                    fresh["lease"] = self.record()
                     self.state = self.store.create(fresh)
                     self._written_at = time.monotonic()
                     return self.state
-                if self._held_by_other(state):
-                    raise CanaryLeaseHeld(self.store.names, state["lease"]["holder"], state["lease"]["expires"])
-                state["lease"] = {"holder": self.holder, "expires": self._expiry()}
+                lease = state.get("lease") or {}
+                if lease.get("holder") == self.holder:
+                    if lease.get("scope") == "run":
+                        self._join(lease)
+                elif lease.get("holder"):
+                    verdict, why = judge_lease(self.store.names, lease, self.node, utc_now())
+                    if verdict in ("alive", "unknown"):
+                        raise CanaryLeaseHeld(self.store.names, lease, why)
+                    self.taken_over = dict(lease, why=why)
+                state["lease"] = self.record()
                 self.state = self.store.write(state)
                 self._written_at = time.monotonic()
                 return self.state
@@ -265,6 +350,22 @@ class Lease(object):
                 continue
         raise StateError("could not take the lease of %s/%s: the state object kept changing" % (self.store.names.namespace,
                                                                                                 self.store.names.state))
+
+    def acquire(self, wait=0, create=True, sleep=time.sleep, clock=time.monotonic):
+        """Take the lease, waiting up to ``wait`` seconds for a live holder (the lease is read again every
+        LEASE_POLL_SECONDS, so an expired or dead holder is taken over as soon as it is one). Returns the state,
+        or None when there is no state object and ``create`` is false."""
+        started = clock()
+        while True:
+            try:
+                return self._take(create)
+            except CanaryLeaseHeld as held:
+                left = started + wait - clock()
+                if left <= 0:
+                    if wait > 0:
+                        raise CanaryLeaseHeld(self.store.names, held.lease, held.why, waited=clock() - started)
+                    raise
+                sleep(min(LEASE_POLL_SECONDS, left))
 
     def update(self, mutator, renew=False):
         """Apply ``mutator`` (a function changing a CanaryState in place) and write it with a renewed expiry;
@@ -284,7 +385,9 @@ class Lease(object):
             if json.dumps(state.data, sort_keys=True) == before and not renew:
                 self.state = state
                 return state
-            state["lease"] = {"holder": self.holder, "expires": self._expiry()}
+            # A renewal by a holder that did not say what it does (canary_lease state=held) keeps the operation.
+            self.operation = self.operation or state["lease"].get("operation")
+            state["lease"] = self.record()
             try:
                 self.state = self.store.write(state)
                 self._written_at = time.monotonic()
@@ -300,7 +403,19 @@ class Lease(object):
             return self.state
         return self.update(lambda state: None, renew=True)
 
+    def hold(self, seconds, sleep=time.sleep, clock=time.monotonic):
+        """Keep the lease for ``seconds`` while nothing else happens (a step's interval), renewing it every third of
+        its duration and once more at the end; LeaseLost when another run took it meanwhile."""
+        end = clock() + seconds
+        while True:
+            left = end - clock()
+            if left <= 0:
+                return self.state
+            sleep(min(left, self.duration / 3.0))
+            self.update(lambda state: None, renew=True)
+
     def release(self):
+        """Clear the lease if it is ours (a joined call leaves it to its run: see __exit__)."""
         for _attempt in range(CONFLICT_RETRIES):
             state = self.store.read()
             if state is None or (state.get("lease") or {}).get("holder") != self.holder:

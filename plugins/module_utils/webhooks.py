@@ -167,7 +167,7 @@ def _seconds(value):
     return ("%g" % value)
 
 
-def run_webhooks(hooks, hook_type, payload, check_mode=False):
+def run_webhooks(hooks, hook_type, payload, check_mode=False, sleep=time.sleep):
     """Run the hooks of ``hook_type`` in order and return {passed, hooks, rollback_requested, skipped}.
 
     ``payload`` is the canary's part of the body (build_payload); each hook adds its own ``metadata``.
@@ -175,7 +175,8 @@ def run_webhooks(hooks, hook_type, payload, check_mode=False):
     Hooks of other types are not called, so the whole list of a canary can be passed every time; every hook of
     the list is validated, so that a bad definition is refused at the first call, not when its turn comes.
     In check mode only gates and rollback hooks (questions, not actions) are called.
-    Raises WebhookConfigError for an invalid definition before anything is called.
+    Raises WebhookConfigError for an invalid definition before anything is called. ``sleep`` waits between two
+    calls of a gate (run_lease.renewing_sleep keeps a canary's lease meanwhile).
     """
     if hook_type not in HOOK_TYPES:
         raise WebhookConfigError("type must be one of %s" % ", ".join(HOOK_TYPES))
@@ -189,7 +190,7 @@ def run_webhooks(hooks, hook_type, payload, check_mode=False):
         hook_payload = build_payload(payload["name"], payload["namespace"], payload["phase"], payload.get("checksum"),
                                      hook.get("metadata"))
         if hook_type in GATE_TYPES:
-            results.append(wait_gate(hook, hook_payload))
+            results.append(wait_gate(hook, hook_payload, sleep=sleep))
         else:
             results.append(run_hook(hook, hook_payload))
     return {

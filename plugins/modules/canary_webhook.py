@@ -27,10 +27,14 @@ description:
     (tests, load, notifications) and are reported in RV(skipped).
   - Every hook of O(webhooks) is validated, whatever its type, before any is called; a bad definition (a URL that is
     not C(http) or C(https), a duration that is not one) is refused at the first call, not when its turn comes.
+  - With O(lease_holder), the canary's lease is kept renewed while gates poll, so that a run holding it (the
+    rollout role, see M(progressive.canary.canary_lease)) keeps it through a gate that waits longer than the lease
+    lasts. Only then does the module talk to Kubernetes (the connection options); it never creates a state object.
 author:
   - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
   - progressive.canary.webhooks
+  - kubernetes.core.k8s_auth_options
 options:
   type:
     description: Which hooks to call now.
@@ -38,9 +42,10 @@ options:
     required: true
     choices: [confirm-rollout, pre-rollout, rollout, confirm-traffic-increase, confirm-promotion, post-rollout, rollback]
   name:
-    description: Name of the canary, sent as C(name).
+    description: Name of the canary (its target Deployment), sent as C(name).
     type: str
     required: true
+    aliases: [target]
   namespace:
     description: Namespace of the canary, sent as C(namespace).
     type: str
@@ -53,6 +58,21 @@ options:
     description: Identifies the canary revision being rolled out, sent as C(checksum).
     type: str
     default: ""
+  lease_holder:
+    description:
+      - Holder of the canary's lease to keep renewed while gates poll (the run's holder, as given to the other
+        canary modules). A run lease of this holder is joined and left held; a free lease is taken for the call and
+        released at its end; another live holder's lease fails the task before any hook is called.
+      - Unset, no lease is kept and Kubernetes is not contacted.
+    type: str
+  lease_seconds:
+    description: Validity of the lease in seconds, as for the other canary modules; renewed every third of it.
+    type: int
+    default: 300
+  request_timeout:
+    description: Seconds to wait for any single Kubernetes API request (only used with O(lease_holder)).
+    type: float
+    default: 30
   fail_on_failure:
     description:
       - Fail the task when a hook fails or a gate stays closed. Set V(false) to read RV(passed) instead
@@ -154,14 +174,30 @@ msg:
   type: str
 """
 
+import copy
+import time
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
+from ansible_collections.progressive.canary.plugins.module_utils.connection import (
+    DEFAULT_REQUEST_TIMEOUT, CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params
+from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.run_lease import renewing_sleep
+from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS, Lease, StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
     HOOK_ARGUMENT_SPEC, HOOK_TYPES, WebhookConfigError, build_payload, run_webhooks, summary,
 )
 
 ARGUMENT_SPEC = dict(
+    copy.deepcopy(AUTH_ARG_SPEC),
     type=dict(type="str", required=True, choices=list(HOOK_TYPES)),
-    name=dict(type="str", required=True),
+    name=dict(type="str", required=True, aliases=["target"]),
+    lease_holder=dict(type="str"),
+    lease_seconds=dict(type="int", default=DEFAULT_LEASE_SECONDS),
+    request_timeout=dict(type="float", default=DEFAULT_REQUEST_TIMEOUT),
     namespace=dict(type="str", required=True),
     phase=dict(type="str", default="Progressing"),
     checksum=dict(type="str", default=""),
@@ -170,14 +206,43 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def _kept_lease(module):
+    """The canary's lease, taken or joined for the gates to renew; None without lease_holder, in check mode, or
+    when the canary has no state object (nothing to keep)."""
+    params = module.params
+    if not params["lease_holder"] or module.check_mode:
+        return None
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    lease = Lease(StateStore(api_from_params(params), CanaryNames(params["name"], params["namespace"])), params["lease_holder"],
+                  params["lease_seconds"], operation="webhook")
+    return lease if lease.acquire(create=False) is not None else None
+
+
+def _leave(lease):
+    """Release a lease taken for this call; a joined run lease stays the run's."""
+    if lease is not None and not lease.joined:
+        try:
+            lease.release()
+        except (CanaryApiError, StateError):
+            pass    # it expires on its own; the hooks' outcome is what the caller needs
+
+
 def main():
     module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     payload = build_payload(params["name"], params["namespace"], params["phase"], params["checksum"])
+    lease = None
     try:
-        outcome = run_webhooks(params["webhooks"], params["type"], payload, check_mode=module.check_mode)
+        lease = _kept_lease(module)
+        outcome = run_webhooks(params["webhooks"], params["type"], payload, check_mode=module.check_mode,
+                               sleep=renewing_sleep(lease) if lease is not None else time.sleep)
     except WebhookConfigError as exc:
         module.fail_json(msg="invalid webhooks: %s" % exc)
+    except (CanaryApiError, StateError) as exc:
+        module.fail_json(msg="keeping the lease of canary %s/%s: %s" % (params["namespace"], params["name"], exc))
+    finally:
+        _leave(lease)
     result = dict(changed=False, msg=summary(outcome, params["type"]), **outcome)
     if not outcome["passed"] and params["fail_on_failure"]:
         module.fail_json(**result)

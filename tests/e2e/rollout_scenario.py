@@ -55,8 +55,9 @@ def release_vars(kubeconfig, namespace, prometheus_url, **overrides):
         },
         "rollout_prometheus": {"url": prometheus_url},
         "rollout_progress_deadline": 30,
-        # A run started after a killed one waits for the killed run's lease to expire: keep that short.
-        "rollout_lease_seconds": 6,
+        # A killed run's lease is taken over at once from this host (its processes are gone); the lease must outlast
+        # the longest stretch between two renewals of a run on a loaded test machine.
+        "rollout_lease_seconds": 60,
     }
     values.update(overrides)
     return values
@@ -203,14 +204,20 @@ class Podinfo(object):
         assert_no_python_none(plays)
         return returncode, rollout_result(plays), plays, output
 
-    def run_killed_when(self, condition, what, whole_tree=True, **overrides):
-        """Start playbooks/rollout.yml and SIGKILL it as soon as ``condition(state)`` holds; returns the state seen then.
+    def start(self, playbook="rollout", **overrides):
+        """Start playbooks/<playbook>.yml in the background; returns a run whose ``finish()`` waits for its end and
+        returns what ``run()`` returns."""
+        return _StartedRun(ansible_playbook.BackgroundPlaybook(PLAYBOOKS / (playbook + ".yml"), self._run_dir(),
+                                                               extra_vars=self.release_vars(**overrides)))
+
+    def run_killed_when(self, condition, what, whole_tree=True, playbook="rollout", **overrides):
+        """Start playbooks/<playbook>.yml and SIGKILL it as soon as ``condition(state)`` holds; returns the state seen then.
 
         ``whole_tree``: kill every process of the run, ansible-playbook and its workers and module processes (which
         run in sessions of their own), as when the node evicts an AWX job pod; otherwise only ansible-playbook, whose
         module process then runs on to its end."""
         run_dir = self._run_dir()
-        command = ansible_playbook.playbook_command(PLAYBOOKS / "rollout.yml", run_dir, extra_vars=self.release_vars(**overrides))
+        command = ansible_playbook.playbook_command(PLAYBOOKS / (playbook + ".yml"), run_dir, extra_vars=self.release_vars(**overrides))
         process = subprocess.Popen(command, env=ansible_playbook.playbook_env(run_dir), cwd=str(run_dir),  # pylint: disable=consider-using-with
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -221,6 +228,18 @@ class Podinfo(object):
         finally:
             kill_tree(process.pid) if whole_tree else process.kill()  # pylint: disable=expression-not-assigned
             process.wait(timeout=30)
+
+
+class _StartedRun(object):
+    def __init__(self, background):
+        self.background = background
+
+    def running(self):
+        return self.background.running()
+
+    def finish(self):
+        returncode, plays, output = self.background.finish()
+        return returncode, rollout_result(plays), plays, output
 
 
 def _children(pid):

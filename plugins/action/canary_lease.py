@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of progressive.canary.canary_lease: tells the module which process runs the play.
+
+Ansible runs each task in a worker process forked from ansible-playbook, so the worker's parent is the
+ansible-playbook process, alive for the whole run. When the module runs on the controller too (local
+connection), recording that process in the lease lets a later run on this host see that the run holding it
+was killed, and take the lease over at once instead of waiting for it to expire."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # no effect since Ansible 2.5
+        module_args = dict(self._task.args)
+        if self._connection.transport == "local" and not module_args.get("controller_pid"):
+            module_args["controller_pid"] = os.getppid()
+        result.update(self._execute_module(module_name="progressive.canary.canary_lease", module_args=module_args,
+                                           task_vars=task_vars))
+        return result
