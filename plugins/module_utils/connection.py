@@ -274,6 +274,18 @@ class KubeApi(object):
             return live
         return replaced.to_dict()
 
+    def dry_run(self, body, replace=False):
+        """Send ``body`` as a server-side dry run (``dryRun=All``) of a create, or of a replace: the API server and its
+        validating webhooks judge it and nothing is stored. Raises CanaryApiError with their answer."""
+        body = self._served_body(body)
+        api_version, kind, namespace, name = _identity(body)
+        resource = self.resource(api_version, kind)
+        options = {"body": body, "namespace": namespace, "dry_run": "All", "_request_timeout": self.request_timeout}
+        if replace:
+            options["name"] = name
+        self._call("checking (dry run)", describe(api_version, kind, namespace, name),
+                   resource.replace if replace else resource.create, **options)
+
     def patch(self, api_version, kind, namespace, name, patch, patch_type="merge"):
         """PATCH. Merge and strategic patches mean the same on a retry; a JSON patch whose ``test`` fails on a retry
         (409/422) is accepted when its other operations are already in effect (our first try happened)."""

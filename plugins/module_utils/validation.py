@@ -47,7 +47,6 @@ RETRY_FIELDS = ("attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities",
 TRAFFIC_POLICY_FIELDS = ("loadBalancer", "connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel",
                          "proxyProtocol", "retryBudget")
 LOAD_BALANCERS = ("UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST")
-DRY_RUN = "All"
 
 
 class InputError(Refusal):
@@ -365,17 +364,14 @@ def _dry_run(api, step):
     body.pop("status", None)
     metadata = body["metadata"]
     what = describe(body["apiVersion"], body["kind"], metadata.get("namespace"), metadata["name"])
-    resource = api.resource(body["apiVersion"], body["kind"])
-    options = {"body": body, "namespace": metadata.get("namespace"), "dry_run": DRY_RUN, "_request_timeout": api.request_timeout}
-    # pylint: disable=protected-access  # KubeApi's one error translator (and its retries) for these requests too
     try:
         if step.before is None:
-            api._call("checking (dry run)", what, resource.create, **options)
+            api.dry_run(body)
         else:
             metadata.pop("resourceVersion", None)
             if _needs_resource_version(body["apiVersion"]):
                 metadata["resourceVersion"] = (step.before.get("metadata") or {}).get("resourceVersion")
-            api._call("checking (dry run)", what, resource.replace, name=metadata["name"], **options)
+            api.dry_run(body, replace=True)
     except CanaryApiError as exc:
         if exc.status in (400, 422):
             marker = "HTTP %s: " % exc.status

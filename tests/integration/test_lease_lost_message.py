@@ -13,7 +13,7 @@ from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: di
 def test_a_lease_released_by_another_run_is_said_so(emulator, kube_api):  # pylint: disable=redefined-outer-name
     emulator.ensure_namespace(NAMESPACE)
     store = StateStore(kube_api, CanaryNames("podinfo", NAMESPACE))
-    first = Lease(store, holder="killed-run", duration=1)
+    first = Lease(store, holder="killed-run", duration=1, processes=[])  # no process to judge: it expires
     first.acquire()
     while store.read()["lease"]["expires"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()):
         time.sleep(0.2)
