@@ -154,5 +154,5 @@ def test_the_commands_of_the_document_run_against_the_sandbox(document, request,
             completed = subprocess.run(["bash", "-euo", "pipefail", "-c", block.text], cwd=str(REPO if "repository" in marker else scratch),
                                        env=_environment(home, installed, galaxy_url), capture_output=True, text=True, timeout=600,
                                        check=False)
-            assert completed.returncode == 0, "%r failed (exit %d):\n%s\n%s%s" % (block, completed.returncode, block.text,
-                                                                               completed.stdout[-6000:], completed.stderr[-4000:])
+            assert completed.returncode == 0, "%r failed (exit %d):\n%s\n%s%s" % (
+                block, completed.returncode, block.text, completed.stdout[-6000:], completed.stderr[-4000:])
