@@ -14,8 +14,8 @@ author:
 version_added: "1.0.0"
 short_description: A canary_shift result merged into a rollout run record
 description:
-  - What the P(progressive.canary.rollout#role) role makes of M(progressive.canary.canary_shift)'s result
-    (registered with C(failed_when: false)), merged into the run record it is applied to.
+  - "What the P(progressive.canary.rollout#role) role makes of M(progressive.canary.canary_shift)'s result
+    (registered with C(failed_when: false)), merged into the run record it is applied to."
   - A success records the weight, step and revision it set (RV(_value.action) V(shift)); when a new revision
     arrived during the analysis the run restarts at weight 0 with a note in RV(_value.history).
   - A canary that did not become ready within the progress deadline is V(rollback); any other failure is
