@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright: progressive.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rollout role's decisions, as Flagger's scheduler (``pkg/controller/scheduler.go``) makes them.
+
+Pure functions on plain dicts (the modules' results and the role's run record ``__rollout_run``); each returns the
+update the role merges into the run record:
+
+- ``start_action``: what a run does from the canary's status (canary_info): release (run or resume the analysis),
+  promote, rollback, tidy or none (Flagger's ``checkCanaryStatus`` / ``shouldAdvance``).
+- ``next_step``: the decision of one analysis step from its checks and hooks: shift to the next weight (Flagger's
+  ``nextStepWeight``), hold, promote or roll back; with the step's entry and its line for the summary.
+- ``merge_shift``: canary_shift's result: the weight it set, a restart at weight 0 on a new revision, a rollback
+  when the canary did not become ready, an error otherwise.
+
+The role's filters (``plugins/filter/rollout_start.py``, ``rollout_step.py``, ``rollout_shifted.py``) call them;
+the templates only format text. Every field name and message is the one the role's Jinja produced before.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+def as_int(value):
+    """Jinja's ``int`` filter: a number from an int, a float or a string of one, else 0."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return 0
+
+
+def _is_skipped(result):
+    """Ansible's ``is skipped`` on a registered result (no result at all counts as skipped)."""
+    return not result or bool(result.get("skipped", False))
+
+
+# ---------------------------------------------------------------- start of a run
+
+def start_action(info, threshold, image, phase_at_start, resumed):
+    """What this run does, from canary_info's result ``info``: the run record's start fields.
+
+    ``threshold`` the failed checks that roll back; ``image`` the image the run sets (recorded as is);
+    ``phase_at_start`` the phase read before init and the image patch; ``resumed`` the run's notes so far.
+    Actions: ``none`` (not initialized, or nothing to release), ``rollback`` (the revision already failed,
+    or a killed run reached the threshold), ``tidy`` (the target is back at the promoted revision but traffic
+    or replicas are not), ``release`` (from weight 0, or resumed at the recorded weight)."""
+    threshold = as_int(threshold)
+    failed_checks = as_int(info.get("failed_checks", 0))
+    run = {"revision": info.get("revision"), "image": image, "weight": 0, "step": info.get("step", 0),
+           "failed_checks": failed_checks, "phase_at_start": phase_at_start,
+           "last_promoted_revision": info.get("last_promoted_revision"), "action": "none", "reason": ""}
+    if not info.get("initialized"):
+        run.update({"action": "none", "reason": info.get("reason", "the canary is not initialized")})
+    elif not info.get("pending"):
+        if info.get("revision") == info.get("failed_revision"):
+            run.update({"action": "rollback",
+                        "reason": info.get("failure_reason") or "revision %s was rolled back" % info.get("revision")})
+        elif as_int(info.get("weight")) > 0 or as_int((info.get("target") or {}).get("replicas") or 0) > 0:
+            run.update({"action": "tidy", "reason": "the target is back at the promoted revision %s" % info.get("revision")})
+    elif info.get("phase") == "Progressing" and failed_checks >= threshold:
+        last = info.get("last_failed_check")
+        run.update({"action": "rollback", "reason": "%d failed checks reached the threshold %d%s"
+                                                    % (failed_checks, threshold, "; last: %s" % last if last else "")})
+    elif info.get("phase") == "Progressing":
+        weight = as_int(info.get("weight"))
+        note = "the analysis at weight %d%%, step %d, %d failed checks" % (weight, as_int(info.get("step", 0)), failed_checks)
+        run.update({"action": "release", "weight": weight, "resumed": list(resumed) + [note]})
+    else:
+        run["action"] = "release"
+    return run
+
+
+# ---------------------------------------------------------------- one analysis step
+
+def next_step_weight(weights, weight):
+    """Flagger's nextStepWeight: the first step weight above ``weight``, None at the last one."""
+    higher = [step for step in (as_int(item) for item in weights) if step > weight]
+    return higher[0] if higher else None
+
+
+def _bound(threshold_range, key):
+    return (threshold_range or {}).get(key)
+
+
+def step_entry(run, weight, checks, failed_checks):
+    """The step's entry in the run's history (step number, weight, verdict, each check's value and bounds, each
+    hook's verdict, the failures' reasons), without its line."""
+    hooks = list(checks.get("hooks") or [])
+    measured = list(checks.get("checks") or [])
+    return {
+        "step": len([entry for entry in run.get("history", []) if "weight" in entry]) + 1,
+        "weight": weight,
+        "passed": checks.get("passed"),
+        "failed_checks": failed_checks,
+        "failures": [item.get("reason") for item in hooks + measured if not item.get("passed")],
+        "checks": [{"name": check.get("name"), "value": check.get("value"), "verdict": check.get("verdict"),
+                    "min": _bound(check.get("threshold_range"), "min"), "max": _bound(check.get("threshold_range"), "max")}
+                   for check in measured],
+        "hooks": [[hook.get("name"), hook.get("passed")] for hook in hooks],
+    }
+
+
+def _check_text(check):
+    bounds = (([">= %s" % check["min"]] if check["min"] is not None else [])
+              + (["<= %s" % check["max"]] if check["max"] is not None else []))
+    value = round(check["value"], 2) if check["value"] is not None else "no data"
+    return "%s=%s (%s) %s" % (check["name"], value, " ".join(bounds), check["verdict"])
+
+
+def step_line(entry, threshold):
+    """The step as a line of the summary: "step 2 at weight 20%: webhook load pass, request-success-rate=99.5 (>= 99)
+    pass -> failed checks 1/5" (the tail only when the step failed)."""
+    values = ["webhook %s %s" % (name, "pass" if passed else "fail") for name, passed in entry["hooks"]]
+    values.extend(_check_text(check) for check in entry["checks"])
+    return "step %d at weight %d%%: %s%s" % (entry["step"], entry["weight"], ", ".join(values) or "no checks",
+                                             "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
+
+
+_NO_CHECKS = {"passed": True, "checks": [], "hooks": []}
+
+
+def next_step(run, weights, threshold, checks, rollback_hooks):
+    """The decision of one step (Flagger's iteration), from canary_analysis's result ``checks`` (the rollout hooks and
+    the checks; skipped when there are none) and canary_webhook's ``rollback_hooks`` (skipped without rollback hooks).
+
+    At weight 0 nothing was checked: shift to the first weight. Otherwise the step's history entry is added and the
+    action is rollback (failed, the failed checks reached the threshold), hold (failed below it), promote (passed
+    at the last weight) or shift to the next weight. A rollback hook asking for it overrides all of them.
+    ``decision`` says it for the progress line."""
+    weights = [as_int(item) for item in weights]
+    weight = as_int(run.get("weight"))
+    threshold = as_int(threshold)
+    if weight == 0:
+        update = {"action": "shift", "next_weight": weights[0]}
+    else:
+        checks = _NO_CHECKS if _is_skipped(checks) else checks
+        passed = checks.get("passed")
+        if "state" in checks:
+            failed_checks = as_int((checks["state"] or {}).get("failed_checks"))
+        else:  # check mode records nothing: count the failure in the run so that the threshold is still reached
+            failed_checks = as_int(run.get("failed_checks")) + (0 if passed else 1)
+        entry = step_entry(run, weight, checks, failed_checks)
+        entry["line"] = step_line(entry, threshold)
+        update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
+        higher = next_step_weight(weights, weight)
+        if not passed and failed_checks >= threshold:
+            update.update({"action": "rollback", "reason": "%d failed checks reached the threshold %d; last: %s"
+                                                           % (failed_checks, threshold, "; ".join(entry["failures"]))})
+        elif not passed:
+            update.update({"action": "hold", "next_weight": weight})
+        elif higher is None:
+            update["action"] = "promote"
+        else:
+            update.update({"action": "shift", "next_weight": higher})
+    if not _is_skipped(rollback_hooks) and rollback_hooks.get("rollback_requested", False):
+        message = rollback_hooks.get("msg", "")
+        update.update({"action": "rollback", "reason": "a rollback hook asked for it" + (": %s" % message if message else "")})
+    update["decision"] = {"rollback": "roll back", "promote": "promote", "hold": "hold at %s%%" % weight}.get(update["action"]) \
+        or "weight %s%%" % update["next_weight"]
+    return update
+
+
+# ---------------------------------------------------------------- a shift's result
+
+def merge_shift(run, shift, progress_deadline):
+    """canary_shift's result (registered with failed_when false) as the run record's update: the weight and step it
+    set; a restart at weight 0 with a note when a new revision arrived during the analysis; a rollback when the canary
+    did not become ready within the progress deadline; an error (the play fails, a re-run resumes) otherwise."""
+    if "weight" not in shift:  # failed_when: false hides 'failed'; only a success returns the weight
+        if "ready" in shift and not shift["ready"]:
+            return {"action": "rollback", "reason": "the canary did not become ready within the progress deadline (%ss): %s"
+                                                    % (progress_deadline, shift.get("msg", ""))}
+        return {"action": "error", "reason": "canary_shift failed: %s" % shift.get("msg", "")}
+    if shift.get("restarted", False):
+        note = {"note": "new revision %s arrived during the analysis: restarted at weight 0" % shift.get("revision")}
+        return {"action": "shift", "weight": 0, "step": 0, "failed_checks": 0, "revision": shift.get("revision"),
+                "history": list(run.get("history", [])) + [note]}
+    return {"action": "shift", "weight": shift["weight"], "step": shift.get("step"), "revision": shift.get("revision")}

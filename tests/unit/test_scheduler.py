@@ -1,0 +1,224 @@
+"""The rollout role's decisions (module_utils/scheduler.py) and the filters the role reaches them through: one row per
+branch of what a run does at its start, after each step and after each shift."""
+import pytest
+
+from ansible_collections.progressive.canary.plugins.filter.rollout_shifted import FilterModule as ShiftedFilters
+from ansible_collections.progressive.canary.plugins.filter.rollout_start import FilterModule as StartFilters
+from ansible_collections.progressive.canary.plugins.filter.rollout_step import FilterModule as StepFilters
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
+    as_int, merge_shift, next_step, next_step_weight, start_action, step_line)
+
+THRESHOLD = 3
+WEIGHTS = [10, 20, 30]
+
+
+def _info(**fields):
+    info = {"initialized": True, "pending": True, "phase": "Initialized", "revision": "rev2", "failed_revision": None,
+            "failure_reason": None, "last_promoted_revision": "rev1", "weight": 0, "step": 0, "failed_checks": 0,
+            "last_failed_check": None, "target": {"replicas": 0}}
+    info.update(fields)
+    return info
+
+
+# ---------------------------------------------------------------- start of a run
+
+START = [
+    # (case, info, action, reason, weight, resumed)
+    ("not initialized, its reason", {"initialized": False, "reason": "Deployment test/podinfo not found", "phase": None},
+     "none", "Deployment test/podinfo not found", 0, []),
+    ("not initialized, no reason", {"initialized": False}, "none", "the canary is not initialized", 0, []),
+    ("not pending, failed revision with its reason", _info(pending=False, revision="rev2", failed_revision="rev2",
+                                                           failure_reason="2 failed checks reached the threshold 2"),
+     "rollback", "2 failed checks reached the threshold 2", 0, []),
+    ("not pending, failed revision without reason", _info(pending=False, failed_revision="rev2"),
+     "rollback", "revision rev2 was rolled back", 0, []),
+    ("not pending, back at the promoted revision with traffic: tidy", _info(pending=False, revision="rev1", weight=20),
+     "tidy", "the target is back at the promoted revision rev1", 0, []),
+    ("not pending, back at the promoted revision with replicas: tidy", _info(pending=False, revision="rev1", target={"replicas": 2}),
+     "tidy", "the target is back at the promoted revision rev1", 0, []),
+    ("not pending, promoted and tidy: nothing", _info(pending=False, revision="rev1", target={"replicas": None}),
+     "none", "", 0, []),
+    ("not pending, no target status: nothing", _info(pending=False, revision="rev1", target=None), "none", "", 0, []),
+    ("killed run reached the threshold, last failure named",
+     _info(phase="Progressing", weight=20, failed_checks=3, last_failed_check="request-success-rate 80 < 99"),
+     "rollback", "3 failed checks reached the threshold 3; last: request-success-rate 80 < 99", 0, []),
+    ("killed run reached the threshold, no last failure", _info(phase="Progressing", weight=20, failed_checks=4),
+     "rollback", "4 failed checks reached the threshold 3", 0, []),
+    ("threshold reached outside the analysis: release from 0", _info(phase="Failed", failed_checks=3), "release", "", 0, []),
+    ("resume at the recorded weight", _info(phase="Progressing", weight=20, step=2, failed_checks=1),
+     "release", "", 20, ["the analysis at weight 20%, step 2, 1 failed checks"]),
+    ("new revision: release from weight 0", _info(phase="Succeeded"), "release", "", 0, []),
+]
+
+
+@pytest.mark.parametrize("case, info, action, reason, weight, resumed", START, ids=[row[0] for row in START])
+def test_start_action(case, info, action, reason, weight, resumed):
+    run = start_action(info, THRESHOLD, "podinfo:6.1.0", "Initialized", [])
+    assert (run["action"], run["reason"], run["weight"], run.get("resumed", [])) == (action, reason, weight, resumed), case
+
+
+def test_start_records_the_canary_and_the_run():
+    run = start_action(_info(phase="Progressing", weight="20", step=2, failed_checks="1"), "3", "podinfo:6.1.0",
+                       "Promoting", ["the promotion (phase Promoting)"])
+    assert run == {"revision": "rev2", "image": "podinfo:6.1.0", "weight": 20, "step": 2, "failed_checks": 1,
+                   "phase_at_start": "Promoting", "last_promoted_revision": "rev1", "action": "release", "reason": "",
+                   "resumed": ["the promotion (phase Promoting)", "the analysis at weight 20%, step 2, 1 failed checks"]}
+
+
+def test_start_of_an_uninitialized_canary_records_no_revision():
+    run = start_action({"initialized": False, "reason": "no state"}, 5, "", None, [])
+    assert (run["revision"], run["last_promoted_revision"], run["step"], run["failed_checks"]) == (None, None, 0, 0)
+
+
+# ---------------------------------------------------------------- one analysis step
+
+def _run(weight, failed_checks=0, history=()):
+    return {"weight": weight, "failed_checks": failed_checks, "history": list(history), "action": "shift", "resumed": []}
+
+
+def _checks(passed, failed_checks=None, checks=(), hooks=()):
+    result = {"changed": False, "passed": passed, "checks": list(checks), "hooks": list(hooks)}
+    if failed_checks is not None:
+        result["state"] = {"failed_checks": failed_checks}
+    return result
+
+
+SKIPPED = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
+SUCCESS = {"name": "request-success-rate", "value": 99.567, "verdict": "pass", "passed": True, "threshold_range": {"min": 99}}
+FAILURE = {"name": "request-success-rate", "value": 80, "verdict": "fail", "passed": False, "threshold_range": {"min": 99},
+           "reason": "request-success-rate 80 < 99"}
+HOOK_FAILED = {"name": "load-test", "passed": False, "reason": "webhook load-test: HTTP 500"}
+
+STEP = [
+    # (case, run, checks, rollback hooks, expected action, next weight, failed checks, decision)
+    ("weight 0: first step, nothing checked", _run(0), SKIPPED, SKIPPED, "shift", 10, None, "weight 10%"),
+    ("passed: next weight", _run(10), _checks(True, 0, [SUCCESS]), SKIPPED, "shift", 20, 0, "weight 20%"),
+    ("passed at the max weight: promote", _run(30), _checks(True, 0, [SUCCESS]), SKIPPED, "promote", None, 0, "promote"),
+    ("passed above the last step weight: promote", _run(40), _checks(True, 0), SKIPPED, "promote", None, 0, "promote"),
+    ("failed below the threshold: hold", _run(20, 1), _checks(False, 2, [FAILURE]), SKIPPED, "hold", 20, 2, "hold at 20%"),
+    ("failed at the threshold: rollback", _run(20, 2), _checks(False, 3, [FAILURE]), SKIPPED, "rollback", None, 3, "roll back"),
+    ("failed above the threshold: rollback", _run(20, 2), _checks(False, 5, [FAILURE]), SKIPPED, "rollback", None, 5, "roll back"),
+    ("no checks nor rollout hooks (skipped): passes", _run(10), SKIPPED, SKIPPED, "shift", 20, 0, "weight 20%"),
+    ("check mode counts in the run: below", _run(10, 1), _checks(False, None, [FAILURE]), SKIPPED, "hold", 10, 2, "hold at 10%"),
+    ("check mode counts in the run: at the threshold", _run(10, 2), _checks(False, None, [FAILURE]), SKIPPED,
+     "rollback", None, 3, "roll back"),
+    ("check mode, passed: not counted", _run(10, 2), _checks(True, None, [SUCCESS]), SKIPPED, "shift", 20, 2, "weight 20%"),
+    ("rollback hook asked, with its message", _run(10), _checks(True, 0), {"rollback_requested": True, "msg": "halt"},
+     "rollback", 20, 0, "roll back"),
+    ("rollback hook asked at weight 0", _run(0), SKIPPED, {"rollback_requested": True, "msg": ""}, "rollback", 10, None, "roll back"),
+    ("rollback hook did not ask", _run(10), _checks(True, 0), {"rollback_requested": False, "msg": "no"}, "shift", 20, 0,
+     "weight 20%"),
+]
+
+
+@pytest.mark.parametrize("case, run, checks, hooks, action, next_weight, failed_checks, decision", STEP, ids=[row[0] for row in STEP])
+def test_next_step(case, run, checks, hooks, action, next_weight, failed_checks, decision):
+    update = next_step(run, WEIGHTS, THRESHOLD, checks, hooks)
+    assert (update["action"], update.get("next_weight"), update.get("failed_checks"), update["decision"]) \
+        == (action, next_weight, failed_checks, decision), case
+    assert ("history" in update) == (run["weight"] != 0)
+
+
+@pytest.mark.parametrize("hooks, reason", [
+    ({"rollback_requested": True, "msg": "the on-call engineer said so"}, "a rollback hook asked for it: the on-call engineer said so"),
+    ({"rollback_requested": True, "msg": ""}, "a rollback hook asked for it"),
+    ({"rollback_requested": True}, "a rollback hook asked for it"),
+])
+def test_rollback_hook_reason(hooks, reason):
+    assert next_step(_run(10), WEIGHTS, THRESHOLD, _checks(False, 3, [FAILURE]), hooks)["reason"] == reason
+
+
+def test_rollback_at_the_threshold_names_every_failure():
+    update = next_step(_run(20, 2), WEIGHTS, THRESHOLD, _checks(False, 3, [FAILURE], [HOOK_FAILED]), SKIPPED)
+    assert update["reason"] == "3 failed checks reached the threshold 3; last: webhook load-test: HTTP 500; request-success-rate 80 < 99"
+
+
+def test_step_entry_and_line():
+    history = [{"note": "new revision rev3 arrived during the analysis: restarted at weight 0"},
+               {"step": 1, "weight": 10, "line": "step 1 at weight 10%: no checks"}]
+    duration = {"name": "request-duration", "value": None, "verdict": "fail", "passed": False, "threshold_range": {"max": 500},
+                "reason": "request-duration: no data"}
+    hook = {"name": "load-test", "passed": True}
+    update = next_step(_run(20, 1, history), WEIGHTS, THRESHOLD, _checks(False, 2, [SUCCESS, duration], [hook]), SKIPPED)
+    assert update["history"][:2] == history
+    assert update["history"][2] == {
+        "step": 2, "weight": 20, "passed": False, "failed_checks": 2, "failures": ["request-duration: no data"],
+        "checks": [{"name": "request-success-rate", "value": 99.567, "verdict": "pass", "min": 99, "max": None},
+                   {"name": "request-duration", "value": None, "verdict": "fail", "min": None, "max": 500}],
+        "hooks": [["load-test", True]],
+        "line": "step 2 at weight 20%: webhook load-test pass, request-success-rate=99.57 (>= 99) pass, "
+                "request-duration=no data (<= 500) fail -> failed checks 2/3"}
+
+
+@pytest.mark.parametrize("entry, line", [
+    ({"step": 1, "weight": 10, "passed": True, "failed_checks": 0, "hooks": [], "checks": []}, "step 1 at weight 10%: no checks"),
+    ({"step": 3, "weight": 30, "passed": False, "failed_checks": 1, "hooks": [["gate", False]], "checks": []},
+     "step 3 at weight 30%: webhook gate fail -> failed checks 1/3"),
+    ({"step": 1, "weight": 10, "passed": True, "failed_checks": 0, "hooks": [],
+      "checks": [{"name": "latency", "value": 7, "verdict": "pass", "min": 1, "max": 500.5},
+                 {"name": "web", "value": 1.0, "verdict": "pass", "min": None, "max": None}]},
+     "step 1 at weight 10%: latency=7 (>= 1 <= 500.5) pass, web=1.0 () pass"),
+])
+def test_step_line(entry, line):
+    assert step_line(entry, THRESHOLD) == line
+
+
+def test_step_texts_never_show_none():
+    check = {"name": "request-success-rate", "value": None, "verdict": "no data", "passed": False, "threshold_range": None,
+             "reason": "no data"}
+    update = next_step(_run(10, 2), WEIGHTS, THRESHOLD, _checks(False, 3, [check]), {"rollback_requested": True, "msg": None})
+    texts = [update["history"][-1]["line"], update["reason"], update["decision"]]
+    assert not [text for text in texts if "None" in text], texts
+
+
+@pytest.mark.parametrize("weight, after", [(0, 10), (5, 10), (10, 20), (20, 30), (30, None), (35, None)])
+def test_next_step_weight(weight, after):
+    assert next_step_weight(["10", 20, 30.0], weight) == after
+
+
+# ---------------------------------------------------------------- a shift's result
+
+SHIFT = [
+    ("set the weight", {"changed": True, "weight": 20, "step": 2, "revision": "rev2", "restarted": False},
+     {"action": "shift", "weight": 20, "step": 2, "revision": "rev2"}),
+    ("not ready within the deadline: rollback", {"changed": False, "ready": False, "msg": "canary podinfo-canary: 0/1 ready"},
+     {"action": "rollback", "reason": "the canary did not become ready within the progress deadline (600s): canary podinfo-canary: 0/1 ready"}),
+    ("any other failure: error", {"changed": False, "failed": True, "msg": "HTTP 500"},
+     {"action": "error", "reason": "canary_shift failed: HTTP 500"}),
+    ("ready but failed: error", {"changed": False, "ready": True, "msg": "lease held by another run"},
+     {"action": "error", "reason": "canary_shift failed: lease held by another run"}),
+]
+
+
+@pytest.mark.parametrize("case, shift, update", SHIFT, ids=[row[0] for row in SHIFT])
+def test_merge_shift(case, shift, update):
+    assert merge_shift(_run(10), shift, 600) == update, case
+
+
+def test_merge_shift_restarts_on_a_new_revision():
+    run = _run(20, 2, [{"step": 1, "weight": 10, "line": "step 1 at weight 10%: no checks"}])
+    update = merge_shift(run, {"changed": True, "weight": 0, "step": 0, "revision": "rev3", "restarted": True}, 600)
+    assert update == {"action": "shift", "weight": 0, "step": 0, "failed_checks": 0, "revision": "rev3",
+                      "history": run["history"] + [{"note": "new revision rev3 arrived during the analysis: restarted at weight 0"}]}
+    assert len(run["history"]) == 1  # the run record given is not changed
+
+
+# ---------------------------------------------------------------- the filters
+
+def test_filters_merge_the_decision_into_the_run():
+    start = StartFilters().filters()["rollout_start"]
+    step = StepFilters().filters()["rollout_step"]
+    shifted = ShiftedFilters().filters()["rollout_shifted"]
+    run = start({"started": 1.0, "history": [], "outcome": "", "reason": "", "resumed": []}, _info(), 3, "podinfo:6.1.0", "Initialized")
+    assert (run["started"], run["action"], run["weight"]) == (1.0, "release", 0)
+    run = step(run, WEIGHTS, 3, SKIPPED, SKIPPED)
+    assert (run["action"], run["next_weight"], run["decision"]) == ("shift", 10, "weight 10%")
+    run = shifted(run, {"weight": 10, "step": 1, "revision": "rev2"}, 600)
+    assert (run["action"], run["weight"], run["next_weight"], run["started"]) == ("shift", 10, 10, 1.0)
+    run = step(run, WEIGHTS, 3)  # no checks, no rollback hooks registered
+    assert (run["action"], run["history"][-1]["line"]) == ("shift", "step 1 at weight 10%: no checks")
+
+
+@pytest.mark.parametrize("value, number", [(3, 3), ("3", 3), ("3.0", 3), (2.7, 2), (None, 0), ("", 0), ("x", 0)])
+def test_as_int_is_jinjas_int(value, number):
+    assert as_int(value) == number
