@@ -23,7 +23,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
 # Re-exported: the phase modules take the phase groups from here.
-from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401
+from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
 DEFAULT_PROGRESS_DEADLINE = 600
 # Plans run under the lease at most this many times: a write refused as stale (409, or a failed JSON-patch test
 # because the object's spec moved since it was read) re-reads everything and plans again from there.
