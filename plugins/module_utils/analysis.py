@@ -424,5 +424,5 @@ def record_in_state(store, outcome, lease_holder=None, lease_seconds=None):
         return current.public()
     reason = summary(outcome)
     with Lease(store, lease_holder, lease_seconds or DEFAULT_LEASE_SECONDS, operation="analysis") as lease:
-        state = lease.update(lambda state: state.add_failed_check(reason))
+        state = lease.update(lambda state: state.count_failed_check(reason))
     return state.public()

@@ -268,28 +268,18 @@ class InitRun(object):
         if self.facts.state is not None and self.facts.state["originals"] and self.facts.state["tracked_configs"] == self.checksums:
             return
 
-        def record(state):
-            if not state["originals"]:
-                state["originals"] = self.recorded
-            state["tracked_configs"] = self.checksums
-            state["last_applied_revision"] = self.revision
-
         self.plan.add(Step("record the originals in " + self.names.ref(CONFIGMAP, self.names.state),
-                           lambda ctx: self.lease.update(record), show_diff=False))
+                           lambda ctx: self.lease.update(lambda state: state.record_originals(self.recorded, self.checksums, self.revision)),
+                           show_diff=False))
 
     def _rebuild_step(self):
         rebuilt = self.facts.state
 
         def rebuild(state):
-            lease = state["lease"]
-            state.data.clear()
-            state.data.update(copy.deepcopy(rebuilt.data))
-            state["lease"] = lease
-            state["generated"] = [{"apiVersion": kind_pair[0], "kind": kind_pair[1], "name": name}
-                                  for kind_pair, name in self.managed_objects()]
             if self.initializing:
-                state["tracked_configs"] = self.checksums
-                state["last_applied_revision"] = self.revision
+                state.rebuilt_from(rebuilt, self.checksums, self.revision)
+            else:
+                state.rebuilt_from(rebuilt)
 
         self.plan.add(Step("rebuild the lost state %s from the record on %s (phase %s)"
                            % (self.names.ref(CONFIGMAP, self.names.state), self.names.ref(DEPLOYMENT, self.names.primary), rebuilt.phase),
@@ -361,26 +351,8 @@ class InitRun(object):
                                lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary,
                                                           finished, "json"), show_diff=False))
 
-        def finish(state):
-            state.set_phase("Initialized")
-            state["last_promoted_revision"] = self.revision
-            state["last_applied_revision"] = self.revision
-            state["canary_weight"] = 0
-            state["generated"] = [{"apiVersion": kind_pair[0], "kind": kind_pair[1], "name": name}
-                                  for kind_pair, name in self.managed_objects()]
-
         self.plan.add(Step("set phase Initialized in " + self.names.ref(CONFIGMAP, self.names.state),
-                           lambda ctx: self.lease.update(finish), show_diff=False))
-
-    def managed_objects(self):
-        objects = [(DEPLOYMENT, self.names.primary), (SERVICE, self.names.primary), (SERVICE, self.names.canary),
-                   (DESTINATION_RULE, self.names.primary), (DESTINATION_RULE, self.names.canary),
-                   (VIRTUAL_SERVICE, self.names.virtual_service), (SERVICE, self.names.apex)]
-        if self.facts.hpa is not None:
-            objects.append((HPA, self.names.primary_copy(self.facts.hpa["metadata"]["name"])))
-        for kind, name in sorted(self.facts.tracked):
-            objects.append((("v1", kind), self.names.primary_copy(name)))
-        return objects
+                           lambda ctx: self.lease.update(lambda state: state.initialized(self.revision)), show_diff=False))
 
     def managed_names(self):
         result = {

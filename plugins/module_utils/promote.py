@@ -31,25 +31,6 @@ def primary_template(facts):
     return workload.primary_template(facts.target["spec"]["template"], facts.label, facts.value, renames, facts.checksums)
 
 
-def _enter(phase, revision):
-    def enter(state):
-        if state.phase != phase and not (phase == "Promoting" and state.phase == "Finalising"):
-            state.set_phase(phase)
-        state["last_applied_revision"] = revision
-    return enter
-
-
-def _succeeded(revision, checksums):
-    def succeeded(state):
-        state.set_phase("Succeeded")
-        state["last_promoted_revision"] = revision
-        state["last_applied_revision"] = revision
-        state["tracked_configs"] = dict(checksums)
-        state["canary_weight"] = 0
-        state["step"] = 0
-    return succeeded
-
-
 class PromoteRun(ReleaseRun):
     OPERATION = "promote"
     REPORTED_FLAGS = ("primary_updated",)
@@ -66,7 +47,7 @@ class PromoteRun(ReleaseRun):
         if revision == state["last_promoted_revision"] and state.phase not in PROMOTION_PHASES + ANALYSIS_PHASES:
             self.nothing_to_promote = True
             return self.plan
-        self.record_step("set phase Promoting for revision %s" % revision, _enter("Promoting", revision))
+        self.record_step("set phase Promoting for revision %s" % revision, lambda state: state.promoting(revision))
         for config in self.facts.tracked.values():
             self.ensure_step((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
         target_hpa = self.target_hpa()
@@ -74,10 +55,11 @@ class PromoteRun(ReleaseRun):
             self.ensure_step(HPA, workload.primary_hpa(target_hpa, self.names))
         self._primary_step(target_hpa is None)
         self.wait_step(self.names.primary, self.facts.primary)
-        self.record_step("set phase Finalising", _enter("Finalising", revision))
+        self.record_step("set phase Finalising", lambda state: state.finalising(revision))
         self.route_step(0)
         self.scale_step(self.names.target, self.facts.target, 0)
-        self.record_step("set phase Succeeded, revision %s promoted" % revision, _succeeded(revision, self.facts.checksums))
+        checksums = self.facts.checksums
+        self.record_step("set phase Succeeded, revision %s promoted" % revision, lambda state: state.promoted(revision, checksums))
         return self.plan
 
     def _refusals(self):
@@ -112,8 +94,7 @@ class PromoteRun(ReleaseRun):
             after["spec"]["replicas"] = int(target_replicas)
             what = what or "copy the target's replicas to"
         # In the same patch as the template: the primary's record always names the revision it runs (recovery.py).
-        promoted = copy.deepcopy(self.facts.state)
-        _succeeded(self.facts.revision, self.facts.checksums)(promoted)
+        promoted = copy.deepcopy(self.facts.state).promoted(self.facts.revision, self.facts.checksums)
         record = recovery.record(promoted, "Succeeded")
         record_ops = recovery.record_ops(primary, record)
         if record_ops:

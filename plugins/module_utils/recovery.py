@@ -20,7 +20,7 @@ import json
 
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, ANNOTATION_PREFIX
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState, format_time, utc_now
-from ansible_collections.progressive.canary.plugins.module_utils.state_schema import validate
+from ansible_collections.progressive.canary.plugins.module_utils.state_schema import SETTLED_PHASES, validate
 
 RECORD_ANNOTATION = ANNOTATION_PREFIX + "record"
 RECORD_VERSION = 1
@@ -84,7 +84,7 @@ def read_record(names, primary):
     problem = validate(dict((field, value[field]) for field in RECORDED_FIELDS if field in value))
     if problem is None and not value.get("originals"):
         problem = "field originals is empty"
-    if problem is None and value.get("phase") not in ("Initializing", "Initialized", "Succeeded", "Failed"):
+    if problem is None and value.get("phase") not in SETTLED_PHASES:
         problem = "field phase is %r" % (value.get("phase"),)
     if problem is not None:
         raise RecordError("the annotation %s of %s: %s" % (RECORD_ANNOTATION, ref, problem))

@@ -22,10 +22,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEPLOYMENT, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
-
-# Phases in which traffic may be on the canary and an analysis is running.
-ANALYSIS_PHASES = ("Progressing", "WaitingPromotion")
-PROMOTION_PHASES = ("Promoting", "Finalising")
+# Re-exported: the phase modules take the phase groups from here.
+from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
 DEFAULT_PROGRESS_DEADLINE = 600
 # Plans run under the lease at most this many times: a write refused as stale (409, or a failed JSON-patch test
 # because the object's spec moved since it was read) re-reads everything and plans again from there.
@@ -132,17 +130,6 @@ def ready_timeout(request, deployment):
     if request.ready_timeout:
         return request.ready_timeout
     return int((deployment.get("spec") or {}).get("progressDeadlineSeconds") or DEFAULT_PROGRESS_DEADLINE)
-
-
-def reset_for_revision(state, revision):
-    """A (re)started analysis: weight 0, no failed check, the new revision under analysis."""
-    state.set_phase("Progressing")
-    state["last_applied_revision"] = revision
-    state["canary_weight"] = 0
-    state["step"] = 0
-    state["failed_checks"] = 0
-    state["iterations"] = 0
-    state.data.pop("last_failed_check", None)
 
 
 def spec_unchanged(live):

@@ -22,21 +22,6 @@ from ansible_collections.progressive.canary.plugins.module_utils.release import 
 DEFAULT_REASON = "rolled back by canary_rollback"
 
 
-def _failed(revision, reason):
-    def failed(state):
-        if not (state.phase == "Failed" and state.get("failed_revision") == revision):
-            state.set_phase("Failed")
-            state["failed_revision"] = revision
-            state["failure_reason"] = reason
-        state["last_applied_revision"] = revision
-        state["canary_weight"] = 0
-    return failed
-
-
-def _weight_zero(state):
-    state["canary_weight"] = 0
-
-
 class RollbackRun(ReleaseRun):
     OPERATION = "rollback"
     REPORTED_FLAGS = ("rolled_back",)
@@ -55,11 +40,12 @@ class RollbackRun(ReleaseRun):
         self.scale_step(self.names.target, self.facts.target, 0)
         revision = self.facts.revision
         if revision == state["last_promoted_revision"]:
-            self.record_step("record weight 0", _weight_zero)
+            self.record_step("record weight 0", lambda state: state.clear_weight())
         else:
             self.rolled_back = True
-            self._record_on_primary(_failed(revision, self.reason))
-            self.record_step("set phase Failed for revision %s" % revision, _failed(revision, self.reason))
+            reason = self.reason
+            self._record_on_primary(lambda state: state.fail(revision, reason))
+            self.record_step("set phase Failed for revision %s" % revision, lambda state: state.fail(revision, reason))
         return self.plan
 
     def _record_on_primary(self, mutator):

@@ -19,27 +19,7 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.release import (
-    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions, reset_for_revision, scale_up_replicas)
-
-
-def _record_weight(weight):
-    def record(state):
-        if state["canary_weight"] != weight:
-            state["canary_weight"] = weight
-            state["step"] = int(state.get("step") or 0) + 1
-        if state.phase not in ANALYSIS_PHASES:
-            state.set_phase("Progressing")
-    return record
-
-
-def _abandon(revision, promoted):
-    """The target went back to a revision that is not pending: no analysis, the primary serves alone."""
-    def abandon(state):
-        state.set_phase("Succeeded" if revision == promoted else "Failed")
-        state["last_applied_revision"] = revision
-        state["canary_weight"] = 0
-        state["step"] = 0
-    return abandon
+    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions, scale_up_replicas)
 
 
 class ShiftRun(ReleaseRun):
@@ -74,11 +54,12 @@ class ShiftRun(ReleaseRun):
         if self.facts.pending:
             revision = self.facts.revision
             self.record_step("restart the analysis at weight 0 for the new revision %s" % revision,
-                             lambda state: reset_for_revision(state, revision))
+                             lambda state: state.start_analysis(revision))
         else:
             self.scale_step(self.names.target, self.facts.target, 0)
-            self.record_step("abandon the analysis: the target is back at revision %s" % self.facts.revision,
-                             _abandon(self.facts.revision, self.facts.state["last_promoted_revision"]))
+            revision = self.facts.revision
+            self.record_step("abandon the analysis: the target is back at revision %s" % revision,
+                             lambda state: state.abandon_analysis(revision))
 
     def _not_pending(self):
         state = self.facts.state
@@ -96,7 +77,7 @@ class ShiftRun(ReleaseRun):
         revision = self.facts.revision
         starting = state.phase not in ANALYSIS_PHASES
         if starting:
-            self.record_step("start the analysis of revision %s" % revision, lambda state: reset_for_revision(state, revision))
+            self.record_step("start the analysis of revision %s" % revision, lambda state: state.start_analysis(revision))
         moving = self.facts.weights[1] != self.weight
         if starting:
             self.selector_steps()
@@ -104,7 +85,8 @@ class ShiftRun(ReleaseRun):
             self._ready_target()
         self.applied_weight = self.weight
         self.route_step(self.weight)
-        self.record_step("record weight %d" % self.weight, _record_weight(self.weight))
+        weight = self.weight
+        self.record_step("record weight %d" % weight, lambda state: state.record_weight(weight))
 
     def _ready_target(self):
         """Never traffic to a target with no ready replica: scale it up from 0, then wait."""

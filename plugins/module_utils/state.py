@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The per-canary state object (ConfigMap ``<target>-canary-state``) and its lease.
+"""The per-canary state object (ConfigMap ``<target>-canary-state``) and its lease. The document it stores, with its
+schema, phases and transitions, is state_schema.CanaryState.
 
 Usage by any module that changes a canary::
 
     store = StateStore(api, CanaryNames(target, namespace))
     with Lease(store, holder="awx-job-42") as lease:        # CanaryLeaseHeld names the holder and expiry
-        state = lease.update(lambda s: s.set_phase("Progressing"))  # re-read, mutate, optimistic write
-        state = lease.update(lambda s: s.add_failed_check("request-success-rate: no data"))
+        state = lease.update(lambda s: s.start_analysis(revision))  # re-read, transition, optimistic write
+        state = lease.update(lambda s: s.count_failed_check("request-success-rate: no data"))
 
 Every write carries the resourceVersion it read: a concurrent change is re-read and the mutation
 re-applied, never overwritten blindly. A run killed while holding the lease blocks others only until
@@ -18,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import datetime
 import json
 import os
@@ -30,7 +30,9 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, TARGET_ANNOTATION, managed_annotations, managed_labels)
 from ansible_collections.progressive.canary.plugins.module_utils.processes import is_running, node_id, process_identity
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact
-from ansible_collections.progressive.canary.plugins.module_utils.state_schema import PHASES, validate
+# The document itself (schema, phases, transitions) lives in state_schema; its names are importable from here too.
+from ansible_collections.progressive.canary.plugins.module_utils.state_schema import (  # noqa: F401 pylint: disable=unused-import
+    ANALYSIS_PHASES, PHASES, PROMOTION_PHASES, SCHEMA_VERSION, CanaryState, empty_state, format_time, parse_time, utc_now, validate)
 
 STATE_KEY = "state.json"
 DEFAULT_LEASE_SECONDS = 300
@@ -39,37 +41,9 @@ LEASE_POLL_SECONDS = 2.0
 CONFLICT_RETRIES = 5
 
 
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
-def format_time(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text):
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-
-
 def default_holder():
     """Who holds the lease when the caller does not say: host and process id."""
     return "%s/%d" % (socket.gethostname(), os.getpid())
-
-
-def empty_state():
-    return {
-        "phase": "Initializing",
-        "canary_weight": 0,
-        "failed_checks": 0,
-        "iterations": 0,
-        "last_applied_revision": None,
-        "last_promoted_revision": None,
-        "tracked_configs": {},      # "ConfigMap/name" -> checksum of its data
-        "originals": {},            # target_replicas, apex_service, virtual_service, hpa
-        "generated": [],            # [{"apiVersion", "kind", "name"}] in creation order
-        "last_transition_time": format_time(utc_now()),
-        "lease": None,              # {"holder", "operation", "scope", "expires", "host", "node", "processes"}
-    }
 
 
 class StateError(Exception):
@@ -92,57 +66,6 @@ class CanaryLeaseHeld(StateError):
 
 class LeaseLost(StateError):
     """Our lease expired and another run took the canary over while we were working."""
-
-
-class CanaryState(object):
-    """The decoded state plus the resourceVersion it was read at. ``data`` is a plain JSON-able dict."""
-
-    def __init__(self, data, resource_version=None):
-        merged = empty_state()
-        merged.update(data or {})
-        self.data = merged
-        self.resource_version = resource_version
-
-    def __getitem__(self, key):
-        return self.data[key]
-
-    def __setitem__(self, key, value):
-        self.data[key] = value
-
-    def get(self, key, default=None):
-        return self.data.get(key, default)
-
-    @property
-    def phase(self):
-        return self.data["phase"]
-
-    def set_phase(self, phase):
-        """Set the phase; last_transition_time moves only when the phase really changes."""
-        if phase not in PHASES:
-            raise ValueError("unknown phase %r, expected one of %s" % (phase, ", ".join(PHASES)))
-        if self.data["phase"] != phase:
-            self.data["phase"] = phase
-            self.data["last_transition_time"] = format_time(utc_now())
-        return self
-
-    def add_failed_check(self, reason=None):
-        """Count one failed check (cumulative for the run, as Flagger); keeps the last reason."""
-        self.data["failed_checks"] = int(self.data.get("failed_checks") or 0) + 1
-        if reason is not None:
-            self.data["last_failed_check"] = reason
-        return self
-
-    def record_generated(self, api_version, kind, name):
-        entry = {"apiVersion": api_version, "kind": kind, "name": name}
-        if entry not in self.data["generated"]:
-            self.data["generated"].append(entry)
-        return self
-
-    def public(self):
-        """The state without the lease, for module output."""
-        shown = copy.deepcopy(self.data)
-        shown.pop("lease", None)
-        return shown
 
 
 def stored(data):
@@ -185,6 +108,7 @@ class StateStore(object):
             raise StateError("ConfigMap %s/%s (state of canary %s), key %s: %s; correct it, or delete the ConfigMap and run "
                              "canary_init, which rebuilds the state from the canary's objects"
                              % (self.names.namespace, self.names.state, self.names.target, STATE_KEY, problem))
+        # A document of an older schema version is upgraded here; it is written at its version at its next change.
         return CanaryState(data, (configmap.get("metadata") or {}).get("resourceVersion"))
 
     def _body(self, state):
@@ -328,8 +252,7 @@ class Lease(object):
                 if state is None:
                     if not create:
                         return None
-                    fresh = CanaryState({})
-                    fresh["lease"] = self.record()
+                    fresh = CanaryState({}).take_lease(self.record())
                     self.state = self.store.create(fresh)
                     self._written_at = time.monotonic()
                     return self.state
@@ -342,7 +265,7 @@ class Lease(object):
                     if verdict in ("alive", "unknown"):
                         raise CanaryLeaseHeld(self.store.names, lease, why)
                     self.taken_over = dict(lease, why=why)
-                state["lease"] = self.record()
+                state.take_lease(self.record())
                 self.state = self.store.write(state)
                 self._written_at = time.monotonic()
                 return self.state
@@ -387,7 +310,7 @@ class Lease(object):
                 return state
             # A renewal by a holder that did not say what it does (canary_lease state=held) keeps the operation.
             self.operation = self.operation or state["lease"].get("operation")
-            state["lease"] = self.record()
+            state.take_lease(self.record())
             try:
                 self.state = self.store.write(state)
                 self._written_at = time.monotonic()
@@ -420,7 +343,7 @@ class Lease(object):
             state = self.store.read()
             if state is None or (state.get("lease") or {}).get("holder") != self.holder:
                 return
-            state["lease"] = None
+            state.clear_lease()
             try:
                 self.state = self.store.write(state)
                 return

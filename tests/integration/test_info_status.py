@@ -26,7 +26,7 @@ def test_info_follows_the_release_and_never_writes(emulator, kube_api):  # noqa:
     shift(kube_api, 20)
     store = StateStore(kube_api, NAMES)
     with Lease(store, holder="awx-job-3") as lease:
-        lease.update(lambda state: state.add_failed_check("request-duration: 612ms > 500ms"))
+        lease.update(lambda state: state.count_failed_check("request-duration: 612ms > 500ms"))
         reset_request_log(emulator)
         info = canary_info(kube_api, NAMES)
         assert emulator.request_log.writes() == []

@@ -46,18 +46,18 @@ def test_expired_lease_is_taken_over_and_the_old_holder_stops(store):  # pylint:
 def test_update_is_optimistic_a_stale_write_conflicts(store):  # pylint: disable=redefined-outer-name
     with Lease(store, holder="run-a", duration=60) as lease:
         stale = store.read()
-        lease.update(lambda state: state.add_failed_check("no data"))
-        stale["iterations"] = 7
+        lease.update(lambda state: state.count_failed_check("no data"))
+        stale.data["last_failed_check"] = "written by a stale copy"
         with pytest.raises(ConflictError):
             store.write(stale)
-        assert store.read()["failed_checks"] == 1 and store.read()["iterations"] == 0
+        assert store.read()["failed_checks"] == 1 and store.read()["last_failed_check"] == "no data"
 
 
 def test_update_reapplies_the_mutation_after_a_concurrent_change(store, emulator):  # pylint: disable=redefined-outer-name
     with Lease(store, holder="run-a", duration=60) as lease:
         # One PUT on the state answers 409 as if another writer got there first: the update re-reads and retries.
         emulator.faults.add(verb="PUT", path_regex="configmaps/podinfo-canary-state$", status=409, times=1)
-        lease.update(lambda state: state.add_failed_check())
+        lease.update(lambda state: state.count_failed_check())
         assert store.read()["failed_checks"] == 1
 
 

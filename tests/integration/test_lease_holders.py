@@ -105,7 +105,7 @@ def test_a_waiting_run_takes_the_lease_once_its_holder_ends(store, emulator, hol
 def test_a_holder_out_of_sight_is_waited_for_until_its_lease_expires(store):  # pylint: disable=redefined-outer-name
     Lease(store, holder="awx-job-5", duration=60, operation="rollout").acquire()
     state = store.read()
-    state["lease"] = dict(state["lease"], node="another-boot/pid:[1]", host="awx-job-5-pod")
+    state.data["lease"] = dict(state["lease"], node="another-boot/pid:[1]", host="awx-job-5-pod")
     store.write(state)
     with pytest.raises(CanaryLeaseHeld) as held:
         Lease(store, holder="awx-job-6", duration=60).acquire(wait=1)
@@ -122,7 +122,7 @@ def test_a_call_of_the_run_holding_a_run_lease_joins_it_and_leaves_it_held(store
     run = Lease(store, holder="rollout-7", duration=60, operation="rollout", scope="run", processes=[os.getppid()])
     run.acquire()
     with Lease(store, holder="rollout-7", duration=60, operation="shift") as call:
-        call.update(lambda state: state.add_failed_check("no data"))
+        call.update(lambda state: state.count_failed_check("no data"))
         lease = store.read()["lease"]
         assert lease["operation"] == "rollout" and lease["scope"] == "run"
         assert [process["pid"] for process in lease["processes"]] == [os.getppid(), os.getpid()]

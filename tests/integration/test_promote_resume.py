@@ -115,8 +115,8 @@ def test_promotion_killed_before_its_last_record_is_finished_by_one_state_write(
     store = StateStore(progressing, NAMES)
     state = store.read()
     state.set_phase("Finalising")
-    state["last_promoted_revision"] = "the-previous-revision"
-    state["lease"] = {"holder": "awx-job-8", "expires": "2999-01-01T00:00:00Z"}
+    state.data["last_promoted_revision"] = "the-previous-revision"
+    state.data["lease"] = {"holder": "awx-job-8", "expires": "2999-01-01T00:00:00Z"}
     store.write(state)
     with pytest.raises(CanaryLeaseHeld):
         _promote(progressing, lease_holder="another-run")

@@ -86,7 +86,7 @@ def test_new_revision_during_the_analysis_restarts_from_weight_0(emulator, kube_
     shift(kube_api, 40)
     store = StateStore(kube_api, NAMES)
     with_failure = store.read()
-    with_failure.add_failed_check("request-success-rate: no data")
+    with_failure.count_failed_check("request-success-rate: no data")
     store.write(with_failure)
     set_template(kube_api, image="stefanprodan/podinfo:3.1.2")
     restarted = shift(kube_api, 60)

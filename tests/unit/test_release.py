@@ -1,14 +1,12 @@
-"""Pure logic of the release steps: pending revisions, scale-up replicas, deadlines, the state mutators, and the
+"""Pure logic of the release steps: pending revisions, scale-up replicas, deadlines, and the
 primary template promote compares (the same transform as init's primary Deployment)."""
 import yaml
 
 from ansible_collections.progressive.canary.plugins.module_utils import config_copies
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.promote import _succeeded, primary_template
+from ansible_collections.progressive.canary.plugins.module_utils.promote import primary_template
 from ansible_collections.progressive.canary.plugins.module_utils.release import (
-    ReleaseFacts, ReleaseRequest, is_pending, ready_timeout, reset_for_revision, scale_up_replicas)
-from ansible_collections.progressive.canary.plugins.module_utils.rollback import _failed
-from ansible_collections.progressive.canary.plugins.module_utils.shift import _record_weight
+    ReleaseFacts, ReleaseRequest, is_pending, ready_timeout, scale_up_replicas)
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState
 from ansible_collections.progressive.canary.plugins.module_utils.workload import (
     CONFIG_CHECKSUM_ANNOTATION, primary_deployment, target_template)
@@ -75,43 +73,6 @@ def test_primary_template_is_init_s_transform_of_the_target_template():
     assert template["spec"]["containers"][0]["envFrom"] == [{"configMapRef": {"name": "podinfo-env-primary"}}]
     assert template["spec"]["volumes"][0]["secret"]["secretName"] == "podinfo-secret-primary"
     assert TARGET["spec"]["template"]["metadata"]["labels"] == {"app": "podinfo"}, "the target is not modified"
-
-
-def test_a_new_analysis_resets_weight_step_and_failed_checks():
-    state = CanaryState({"phase": "Succeeded", "canary_weight": 30, "step": 2, "failed_checks": 4, "last_failed_check": "x"})
-    reset_for_revision(state, "r2")
-    assert (state.phase, state["last_applied_revision"], state["canary_weight"], state["step"], state["failed_checks"]) == (
-        "Progressing", "r2", 0, 0, 0)
-    assert "last_failed_check" not in state.data
-
-
-def test_recording_the_same_weight_again_changes_nothing():
-    state = CanaryState({"phase": "Progressing", "canary_weight": 0, "step": 0})
-    _record_weight(20)(state)
-    _record_weight(20)(state)
-    assert (state["canary_weight"], state["step"]) == (20, 1)
-    _record_weight(40)(state)
-    assert state["step"] == 2 and state.phase == "Progressing"
-    waiting = CanaryState({"phase": "WaitingPromotion", "canary_weight": 40})
-    _record_weight(40)(waiting)
-    assert waiting.phase == "WaitingPromotion"
-
-
-def test_promotion_records_the_promoted_revision_and_its_configs():
-    state = CanaryState({"phase": "Finalising", "canary_weight": 60, "step": 3, "last_promoted_revision": "r1"})
-    _succeeded("r2", {"ConfigMap/podinfo-env": "c"})(state)
-    assert (state.phase, state["last_promoted_revision"], state["last_applied_revision"], state["canary_weight"]) == (
-        "Succeeded", "r2", "r2", 0)
-    assert state["tracked_configs"] == {"ConfigMap/podinfo-env": "c"}
-
-
-def test_a_second_rollback_keeps_the_first_reason():
-    state = CanaryState({"phase": "Progressing", "canary_weight": 20})
-    _failed("r2", "not ready")(state)
-    _failed("r2", "another")(state)
-    assert (state.phase, state["failed_revision"], state["failure_reason"], state["canary_weight"]) == ("Failed", "r2", "not ready", 0)
-    _failed("r3", "error rate")(state)
-    assert (state["failed_revision"], state["failure_reason"]) == ("r3", "error rate")
 
 
 def test_the_primary_template_changes_with_the_tracked_config_data_and_only_with_it():

@@ -9,21 +9,19 @@ from ansible_collections.progressive.canary.plugins.module_utils.state import St
 
 NAMES = CanaryNames("podinfo", "test")
 GOOD = {
-    "phase": "Failed", "canary_weight": 0, "failed_checks": 2, "iterations": 0, "step": 2,
+    "phase": "Failed", "canary_weight": 0, "failed_checks": 2, "step": 2, "schema_version": 2,
     "last_applied_revision": "b2", "last_promoted_revision": "a1", "failed_revision": "b2", "failure_reason": "2 failed checks",
     "last_failed_check": "request-success-rate: 80", "tracked_configs": {"ConfigMap/podinfo-config": "c0ffee"},
     "originals": {"target_replicas": 2, "selector_label": "app", "selector_value": "podinfo",
                   "apex_service": {"labels": {"app": "podinfo"}, "annotations": {}, "spec": {"selector": {"app": "podinfo"}}},
                   "virtual_service": None, "hpa": {"name": "podinfo", "spec": {"minReplicas": 2}}},
-    "generated": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo-primary"}],
     "last_transition_time": "2026-01-01T00:00:00Z", "lease": {"holder": "awx-job-1", "expires": "2026-01-01T00:05:00Z"},
 }
 
 
 # How the message names a field inside a list or a map.
 SHOWN_AS = {"tracked_configs.ConfigMap/podinfo-config": "tracked_configs[ConfigMap/podinfo-config]",
-            "originals.apex_service.labels": "originals.apex_service.labels[app]",
-            "generated.0": "generated[0]", "generated.0.name": "generated[0].name"}
+            "originals.apex_service.labels": "originals.apex_service.labels[app]"}
 
 
 def _decode(data):
@@ -63,7 +61,8 @@ def test_a_state_of_a_killed_init_without_originals_decodes():
     ("canary_weight", 12.5, "a whole number from 0 to 100"),
     ("failed_checks", "two", "a whole number from 0"),
     ("failed_checks", -2, "a whole number from 0"),
-    ("iterations", [], "a whole number from 0"),
+    ("schema_version", 0, "a whole number from 1"),
+    ("schema_version", "2", "a whole number from 1"),
     ("step", None, "a whole number from 0"),
     ("last_applied_revision", 12, "a non-empty string or null"),
     ("last_promoted_revision", "", "a non-empty string or null"),
@@ -84,9 +83,6 @@ def test_a_state_of_a_killed_init_without_originals_decodes():
     ("originals.hpa", 1, "a JSON object or null"),
     ("originals.hpa.name", "", "a non-empty string"),
     ("originals.hpa.spec", "min 2", "a JSON object"),
-    ("generated", {"kind": "Deployment"}, "a JSON list"),
-    ("generated.0", "Deployment/podinfo-primary", "a JSON object"),
-    ("generated.0.name", None, "a non-empty string"),
     ("last_transition_time", "yesterday", "a UTC time such as 2026-01-01T00:00:00Z"),
     ("last_transition_time", 1700000000, "a UTC time"),
     ("lease", "awx-job-1", "a JSON object or null"),
