@@ -12,7 +12,7 @@ from ansible_collections.progressive.canary.plugins.module_utils import config_c
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames,
-    SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
+    OLDER_API_VERSIONS, SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
 
@@ -83,8 +83,9 @@ def read_facts(api, request):
         raise Refusal("Deployment %s/%s: %s" % (names.namespace, names.target, exc))
     for kind_pair in (DESTINATION_RULE, VIRTUAL_SERVICE):
         if not api.serves(*kind_pair):
-            raise Refusal("the Istio CRDs are not installed: the API server does not serve %s (%s); install Istio first"
-                          % (kind_pair[1], kind_pair[0]))
+            versions = ", ".join((kind_pair[0],) + tuple(OLDER_API_VERSIONS.get(kind_pair[0], ())))
+            raise Refusal("the Istio CRDs are not installed: the API server serves %s at none of %s; install Istio first"
+                          % (kind_pair[1], versions))
     _check_other_canary(api, names, facts.target)
     try:
         facts.state = StateStore(api, names).read()

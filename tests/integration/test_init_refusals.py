@@ -75,6 +75,7 @@ def test_istio_crds_not_installed(sandbox_home):
         api = connect({"kubeconfig": bare.write_kubeconfig(sandbox_home / "bare-kubeconfig")}, request_timeout=10)
         message = _refused(bare, api)
     assert "the Istio CRDs are not installed" in message and "DestinationRule" in message
+    assert "networking.istio.io/v1, networking.istio.io/v1beta1, networking.istio.io/v1alpha3" in message
 
 
 FLAGGER_CANARY_CRD = {
