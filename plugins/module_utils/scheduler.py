@@ -12,8 +12,12 @@ update the role merges into the run record:
   ``nextStepWeight``), hold, promote or roll back; with the step's entry and its line for the summary.
 - ``merge_shift``: canary_shift's result: the weight it set, a restart at weight 0 on a new revision, a rollback
   when the canary did not become ready, an error otherwise.
+- ``close_gate``: a closed confirm-rollout gate ends the run (error), a closed confirm-promotion gate rolls back.
+- ``after_pre_rollout``: rollback when the pre-rollout hooks kept failing; promote at once when the analysis is skipped.
+- ``merge_promote`` / ``merge_rollback``: canary_promote's / canary_rollback's result: the run's outcome.
 
-The role's filters (``plugins/filter/rollout_start.py``, ``rollout_step.py``, ``rollout_shifted.py``) call them;
+The role's filters (``plugins/filter/rollout_start.py``, ``rollout_step.py``, ``rollout_shifted.py``,
+``rollout_gate.py``, ``rollout_pre_rollout.py``, ``rollout_promoted.py``, ``rollout_rolled_back.py``) call them;
 the templates only format text. Every field name and message is the one the role's Jinja produced before.
 """
 
@@ -180,3 +184,62 @@ def merge_shift(run, shift, progress_deadline):
         return {"action": "shift", "weight": 0, "step": 0, "failed_checks": 0, "revision": shift.get("revision"),
                 "history": list(run.get("history", [])) + [note]}
     return {"action": "shift", "weight": shift["weight"], "step": shift.get("step"), "revision": shift.get("revision")}
+
+
+# ---------------------------------------------------------------- gates, pre-rollout hooks, promotion, rollback
+
+_GATE_CLOSED = {
+    # Nothing was changed yet: the run ends (failed, with the summary) and a re-run asks the gate again.
+    "confirm-rollout": ("error", "the confirm-rollout gate stayed closed, the release did not start: "),
+    "confirm-promotion": ("rollback", "the confirm-promotion gate stayed closed: "),
+}
+
+
+def close_gate(gate, gate_type):
+    """canary_webhook's result ``gate`` for a confirm-rollout or confirm-promotion gate (registered with
+    fail_on_failure false) as the run record's update: none when it passed or was not asked (skipped), else the
+    action the gate's type stops with (confirm-rollout: error, the release did not start; confirm-promotion:
+    rollback) and the gate's message as the reason."""
+    if gate_type not in _GATE_CLOSED:
+        raise ValueError("no decision for a closed %r gate; known: %s" % (gate_type, ", ".join(sorted(_GATE_CLOSED))))
+    if (gate or {}).get("passed", True):
+        return {}
+    action, reason = _GATE_CLOSED[gate_type]
+    return {"action": action, "reason": reason + gate.get("msg", "")}
+
+
+def after_pre_rollout(run, pre_rollout, threshold, skip_analysis):
+    """The run record's update once the pre-rollout hooks were tried (``pre_rollout`` the last try's canary_analysis
+    result, empty when none was made): rollback when they kept failing until the failed checks reached the threshold,
+    else promote at once when the analysis is skipped and the run is still shifting, else nothing."""
+    if not (pre_rollout or {}).get("passed", True):
+        failed_checks = as_int((pre_rollout.get("state") or {}).get("failed_checks"))
+        return {"action": "rollback", "failed_checks": failed_checks,
+                "reason": "%d failed checks reached the threshold %d; last: %s"
+                          % (failed_checks, as_int(threshold), pre_rollout.get("msg", ""))}
+    if skip_analysis and run.get("action") == "shift":
+        return {"action": "promote"}
+    return {}
+
+
+def merge_promote(run, promote, phase_before, resuming):
+    """canary_promote's result (registered with failed_when false; skipped when the promotion gate stayed closed) as
+    the run record's update: done and promoted with the revision (and a note when finishing a promotion a killed run
+    left in ``phase_before``) when it returned the phase, else an error (a re-run finishes the promotion)."""
+    if _is_skipped(promote):
+        return {}
+    if "phase" not in promote:  # canary_promote returns the phase only on success
+        return {"action": "error",
+                "reason": "canary_promote did not finish (a re-run continues the promotion): %s" % promote.get("msg", "")}
+    note = ["the promotion (phase %s)" % phase_before] if resuming else []
+    return {"action": "done", "outcome": "promoted", "revision": promote.get("revision"),
+            "resumed": list(run.get("resumed", [])) + note}
+
+
+def merge_rollback(run, rollback):
+    """canary_rollback's result as the run record's update: done, outcome rolled back (with the failure reason the
+    state keeps, else the run's) or unchanged (nothing to roll back; the run's reason)."""
+    rolled_back = rollback.get("rolled_back")
+    reason = (rollback.get("failure_reason") or run.get("reason")) if rolled_back else run.get("reason")
+    return {"action": "done", "revision": rollback.get("revision"),
+            "outcome": "rolled back" if rolled_back else "unchanged", "reason": reason}

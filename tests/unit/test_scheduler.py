@@ -2,11 +2,18 @@
 branch of what a run does at its start, after each step and after each shift."""
 import pytest
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.progressive.canary.plugins.filter.rollout_gate import FilterModule as GateFilters
+from ansible_collections.progressive.canary.plugins.filter.rollout_pre_rollout import FilterModule as PreRolloutFilters
+from ansible_collections.progressive.canary.plugins.filter.rollout_promoted import FilterModule as PromotedFilters
+from ansible_collections.progressive.canary.plugins.filter.rollout_rolled_back import FilterModule as RolledBackFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_shifted import FilterModule as ShiftedFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_start import FilterModule as StartFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_step import FilterModule as StepFilters
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
-    as_int, merge_shift, next_step, next_step_weight, start_action, step_line)
+    after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, next_step, next_step_weight,
+    start_action, step_line)
 
 THRESHOLD = 3
 WEIGHTS = [10, 20, 30]
@@ -203,6 +210,97 @@ def test_merge_shift_restarts_on_a_new_revision():
     assert len(run["history"]) == 1  # the run record given is not changed
 
 
+# ---------------------------------------------------------------- gates
+
+GATE = [
+    # (case, gate result, gate type, update)
+    ("confirm-rollout not asked", SKIPPED, "confirm-rollout", {}),
+    ("confirm-rollout open", {"changed": False, "passed": True, "msg": "gate open"}, "confirm-rollout", {}),
+    ("confirm-rollout closed: error, the release did not start", {"changed": False, "passed": False, "msg": "gate closed by ops"},
+     "confirm-rollout",
+     {"action": "error", "reason": "the confirm-rollout gate stayed closed, the release did not start: gate closed by ops"}),
+    ("confirm-promotion not asked", SKIPPED, "confirm-promotion", {}),
+    ("confirm-promotion open", {"changed": False, "passed": True}, "confirm-promotion", {}),
+    ("confirm-promotion closed: rollback", {"changed": False, "passed": False, "msg": "gate closed by ops"}, "confirm-promotion",
+     {"action": "rollback", "reason": "the confirm-promotion gate stayed closed: gate closed by ops"}),
+]
+
+
+@pytest.mark.parametrize("case, gate, gate_type, update", GATE, ids=[row[0] for row in GATE])
+def test_close_gate(case, gate, gate_type, update):
+    assert close_gate(gate, gate_type) == update, case
+
+
+def test_a_gate_of_another_type_has_no_decision():
+    with pytest.raises(ValueError, match="no decision for a closed 'confirm-traffic-increase' gate"):
+        close_gate({"passed": False}, "confirm-traffic-increase")
+    with pytest.raises(AnsibleFilterError, match="known: confirm-promotion, confirm-rollout"):
+        GateFilters().filters()["rollout_gate"](_run(0), {"passed": False}, "rollback")
+
+
+# ---------------------------------------------------------------- pre-rollout hooks and skip analysis
+
+PRE_ROLLOUT_FAILED = {"changed": True, "passed": False, "msg": "webhook smoke: HTTP 500", "state": {"failed_checks": 3}}
+
+PRE_ROLLOUT = [
+    # (case, run action, pre-rollout result, skip analysis, update)
+    ("no try made", "shift", {}, False, {}),
+    ("hooks passed", "shift", {"changed": True, "passed": True, "state": {"failed_checks": 1}}, False, {}),
+    ("hooks kept failing: rollback at the threshold", "shift", PRE_ROLLOUT_FAILED, False,
+     {"action": "rollback", "failed_checks": 3, "reason": "3 failed checks reached the threshold 3; last: webhook smoke: HTTP 500"}),
+    ("hooks kept failing, skip analysis: still rollback", "shift", PRE_ROLLOUT_FAILED, True,
+     {"action": "rollback", "failed_checks": 3, "reason": "3 failed checks reached the threshold 3; last: webhook smoke: HTTP 500"}),
+    ("skip analysis: promote", "shift", {}, True, {"action": "promote"}),
+    ("skip analysis after a failed shift: the failure stands", "rollback", {}, True, {}),
+    ("skip analysis after a closed gate: the error stands", "error", {}, True, {}),
+]
+
+
+@pytest.mark.parametrize("case, action, pre_rollout, skip_analysis, update", PRE_ROLLOUT, ids=[row[0] for row in PRE_ROLLOUT])
+def test_after_pre_rollout(case, action, pre_rollout, skip_analysis, update):
+    run = dict(_run(0), action=action)
+    assert after_pre_rollout(run, pre_rollout, THRESHOLD, skip_analysis) == update, case
+
+
+# ---------------------------------------------------------------- promotion and rollback
+
+PROMOTE = [
+    # (case, promote result, resuming, update)
+    ("not run (the promotion gate stayed closed)", SKIPPED, False, {}),
+    ("did not finish: error", {"changed": True, "failed": True, "msg": "primary podinfo-primary: 0/1 ready"}, False,
+     {"action": "error", "reason": "canary_promote did not finish (a re-run continues the promotion): primary podinfo-primary: 0/1 ready"}),
+    ("promoted", {"changed": True, "phase": "Succeeded", "revision": "rev2"}, False,
+     {"action": "done", "outcome": "promoted", "revision": "rev2", "resumed": ["earlier note"]}),
+    ("promotion of a killed run finished", {"changed": True, "phase": "Succeeded", "revision": "rev2"}, True,
+     {"action": "done", "outcome": "promoted", "revision": "rev2", "resumed": ["earlier note", "the promotion (phase Promoting)"]}),
+]
+
+
+@pytest.mark.parametrize("case, promote, resuming, update", PROMOTE, ids=[row[0] for row in PROMOTE])
+def test_merge_promote(case, promote, resuming, update):
+    run = dict(_run(30), resumed=["earlier note"])
+    assert merge_promote(run, promote, "Promoting", resuming) == update, case
+    assert run["resumed"] == ["earlier note"]  # the run record given is not changed
+
+
+ROLLBACK = [
+    # (case, rollback result, update)
+    ("rolled back, the state's failure reason", {"changed": True, "rolled_back": True, "revision": "rev2",
+                                                 "failure_reason": "3 failed checks reached the threshold 3"},
+     {"action": "done", "revision": "rev2", "outcome": "rolled back", "reason": "3 failed checks reached the threshold 3"}),
+    ("rolled back, no failure reason: the run's", {"changed": True, "rolled_back": True, "revision": "rev2", "failure_reason": None},
+     {"action": "done", "revision": "rev2", "outcome": "rolled back", "reason": "the run's reason"}),
+    ("nothing to roll back (tidy): unchanged, the run's reason", {"changed": True, "rolled_back": False, "revision": "rev1",
+                                                                 "failure_reason": "an older failure"},
+     {"action": "done", "revision": "rev1", "outcome": "unchanged", "reason": "the run's reason"}),
+]
+
+
+@pytest.mark.parametrize("case, rollback, update", ROLLBACK, ids=[row[0] for row in ROLLBACK])
+def test_merge_rollback(case, rollback, update):
+    assert merge_rollback(dict(_run(20), reason="the run's reason"), rollback) == update, case
+
+
 # ---------------------------------------------------------------- the filters
 
 def test_filters_merge_the_decision_into_the_run():
@@ -222,3 +320,20 @@ def test_filters_merge_the_decision_into_the_run():
 @pytest.mark.parametrize("value, number", [(3, 3), ("3", 3), ("3.0", 3), (2.7, 2), (None, 0), ("", 0), ("x", 0)])
 def test_as_int_is_jinjas_int(value, number):
     assert as_int(value) == number
+
+
+def test_filters_merge_the_outcome_into_the_run():
+    gate = GateFilters().filters()["rollout_gate"]
+    pre_rollout = PreRolloutFilters().filters()["rollout_pre_rollout"]
+    promoted = PromotedFilters().filters()["rollout_promoted"]
+    rolled_back = RolledBackFilters().filters()["rollout_rolled_back"]
+    run = dict(_run(0), started=1.0, reason="")
+    assert gate(run, SKIPPED, "confirm-rollout") == run
+    assert pre_rollout(run, {}, THRESHOLD, True)["action"] == "promote"
+    run = pre_rollout(run, PRE_ROLLOUT_FAILED, THRESHOLD, False)
+    assert (run["started"], run["action"], run["failed_checks"]) == (1.0, "rollback", 3)
+    run = rolled_back(run, {"rolled_back": True, "revision": "rev2", "failure_reason": None})
+    assert (run["started"], run["outcome"], run["reason"]) == (1.0, "rolled back", run["reason"])
+    assert run["reason"].startswith("3 failed checks")
+    run = promoted(dict(run, action="promote"), {"phase": "Succeeded", "revision": "rev2"}, "Progressing")
+    assert (run["started"], run["action"], run["outcome"], run["resumed"]) == (1.0, "done", "promoted", [])
