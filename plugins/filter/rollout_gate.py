@@ -17,6 +17,7 @@ description:
   - "What the P(progressive.canary.rollout#role) role makes of a confirm gate's M(progressive.canary.canary_webhook)
     result (registered with C(fail_on_failure: false)), merged into the run record it is applied to."
   - A gate that passed, or was not asked (a skipped result), changes nothing.
+  - A closed V(confirm-traffic-increase) gate holds the next shift at the run's weight (RV(_value.next_weight)).
   - A closed V(confirm-rollout) gate ends the run before anything changed (RV(_value.action) V(error)); a closed
     V(confirm-promotion) gate rolls back (V(rollback)). The gate's message ends RV(_value.reason).
   - Fails on any other O(gate_type).
@@ -34,7 +35,7 @@ options:
     description: The gate's webhook type.
     type: str
     required: true
-    choices: [confirm-rollout, confirm-promotion]
+    choices: [confirm-rollout, confirm-promotion, confirm-traffic-increase]
 """
 
 EXAMPLES = r"""
@@ -50,6 +51,9 @@ _value:
     action:
       description: V(error) (confirm-rollout) or V(rollback) (confirm-promotion) when the gate stayed closed.
       type: str
+    next_weight:
+      description: The run's weight, when a confirm-traffic-increase gate stayed closed.
+      type: int
     reason:
       description: Why, with the gate's message.
       type: str
@@ -62,7 +66,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.scheduler impor
 
 def rollout_gate(run, gate, gate_type):
     try:
-        update = close_gate(gate, gate_type)
+        update = close_gate(run, gate, gate_type)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
     updated = dict(run)

@@ -12,7 +12,8 @@ update the role merges into the run record:
   ``nextStepWeight``), hold, promote or roll back; with the step's entry and its line for the summary.
 - ``merge_shift``: canary_shift's result: the weight it set, a restart at weight 0 on a new revision, a rollback
   when the canary did not become ready, an error otherwise.
-- ``close_gate``: a closed confirm-rollout gate ends the run (error), a closed confirm-promotion gate rolls back.
+- ``close_gate``: a closed confirm-traffic-increase gate holds the weight, a closed confirm-rollout gate ends the run
+  (error), a closed confirm-promotion gate rolls back.
 - ``after_pre_rollout``: rollback when the pre-rollout hooks kept failing; promote at once when the analysis is skipped.
 - ``merge_promote`` / ``merge_rollback``: canary_promote's / canary_rollback's result: the run's outcome.
 
@@ -195,15 +196,18 @@ _GATE_CLOSED = {
 }
 
 
-def close_gate(gate, gate_type):
-    """canary_webhook's result ``gate`` for a confirm-rollout or confirm-promotion gate (registered with
-    fail_on_failure false) as the run record's update: none when it passed or was not asked (skipped), else the
-    action the gate's type stops with (confirm-rollout: error, the release did not start; confirm-promotion:
-    rollback) and the gate's message as the reason."""
-    if gate_type not in _GATE_CLOSED:
-        raise ValueError("no decision for a closed %r gate; known: %s" % (gate_type, ", ".join(sorted(_GATE_CLOSED))))
+def close_gate(run, gate, gate_type):
+    """canary_webhook's result ``gate`` for a confirm gate (registered with fail_on_failure false) as the run record's
+    update: none when it passed or was not asked (skipped); a closed confirm-traffic-increase gate holds the next
+    shift at the run's weight (Flagger asks again at the next step); a closed confirm-rollout gate ends the run (error,
+    the release did not start), a closed confirm-promotion gate rolls back, with the gate's message as the reason."""
+    if gate_type not in _GATE_CLOSED and gate_type != "confirm-traffic-increase":
+        raise ValueError("no decision for a closed %r gate; known: %s"
+                         % (gate_type, ", ".join(sorted(list(_GATE_CLOSED) + ["confirm-traffic-increase"]))))
     if (gate or {}).get("passed", True):
         return {}
+    if gate_type == "confirm-traffic-increase":
+        return {"next_weight": run.get("weight")}
     action, reason = _GATE_CLOSED[gate_type]
     return {"action": action, "reason": reason + gate.get("msg", "")}
 

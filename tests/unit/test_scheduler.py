@@ -223,18 +223,22 @@ GATE = [
     ("confirm-promotion open", {"changed": False, "passed": True}, "confirm-promotion", {}),
     ("confirm-promotion closed: rollback", {"changed": False, "passed": False, "msg": "gate closed by ops"}, "confirm-promotion",
      {"action": "rollback", "reason": "the confirm-promotion gate stayed closed: gate closed by ops"}),
+    ("confirm-traffic-increase not asked", SKIPPED, "confirm-traffic-increase", {}),
+    ("confirm-traffic-increase open", {"changed": False, "passed": True}, "confirm-traffic-increase", {}),
+    ("confirm-traffic-increase closed: hold at the weight", {"changed": False, "passed": False, "msg": "not now"},
+     "confirm-traffic-increase", {"next_weight": 20}),
 ]
 
 
 @pytest.mark.parametrize("case, gate, gate_type, update", GATE, ids=[row[0] for row in GATE])
 def test_close_gate(case, gate, gate_type, update):
-    assert close_gate(gate, gate_type) == update, case
+    assert close_gate(dict(_run(20), next_weight=30), gate, gate_type) == update, case
 
 
 def test_a_gate_of_another_type_has_no_decision():
-    with pytest.raises(ValueError, match="no decision for a closed 'confirm-traffic-increase' gate"):
-        close_gate({"passed": False}, "confirm-traffic-increase")
-    with pytest.raises(AnsibleFilterError, match="known: confirm-promotion, confirm-rollout"):
+    with pytest.raises(ValueError, match="no decision for a closed 'rollback' gate"):
+        close_gate(_run(0), {"passed": False}, "rollback")
+    with pytest.raises(AnsibleFilterError, match="known: confirm-promotion, confirm-rollout, confirm-traffic-increase"):
         GateFilters().filters()["rollout_gate"](_run(0), {"passed": False}, "rollback")
 
 
