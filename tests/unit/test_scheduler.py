@@ -294,8 +294,8 @@ ROLLBACK = [
      {"action": "done", "revision": "rev2", "outcome": "rolled back", "reason": "3 failed checks reached the threshold 3"}),
     ("rolled back, no failure reason: the run's", {"changed": True, "rolled_back": True, "revision": "rev2", "failure_reason": None},
      {"action": "done", "revision": "rev2", "outcome": "rolled back", "reason": "the run's reason"}),
-    ("nothing to roll back (tidy): unchanged, the run's reason", {"changed": True, "rolled_back": False, "revision": "rev1",
-                                                                 "failure_reason": "an older failure"},
+    ("nothing to roll back (tidy): unchanged, the run's reason",
+     {"changed": True, "rolled_back": False, "revision": "rev1", "failure_reason": "an older failure"},
      {"action": "done", "revision": "rev1", "outcome": "unchanged", "reason": "the run's reason"}),
 ]
 
