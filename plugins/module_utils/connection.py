@@ -12,6 +12,7 @@ import importlib.util
 import json
 
 from ansible_collections.progressive.canary.plugins.module_utils import kube_core, retried_writes
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.names import OLDER_API_VERSIONS
 from ansible_collections.progressive.canary.plugins.module_utils.retry import (
     RETRIED_STATUSES, RetryLog, call_with_retries, parse_retry_after)
@@ -29,7 +30,7 @@ PATCH_TYPES = {
 }
 
 
-class CanaryApiError(Exception):
+class CanaryApiError(CanaryError):
     """Any failure talking to the API server; the message names the object and the cause."""
 
     def __init__(self, message, status=None, reason=None):
