@@ -78,7 +78,6 @@ def public_dynamic_client(auth_params):
     try:
         return get_api_client(**auth_params).client
     except CoreException as exc:
-        cause = exc.__cause__
-        if cause is not None:
-            raise cause
+        if isinstance(exc.__cause__, Exception):
+            raise exc.__cause__  # pylint: disable=raising-non-exception  # checked just above
         raise
