@@ -23,6 +23,7 @@ import math
 import re
 
 from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, prometheus_duration
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
     BUILTIN_UNITS, ISTIO_QUERIES, QueryTemplateError, render_query,
 )
@@ -51,7 +52,7 @@ NO_TRAFFIC_HINT = ("the canary may be receiving no traffic (or Prometheus is not
                    "check that requests reach it during the interval")
 
 
-class AnalysisConfigError(ValueError):
+class AnalysisConfigError(CanaryError, ValueError):
     """The list of checks or the canary context is invalid; nothing was queried."""
 
 

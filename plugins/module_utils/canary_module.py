@@ -17,8 +17,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from contextlib import contextmanager
+
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact, secrets_in
 
 
@@ -42,3 +45,15 @@ class CanaryModule(AnsibleModule):
     def fail_json(self, msg, **kwargs):
         kwargs["msg"] = msg
         super(CanaryModule, self).fail_json(**self._redacted_result(kwargs))
+
+
+@contextmanager
+def failing(module, message="%s", **fields):
+    """The one failure handler of the modules: a CanaryError raised inside fails the task with ``message % error``
+    and ``fields`` updated by the error's own result fields (errors.py); anything else is a bug, left to Ansible."""
+    try:
+        yield
+    except CanaryError as exc:
+        result = dict(fields)
+        result.update(exc.result_fields())
+        module.fail_json(msg=message % (exc,), **result)

@@ -11,7 +11,8 @@ __metaclass__ = type
 import importlib.util
 import json
 
-from ansible_collections.progressive.canary.plugins.module_utils import retried_writes
+from ansible_collections.progressive.canary.plugins.module_utils import kube_core, retried_writes
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.names import OLDER_API_VERSIONS
 from ansible_collections.progressive.canary.plugins.module_utils.retry import (
     RETRIED_STATUSES, RetryLog, call_with_retries, parse_retry_after)
@@ -29,7 +30,7 @@ PATCH_TYPES = {
 }
 
 
-class CanaryApiError(Exception):
+class CanaryApiError(CanaryError):
     """Any failure talking to the API server; the message names the object and the cause."""
 
     def __init__(self, message, status=None, reason=None):
@@ -349,26 +350,25 @@ def _api_client_class():
 
 def _dynamic_client(auth_params, request_timeout):
     """kubernetes.core's DynamicClient, configured exactly as its get_api_client does (same options, same
-    K8S_AUTH_* environment, same discovery cache), but on an ApiClient whose every request times out."""
-    # Imported here so that unit tests of the other module_utils need no kubernetes.core on the path.
-    # pylint: disable=import-outside-toplevel
-    from ansible_collections.kubernetes.core.plugins.module_utils import k8sdynamicclient
-    from ansible_collections.kubernetes.core.plugins.module_utils.client.discovery import LazyDiscoverer
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
+    K8S_AUTH_* environment, same discovery cache), but on an ApiClient whose every request times out and is retried.
+    kube_core.py holds the kubernetes.core helpers this needs; without them the client is get_api_client's (no
+    discovery timeout, no retries: see kube_core.py)."""
+    built = []
 
-    auth = core_client._create_auth_spec(None, **auth_params)  # pylint: disable=protected-access
-    configuration = core_client._create_configuration(auth)  # pylint: disable=protected-access
-    # urllib3's own retries (3, for GET/PUT/DELETE only, on connection errors only) are off: TimeoutApiClient retries
-    # every method on the documented errors, and the two would multiply.
-    configuration.retries = False
-    api_client = _api_client_class()(configuration)
-    api_client.default_request_timeout = client_timeout(request_timeout)
-    for header, value in core_client._create_headers(None, **auth_params).items():  # pylint: disable=protected-access
-        core_client._set_header(api_client, header, value)  # pylint: disable=protected-access
+    def make_api_client(configuration):
+        # urllib3's own retries (3, for GET/PUT/DELETE only, on connection errors only) are off: TimeoutApiClient
+        # retries every method on the documented errors, and the two would multiply.
+        configuration.retries = False
+        api_client = _api_client_class()(configuration)
+        api_client.default_request_timeout = client_timeout(request_timeout)
+        built.append(api_client)
+        return api_client
+
     try:
-        return k8sdynamicclient.K8SDynamicClient(api_client, discoverer=LazyDiscoverer)
+        return kube_core.dynamic_client(auth_params, make_api_client)[0]
     except Exception as exc:  # pylint: disable=broad-except  # discovery failed: say how often it was tried
-        exc.retry_log = api_client.retry_log
+        if built:
+            exc.retry_log = built[0].retry_log
         raise
 
 

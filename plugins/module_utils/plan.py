@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import diff_entry
 
 # A run whose write is refused as stale reads and plans again, at most this many plans in all.
@@ -16,7 +17,7 @@ PLAN_ATTEMPTS = 3
 STALE_WRITE_STATUSES = (409, 422)
 
 
-class Refusal(Exception):
+class Refusal(CanaryError):
     """The request cannot be carried out; raised while planning, before anything is written."""
 
 

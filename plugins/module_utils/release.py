@@ -288,7 +288,8 @@ def _run_plan(plan, done):
         try:
             step.execute(None)
         except workload.NotReadyError as exc:
-            exc.actions = [item.description for item in done]
+            actions = [item.description for item in done]
+            exc.result.update(ready=False, changed=bool(actions), actions=actions)
             raise
         if step.changes:
             done.append(step)
@@ -364,8 +365,8 @@ def run_module(module, run_class, extra_options=()):
     # Imported here so that the rest of this file imports without Ansible (unit tests, the sandbox).
     # pylint: disable=import-outside-toplevel
     from ansible.module_utils.basic import missing_required_lib
-    from ansible_collections.progressive.canary.plugins.module_utils.connection import (
-        CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+    from ansible_collections.progressive.canary.plugins.module_utils.canary_module import failing
+    from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
     from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params
 
     if not HAS_KUBERNETES:
@@ -374,11 +375,6 @@ def run_module(module, run_class, extra_options=()):
     request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
                              lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
                              **dict((name, params[name]) for name in extra_options))
-    try:
+    with failing(module):
         result = execute(api_from_params(params), request, run_class, check_mode=module.check_mode, want_diff=module._diff)
-    except workload.NotReadyError as exc:
-        actions = getattr(exc, "actions", [])
-        module.fail_json(msg=str(exc), ready=False, changed=bool(actions), actions=actions)
-    except (Refusal, CanaryApiError, StateError) as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -26,6 +26,7 @@ import socket
 import time
 
 from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError, CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, TARGET_ANNOTATION, managed_annotations, managed_labels)
 from ansible_collections.progressive.canary.plugins.module_utils.processes import is_running, node_id, process_identity
@@ -46,7 +47,7 @@ def default_holder():
     return "%s/%d" % (socket.gethostname(), os.getpid())
 
 
-class StateError(Exception):
+class StateError(CanaryError):
     """A state object that cannot be used (unreadable JSON, written by someone else...)."""
 
 
@@ -59,6 +60,7 @@ class CanaryLeaseHeld(StateError):
             % (names.namespace, names.target, describe_holder(lease), lease.get("expires"), names.state, why,
                "; waited %d s for it" % waited if waited else ""))
         self.lease = lease
+        self.result = {"held_by": lease}
         self.holder = lease.get("holder")
         self.expires = lease.get("expires")
         self.why = why

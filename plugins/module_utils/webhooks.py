@@ -23,6 +23,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, parse_duration as parse_any_duration
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.http_client import HttpRequestError, http_request, http_url_problem
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 
@@ -60,7 +61,7 @@ HOOK_ARGUMENT_SPEC = dict(
 )
 
 
-class WebhookConfigError(ValueError):
+class WebhookConfigError(CanaryError, ValueError):
     """A webhook definition is invalid; nothing was called."""
 
 

@@ -10,6 +10,7 @@ import copy
 import time
 
 from ansible_collections.progressive.canary.plugins.module_utils.config_copies import rename_references
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import build, digest
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
 
@@ -20,7 +21,7 @@ POLL_SECONDS = 0.5
 CONFIG_CHECKSUM_ANNOTATION = "progressive.canary/config-checksum"
 
 
-class NotReadyError(Exception):
+class NotReadyError(CanaryError):
     """A Deployment did not become ready before its deadline (or can never become ready)."""
 
 

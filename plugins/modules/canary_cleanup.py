@@ -83,15 +83,11 @@ actions:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import (
-    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import (
     SELECTOR_ARG_SPEC, api_from_params, argument_spec)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError
-from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
 
 
 def main():
@@ -102,10 +98,8 @@ def main():
     request = CleanupRequest(params["target"], params["namespace"], selector_labels=params["selector_labels"],
                              ready_timeout=params["ready_timeout"], lease_holder=params["lease_holder"],
                              lease_seconds=params["lease_seconds"])
-    try:
+    with failing(module):
         result = run_cleanup(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
-    except (Refusal, CanaryApiError, NotReadyError, StateError) as exc:
-        module.fail_json(msg=str(exc))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)

@@ -90,12 +90,10 @@ previous_image:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.connection import (
-    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
+from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
 from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 
 IMAGE_ARG_SPEC = {
     "image": {"type": "str", "required": True},
@@ -110,11 +108,9 @@ def main():
     params = module.params
     if not params["image"].strip():
         module.fail_json(msg="image must not be empty")
-    try:
+    with failing(module):
         result = set_image(api_from_params(params), params["namespace"], params["target"], params["image"],
                            container=params["container"], check_mode=module.check_mode, want_diff=module._diff)
-    except (Refusal, CanaryApiError) as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
 

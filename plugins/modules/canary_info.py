@@ -160,23 +160,19 @@ primary:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.connection import (
-    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
+from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
 from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.validation import InputError
 
 
 def main():
     module = CanaryModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
-    try:
+    with failing(module):
         info = canary_info(api_from_params(module.params), CanaryNames(module.params["target"], module.params["namespace"]))
-    except (CanaryApiError, InputError) as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **info)
 
 

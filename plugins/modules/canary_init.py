@@ -171,15 +171,11 @@ actions:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.connection import (
-    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
+from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import (
     SELECTOR_ARG_SPEC, SERVICE_OPTIONS_SPEC, api_from_params, argument_spec)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError
-from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
 
 
 def main():
@@ -196,10 +192,8 @@ def main():
     request = InitRequest(params["target"], params["namespace"], params["service"], hpa=params["hpa"],
                           selector_labels=params["selector_labels"], ready_timeout=params["ready_timeout"],
                           lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"])
-    try:
+    with failing(module):
         result = run_init(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
-    except (Refusal, CanaryApiError, NotReadyError, StateError) as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
 

@@ -138,13 +138,11 @@ msg:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.connection import (
-    CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
+from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
 from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.run_lease import LeaseRequest, acquire, hold, release
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, StateError
 
 LEASE_ARG_SPEC = {
     "state": {"type": "str", "choices": ["acquired", "held", "released"], "default": "acquired"},
@@ -169,12 +167,8 @@ def main():
     request = LeaseRequest(CanaryNames(params["target"], params["namespace"]), params["lease_holder"], params["lease_seconds"],
                            operation=params["operation"], wait=params["wait"], hold=params["hold"],
                            controller_pid=params["controller_pid"])
-    try:
+    with failing(module, acquired=False):
         result = ACTIONS[params["state"]](api_from_params(params), request, check_mode=module.check_mode)
-    except CanaryLeaseHeld as exc:
-        module.fail_json(msg=str(exc), acquired=False, held_by=exc.lease)
-    except (CanaryApiError, StateError) as exc:
-        module.fail_json(msg=str(exc), acquired=False)
     if result.get("taken_over"):
         module.warn(result["msg"])
     module.exit_json(**result)

@@ -24,7 +24,7 @@ def test_never_ready_canary_gets_no_traffic_and_rollback_restores_100_0(emulator
     with pytest.raises(NotReadyError) as not_ready:
         shift(kube_api, 20, ready_timeout=2)
     assert "Deployment test/podinfo not ready after 2s" in str(not_ready.value)
-    assert not_ready.value.actions[-1] == "scale Deployment test/podinfo to 2", "the run stopped at the wait"
+    assert not_ready.value.result["actions"][-1] == "scale Deployment test/podinfo to 2", "the run stopped at the wait"
     assert route(kube_api) == [("podinfo-primary", 100), ("podinfo-canary", 0)], "no traffic to a canary with no ready replica"
     status = canary_info(kube_api, NAMES)
     assert status["phase"] == "Progressing" and status["weight"] == 0 and not status["target"]["ready"]
