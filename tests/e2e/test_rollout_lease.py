@@ -4,6 +4,7 @@ fails naming it, and never acts on the canary before the first run ended. A run 
 lease that is taken over at once from the same host (its processes are gone), or once it expired from elsewhere."""
 import datetime
 import json
+import time
 
 from tests.e2e.rollout_scenario import NEW_IMAGE, OLD_IMAGE, SANDBOX, failure_message, needs_crds
 from tests.sandbox.fixtures_api import wait_for
@@ -120,11 +121,13 @@ def test_a_lease_out_of_sight_is_waited_for_until_it_expires(podinfo):
     state = podinfo.state()
     state["lease"]["node"] = "another-boot/pid:[1]"
     state["lease"]["host"] = "awx-job-41"
+    # Expiring well after the next run starts, however slow the machine: the killed run's own expiry may be past.
+    state["lease"]["expires"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 30))
     config_map["data"]["state.json"] = json.dumps(state)
     status, body = podinfo.emulator.request("PUT", podinfo.path("ConfigMap", "podinfo-canary-state"), config_map)
     assert status == 200, body
 
-    returncode, result, plays, output = podinfo.run(rollout_lease_wait=60)
+    returncode, result, plays, output = podinfo.run(rollout_lease_wait=120)
     assert returncode == 0 and result["outcome"] == "promoted", output
     said = _lease_waited_for(plays, state["lease"]["holder"])
     assert said and "runs on host awx-job-41, out of sight from here" in said, output
