@@ -8,13 +8,15 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, services, validation, workload
+from ansible_collections.progressive.canary.plugins.module_utils import recovery, services, validation
 from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
+    CONFIGMAP, DEFAULT_SELECTOR_LABELS, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
     VIRTUAL_SERVICE, CanaryNames, SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore, taken_over_warning
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 
 class CleanupRequest(object):
@@ -55,7 +57,7 @@ def _selector(request, facts):
         return facts.originals["selector_label"], facts.originals["selector_value"]
     if facts.target is None:
         return None, None
-    match_labels = facts.target["spec"]["selector"].get("matchLabels") or {}
+    match_labels = facts.workload.match_labels(facts.target) or {}
     try:
         label = selector_label(match_labels, request.selector_labels)
     except SelectorLabelError:
@@ -74,9 +76,10 @@ def read_facts(api, request):
     facts.originals = (facts.state["originals"] if facts.state is not None else None) or {}
     facts.tracked_keys = sorted(tuple(key.split("/", 1)) for key in ((facts.state or {}).get("tracked_configs") or {})) \
         if facts.state is not None else []
-    facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
+    facts.workload = workload = factory.workload(api, names)
+    facts.target = workload.read(names.target)
     validation.check_not_generated(names, facts.target)
-    primary = api.get_kind(names.namespace, DEPLOYMENT, names.primary)
+    primary = workload.read(names.primary)
     facts.primary = primary if primary is not None and is_managed(primary, names.target) else None
     if facts.target is None and facts.primary is not None:
         # Restoring the apex Service would then select nothing, and deleting the primary would remove the
@@ -98,7 +101,7 @@ def read_facts(api, request):
     deletable += [(HPA, item) for item in _ours(api, names, HPA)]
     for kind_pair in (CONFIGMAP, SECRET):
         deletable += [(kind_pair, item) for item in _ours(api, names, kind_pair) if item["metadata"]["name"] != names.state]
-    deletable.append((DEPLOYMENT, facts.primary))
+    deletable.append((workload.kind, facts.primary))
     facts.deletable = [(kind_pair, obj) for kind_pair, obj in deletable if obj is not None and is_managed(obj, names.target)]
     if not facts.tracked_keys and facts.primary is not None:
         # Without a state, the copies the primary refers to tell which configs were tracked.
@@ -131,7 +134,7 @@ def _config_drift(api, names, deletable):
         if kind_pair not in (CONFIGMAP, SECRET) or not name.endswith("-primary"):
             continue
         original = api.get_kind(names.namespace, kind_pair, name[:-len("-primary")])
-        if original is not None and config_copies.config_checksum(original) != config_copies.config_checksum(copy_object):
+        if original is not None and config_tracker.config_checksum(original) != config_tracker.config_checksum(copy_object):
             warnings.append("%s holds data that was never promoted (its promoted copy %s differs): the restored target "
                             "%s/%s uses it from now on; revert it if that data is what failed"
                             % (names.ref(kind_pair, original["metadata"]["name"]), name, names.namespace, names.target))
@@ -148,6 +151,7 @@ class CleanupRun(object):
         self.plan = Plan()
         self.restored = []
         self.removed = []
+        self.workload = facts.workload
 
     def build(self):
         self._target_step()
@@ -169,53 +173,20 @@ class CleanupRun(object):
                            before=obj))
 
     # -- 1. the target, serving the promoted template at its replica count -------------------------------
-    def desired_replicas(self):
-        primary_replicas = ((self.facts.primary or {}).get("spec") or {}).get("replicas")
-        if primary_replicas:
-            return int(primary_replicas)
-        recorded = self.facts.originals.get("target_replicas")
-        if recorded is not None:
-            return int(recorded)
-        # Nothing recorded (init killed before recording): the target was not scaled down yet, keep its count.
-        current = ((self.facts.target or {}).get("spec") or {}).get("replicas")
-        return int(current) if current else 1
-
-    def promoted_template(self):
-        """The primary's template moved back to the target's labels and configs; None without a primary."""
-        if self.facts.primary is None or self.facts.label is None:
-            return None
-        return workload.target_template(self.facts.primary["spec"]["template"], self.facts.label, self.facts.value,
-                                        config_copies.original_renames(self.facts.tracked_keys))
-
     def _target_step(self):
         target = self.facts.target
         if target is None or (self.facts.state is None and not self.facts.deletable):
             return
-        replicas = self.desired_replicas()
-        template = self.promoted_template()
-        # No resourceVersion guard here: the Deployment controller bumps it with every status update, so a guard
-        # fails at random; both values are absolute (what cleanup must restore), whatever changed meanwhile.
-        patch = []
-        if target["spec"].get("replicas") != replicas:
-            patch.append({"op": "replace" if "replicas" in target["spec"] else "add", "path": "/spec/replicas", "value": replicas})
-        if template is not None and template != target["spec"]["template"]:
-            patch.append({"op": "replace", "path": "/spec/template", "value": template})
-        ref = self.names.ref(DEPLOYMENT, self.names.target)
-        if patch:
-            after = copy.deepcopy(target)
-            after["spec"]["replicas"] = replicas
-            if template is not None:
-                after["spec"]["template"] = template
-            self.restored.append(ref)
-            self.plan.add(Step("restore %s: %d replicas, promoted template" % (ref, replicas),
-                               lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.target, patch, "json"),
-                               before=target, after=after))
+        replicas = self.workload.restore_replicas(self.facts.primary, self.facts.originals.get("target_replicas"), target)
+        template = self.workload.restored_template(self.facts.primary, self.facts.label, self.facts.value,
+                                                   config_tracker.original_renames(self.facts.tracked_keys))
+        restore = self.workload.restore_step(target, replicas, template)
+        if restore is not None:
+            self.restored.append(self.workload.ref(self.names.target))
+            self.plan.add(restore)
         if replicas > 0:
-            self.plan.add(Step("wait for %s to be ready" % ref, self._wait_target, changes=False))
-
-    def _wait_target(self, context):
-        workload.wait_ready(self.api, self.names.namespace, self.names.target, self.request.ready_timeout,
-                            on_poll=self.lease.renew if self.lease else None)
+            self.plan.add(self.workload.wait_step(self.names.target, self.request.ready_timeout,
+                                                  on_poll=lambda: self.lease.renew() if self.lease else None))
 
     # -- 2. the apex Service and the VirtualService -------------------------------------------------------
     def _apex_step(self):
@@ -246,7 +217,7 @@ class CleanupRun(object):
     def _unpoint_apex(self, live, ref):
         """No record (the state was lost): point a selector aimed at the primary back at the target."""
         selector = (live.get("spec") or {}).get("selector") or {}
-        if selector.get(self.facts.label) != workload.primary_value(self.facts.value):
+        if selector.get(self.facts.label) != primary_value(self.facts.value):
             return
         wanted = dict(selector)
         wanted[self.facts.label] = self.facts.value

@@ -8,17 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils import validation, workload
+from ansible_collections.progressive.canary.plugins.module_utils import validation
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.release import describe_revisions, read_facts
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
-
-
-def _deployment_status(deployment):
-    ready, reason = workload.readiness(deployment)
-    status = deployment.get("status") or {}
-    return {"replicas": (deployment.get("spec") or {}).get("replicas"), "ready_replicas": int(status.get("readyReplicas") or 0),
-            "ready": ready, "reason": reason}
 
 
 def _uninitialized(names, reason, state=None):
@@ -53,8 +46,8 @@ def canary_info(api, names):
         "failure_reason": state.get("failure_reason"),
         "last_transition_time": state["last_transition_time"],
         "lease": state.get("lease"),
-        "target": _deployment_status(facts.target),
-        "primary": _deployment_status(facts.primary),
+        "target": facts.workload.status(facts.target),
+        "primary": facts.workload.status(facts.primary),
         "state_object": names.state,
     })
     return info

@@ -8,13 +8,15 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, router, services, validation, workload
+from ansible_collections.progressive.canary.plugins.module_utils import recovery, router, services, validation
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames,
+    CONFIGMAP, DEFAULT_SELECTOR_LABELS, DESTINATION_RULE, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames,
     OLDER_API_VERSIONS, SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker, factory
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 FLAGGER_CANARY = ("flagger.app/v1beta1", "Canary")
 
@@ -69,16 +71,17 @@ def read_facts(api, request):
     names = request.names
     validation.check_init_request(request)
     facts = InitFacts()
-    facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
+    facts.workload = workload = factory.workload(api, names)
+    facts.target = workload.read(names.target)
     if facts.target is None:
         raise Refusal("Deployment %s/%s not found: canary_init needs an existing target Deployment" % (names.namespace, names.target))
     try:
-        facts.label = selector_label(facts.target["spec"]["selector"].get("matchLabels"), request.selector_labels)
+        facts.label = selector_label(workload.match_labels(facts.target), request.selector_labels)
     except SelectorLabelError as exc:
         raise Refusal("Deployment %s/%s: %s" % (names.namespace, names.target, exc))
-    facts.value = facts.target["spec"]["selector"]["matchLabels"][facts.label]
+    facts.value = workload.match_labels(facts.target)[facts.label]
     try:
-        services.check_target_port(facts.target["spec"]["template"], request.service)
+        services.check_target_port(workload.pod_template(facts.target), request.service)
     except services.PortError as exc:
         raise Refusal("Deployment %s/%s: %s" % (names.namespace, names.target, exc))
     for kind_pair in (DESTINATION_RULE, VIRTUAL_SERVICE):
@@ -95,7 +98,7 @@ def read_facts(api, request):
         facts.hpa = api.get_kind(names.namespace, HPA, request.hpa)
         if facts.hpa is None:
             raise Refusal("HorizontalPodAutoscaler %s/%s not found (option hpa)" % (names.namespace, request.hpa))
-    facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
+    facts.tracked = config_tracker.read_tracked(api, names.namespace, workload.pod_spec(facts.target))
     _read_managed(api, request, facts)
     validation.check_init_facts(request, facts)
     if facts.state is None or not facts.state["originals"]:
@@ -136,22 +139,22 @@ def _refuse_a_repointed_apex(names, facts):
     state and primary are gone) would be recorded as the original, and cleanup would later restore that selector."""
     apex = facts.live[(SERVICE, names.apex)]
     selector = ((apex or {}).get("spec") or {}).get("selector") or {}
-    if apex is None or services.was_created_by_us(apex) or selector.get(facts.label) != workload.primary_value(facts.value):
+    if apex is None or services.was_created_by_us(apex) or selector.get(facts.label) != primary_value(facts.value):
         return
     raise Refusal("%s selects %s=%s, the pods of a primary Deployment %s that is gone, and no state records what it selected "
                   "before: it is not recorded as an original. Nothing was changed. Run canary_cleanup (it points the Service back "
                   "at %s), or set its selector back yourself, then run canary_init"
-                  % (names.ref(SERVICE, names.apex), facts.label, workload.primary_value(facts.value), names.primary, names.target))
+                  % (names.ref(SERVICE, names.apex), facts.label, primary_value(facts.value), names.primary, names.target))
 
 
 def _rebuild_lost_state(names, facts):
     """No state object, but our primary exists: the state was lost (a prune, a namespace clean-up), this is no fresh
     start. Rebuild it from the record on the primary, or refuse (nothing written yet) when there is none."""
-    primary = facts.live[(DEPLOYMENT, names.primary)]
+    primary = facts.live[(facts.workload.kind, names.primary)]
     if primary is None:
         _refuse_a_repointed_apex(names, facts)
         return
-    revision = workload.revision(facts.target["spec"]["template"], config_copies.tracked_checksums(facts.tracked))
+    revision = facts.workload.revision(facts.target, config_tracker.tracked_checksums(facts.tracked))
     try:
         facts.state = recovery.rebuilt_state(names, primary, revision, facts.state)
     except recovery.RecordError as exc:
@@ -162,7 +165,7 @@ def _rebuild_lost_state(names, facts):
 def _read_managed(api, request, facts):
     """Read every object init manages and refuse a name held by something that is not ours."""
     names = request.names
-    generated = [(DEPLOYMENT, names.primary), (SERVICE, names.primary), (SERVICE, names.canary),
+    generated = [(facts.workload.kind, names.primary), (SERVICE, names.primary), (SERVICE, names.canary),
                  (DESTINATION_RULE, names.primary), (DESTINATION_RULE, names.canary)]
     if request.hpa:
         generated.append((HPA, names.primary_copy(request.hpa)))
@@ -188,7 +191,7 @@ def originals(request, facts):
     apex = facts.live[(SERVICE, facts_names(request).apex)]
     virtual_service = facts.live[(VIRTUAL_SERVICE, facts_names(request).virtual_service)]
     return {
-        "target_replicas": workload.initial_replicas(facts.target),
+        "target_replicas": facts.workload.replicas_to_record(facts.target),
         "selector_label": facts.label,
         "selector_value": facts.value,
         "apex_service": services.record(apex) if apex is not None and not services.was_created_by_us(apex) else None,
@@ -215,9 +218,10 @@ class InitRun(object):
         self.initializing = phase in (None, "Initializing")
         self.recorded = (facts.state["originals"] if facts.state is not None and facts.state["originals"] else originals(request, facts))
         tracked_keys = sorted(facts.tracked)
-        self.checksums = config_copies.tracked_checksums(facts.tracked)
-        self.revision = workload.revision(facts.target["spec"]["template"], self.checksums)
-        self.renames = config_copies.primary_renames(tracked_keys)
+        self.workload = facts.workload
+        self.checksums = config_tracker.tracked_checksums(facts.tracked)
+        self.revision = self.workload.revision(facts.target, self.checksums)
+        self.renames = config_tracker.primary_renames(tracked_keys)
 
     # -- helpers building steps --------------------------------------------------------------------------
     def _ensure(self, kind_pair, desired):
@@ -235,22 +239,22 @@ class InitRun(object):
     def build(self):
         self._record_step()
         # Whole selectors (the target's, the primary's), so that no other instance of the same app is selected.
-        selector_primary = workload.primary_selector(self.facts.target, self.facts.label, self.facts.live.get((DEPLOYMENT, self.names.primary)))
+        selector_primary = self.workload.primary_selector(self.facts.target, self.facts.label,
+                                                          self.facts.live.get((self.workload.kind, self.names.primary)))
         self._ensure(SERVICE, services.generated_service(self.names, self.names.primary, selector_primary, self.request.service))
-        self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, self.facts.target["spec"]["selector"]["matchLabels"],
+        self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, self.workload.match_labels(self.facts.target),
                                                          self.request.service))
         if self.initializing:
             # Later on the copies hold the promoted data: only canary_promote may change them.
             for config in self.facts.tracked.values():
-                self._ensure((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
-            primary = workload.primary_deployment(self.facts.target, self.names, self.facts.label, self.renames,
-                                                  self.recorded["target_replicas"], self.checksums)
+                self._ensure((config["apiVersion"], config["kind"]), config_tracker.copy_body(config, self.names))
+            primary = self.workload.primary_body(self.facts.target, self.facts.label, self.renames, self.recorded["target_replicas"],
+                                                 self.checksums)
             # The record is no part of the spec-hash: writing it never makes the primary look changed.
-            self._ensure(DEPLOYMENT, recovery.with_record(primary, self._primary_record("Initializing")))
-            self.plan.add(Step("wait for " + self.names.ref(DEPLOYMENT, self.names.primary) + " to be ready", self._wait_primary,
-                               changes=False))
+            self._ensure(self.workload.kind, recovery.with_record(primary, self._primary_record("Initializing")))
+            self.plan.add(self.workload.wait_step(self.names.primary, self.request.ready_timeout, on_poll=lambda: self.lease.renew()))
         if self.facts.hpa is not None:
-            self._ensure(HPA, workload.primary_hpa(self.facts.hpa, self.names))
+            self._ensure(HPA, autoscaler.primary_hpa(self.facts.hpa, self.names))
         self._apex_step(selector_primary)
         self._ensure(DESTINATION_RULE, router.destination_rule(self.names, self.names.primary, self.request.service.get("traffic_policy")))
         self._ensure(DESTINATION_RULE, router.destination_rule(self.names, self.names.canary, self.request.service.get("traffic_policy")))
@@ -283,16 +287,13 @@ class InitRun(object):
                 state.rebuilt_from(rebuilt)
 
         self.plan.add(Step("rebuild the lost state %s from the record on %s (phase %s)"
-                           % (self.names.ref(CONFIGMAP, self.names.state), self.names.ref(DEPLOYMENT, self.names.primary), rebuilt.phase),
+                           % (self.names.ref(CONFIGMAP, self.names.state), self.workload.ref(self.names.primary), rebuilt.phase),
                            lambda ctx: self.lease.update(rebuild), show_diff=False))
 
     def _primary_record(self, phase):
         """What the primary carries for a rebuild (see recovery.py) once init reaches ``phase``."""
         return recovery.record({"originals": self.recorded, "last_promoted_revision": self.revision, "tracked_configs": self.checksums,
                                 "failed_revision": None, "failure_reason": None}, phase)
-
-    def _wait_primary(self, context):
-        workload.wait_ready(self.api, self.names.namespace, self.names.primary, self.request.ready_timeout, on_poll=self.lease.renew)
 
     def _apex_step(self, selector_primary):
         live = self.facts.live[(SERVICE, self.names.apex)]
@@ -333,24 +334,20 @@ class InitRun(object):
                            before=live, after=after))
 
     def _scale_target_step(self):
-        if (self.facts.target.get("spec") or {}).get("replicas") == 0:
-            return
-        ref = self.names.ref(DEPLOYMENT, self.names.target)
-        patch = {"spec": {"replicas": 0}}
-        self.plan.add(Step("scale " + ref + " to 0",
-                           lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.target, patch),
-                           before={"spec": {"replicas": self.facts.target["spec"].get("replicas")}}, after=patch))
+        # Unguarded: 0 is absolute, whatever the target's controller wrote meanwhile.
+        step = self.workload.scale_step(self.facts.target, 0, guarded=False)
+        if step is not None:
+            self.plan.add(step)
 
     def _finish_step(self):
-        live_primary = self.facts.live.get((DEPLOYMENT, self.names.primary))
+        live_primary = self.facts.live.get((self.workload.kind, self.names.primary))
         value = self._primary_record("Initialized")
         if live_primary is None or recovery.record_ops(live_primary, value):
             # Before the state: a run killed in between leaves a record that a rebuild may trust (every step is done).
             # The primary is ours, created with annotations: the record is one key among them.
             finished = [recovery.record_op(value)]
-            self.plan.add(Step("record phase Initialized on " + self.names.ref(DEPLOYMENT, self.names.primary),
-                               lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary,
-                                                          finished, "json"), show_diff=False))
+            self.plan.add(self.workload.annotate_step(self.names.primary, finished,
+                                                      "record phase Initialized on " + self.workload.ref(self.names.primary)))
 
         self.plan.add(Step("set phase Initialized in " + self.names.ref(CONFIGMAP, self.names.state),
                            lambda ctx: self.lease.update(lambda state: state.initialized(self.revision)), show_diff=False))

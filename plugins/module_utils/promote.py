@@ -17,18 +17,19 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, workload
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, HPA
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils import recovery
+from ansible_collections.progressive.canary.plugins.module_utils.names import HPA
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.release import (
-    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions, spec_unchanged)
+    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker
 
 
 def primary_template(facts):
     """The target's pod template as the primary carries it (selector label value and config names moved, the
     tracked configs' checksum stamped: changed config data rolls the primary, unchanged data does not)."""
-    renames = config_copies.primary_renames(sorted(facts.tracked))
-    return workload.primary_template(facts.target["spec"]["template"], facts.label, facts.value, renames, facts.checksums)
+    renames = config_tracker.primary_renames(sorted(facts.tracked))
+    return facts.workload.promoted_template(facts.target, facts.label, facts.value, renames, facts.checksums)
 
 
 class PromoteRun(ReleaseRun):
@@ -49,10 +50,10 @@ class PromoteRun(ReleaseRun):
             return self.plan
         self.record_step("set phase Promoting for revision %s" % revision, lambda state: state.promoting(revision))
         for config in self.facts.tracked.values():
-            self.ensure_step((config["apiVersion"], config["kind"]), config_copies.copy_body(config, self.names))
+            self.ensure_step((config["apiVersion"], config["kind"]), config_tracker.copy_body(config, self.names))
         target_hpa = self.target_hpa()
         if target_hpa is not None:
-            self.ensure_step(HPA, workload.primary_hpa(target_hpa, self.names))
+            self.ensure_step(HPA, autoscaler.primary_hpa(target_hpa, self.names))
         self._primary_step(target_hpa is None)
         self.wait_step(self.names.primary, self.facts.primary)
         self.record_step("set phase Finalising", lambda state: state.finalising(revision))
@@ -78,34 +79,17 @@ class PromoteRun(ReleaseRun):
     def _primary_step(self, replicas_follow_target):
         """Patch the primary's template when it differs; its replicas follow the target's when no HPA scales it."""
         primary = self.facts.primary
-        template = primary_template(self.facts)
-        patch = [spec_unchanged(primary)]
-        after = copy.deepcopy(primary)
-        what = None
-        if primary["spec"].get("template") != template:
-            patch.append({"op": "replace", "path": "/spec/template", "value": template})
-            after["spec"]["template"] = template
-            self.primary_updated = True
-            what = "copy the target's template to"
-        target_replicas = (self.facts.target.get("spec") or {}).get("replicas")
-        # A target already at 0 (a re-run after the scale-down) says nothing about the replicas wanted.
-        if replicas_follow_target and target_replicas and target_replicas != primary["spec"].get("replicas"):
-            patch.append({"op": "replace", "path": "/spec/replicas", "value": int(target_replicas)})
-            after["spec"]["replicas"] = int(target_replicas)
-            what = what or "copy the target's replicas to"
         # In the same patch as the template: the primary's record always names the revision it runs (recovery.py).
         promoted = copy.deepcopy(self.facts.state).promoted(self.facts.revision, self.facts.checksums)
         record = recovery.record(promoted, "Succeeded")
-        record_ops = recovery.record_ops(primary, record)
-        if record_ops:
-            patch.extend(record_ops)
-            recovery.with_record(after, record)
-            what = what or "record revision %s as promoted on" % self.facts.revision
-        if what is None:
-            return
-        self.plan.add(Step("%s %s" % (what, self.names.ref(DEPLOYMENT, self.names.primary)),
-                           lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary, patch, "json"),
-                           before=primary, after=after))
+        step, template_changed = self.facts.workload.promote_step(
+            primary, self.facts.target, primary_template(self.facts), replicas_follow_target,
+            record=(recovery.record_ops(primary, record), lambda after: recovery.with_record(after, record),
+                    "record revision %s as promoted on" % self.facts.revision))
+        if template_changed:
+            self.primary_updated = True
+        if step is not None:
+            self.plan.add(step)
 
     def result(self):
         state = self.current_state()

@@ -4,7 +4,7 @@
 target's revision and whether it is pending, the steps that move traffic, scale the target and record
 state, and the plan-then-lease driver.
 
-Revisions (contract phase 2): the revision of the target is ``workload.revision`` of its live pod template
+Revisions (contract phase 2): the revision of the target is the workload's ``revision`` of its live pod template
 plus the checksums of the ConfigMaps/Secrets it tracks. The state keeps ``last_applied_revision`` (under
 analysis), ``last_promoted_revision`` (on the primary) and ``failed_revision`` (rolled back): a revision
 equal to the last promoted or the failed one is not pending and never starts a rollout."""
@@ -15,16 +15,19 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, services, validation, workload
+from ansible_collections.progressive.canary.plugins.module_utils import router, services, validation
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEPLOYMENT, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames, is_managed)
+    CONFIGMAP, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
 # Re-exported: the phase modules take the phase groups from here.
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
-DEFAULT_PROGRESS_DEADLINE = 600
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
+from ansible_collections.progressive.canary.plugins.module_utils.write_guards import spec_unchanged
 # Plans run under the lease at most this many times: a write refused as stale (409, or a failed JSON-patch test
 # because the object's spec moved since it was read) re-reads everything and plans again from there.
 PLAN_ATTEMPTS = 3
@@ -82,7 +85,7 @@ def read_state(api, names):
         state = StateStore(api, names).read()
     except StateError as exc:
         raise Refusal(str(exc))
-    if (state is None or not state["originals"]) and is_managed(api.get_kind(names.namespace, DEPLOYMENT, names.primary), names.target):
+    if (state is None or not state["originals"]) and is_managed(factory.workload(api, names).read(names.primary), names.target):
         raise Refusal("canary %s/%s lost its state object %s while its primary Deployment %s still serves: run canary_init, which "
                       "rebuilds the state from the record on the primary and changes no workload (the rollout role does this)"
                       % (names.namespace, names.target, names.state, names.primary))
@@ -97,10 +100,11 @@ def read_facts(api, names):
     facts.state = read_state(api, names)
     facts.label = facts.originals.get("selector_label")
     facts.value = facts.originals.get("selector_value")
-    facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
+    facts.workload = workload = factory.workload(api, names)
+    facts.target = workload.read(names.target)
     if facts.target is None:
         raise Refusal("Deployment %s/%s (the canary target) not found" % (names.namespace, names.target))
-    primary = api.get_kind(names.namespace, DEPLOYMENT, names.primary)
+    primary = workload.read(names.primary)
     if primary is None or not is_managed(primary, names.target):
         raise Refusal("primary Deployment %s/%s not found (or not ours): run canary_init again" % (names.namespace, names.primary))
     facts.primary = primary
@@ -109,38 +113,10 @@ def read_facts(api, names):
     if facts.weights is None:
         raise Refusal("VirtualService %s/%s has no route to %s and %s: run canary_init again"
                       % (names.namespace, names.virtual_service, names.primary, names.canary))
-    facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
-    facts.checksums = config_copies.tracked_checksums(facts.tracked)
-    facts.revision = workload.revision(facts.target["spec"]["template"], facts.checksums)
+    facts.tracked = config_tracker.read_tracked(api, names.namespace, workload.pod_spec(facts.target))
+    facts.checksums = config_tracker.tracked_checksums(facts.tracked)
+    facts.revision = workload.revision(facts.target, facts.checksums)
     return facts
-
-
-def scale_up_replicas(facts, target_hpa=None):
-    """Replicas for the target when it leaves 0, as Flagger: the target's recorded count, else the
-    primary's, else the HPA's minimum, else 1."""
-    for candidate in (facts.originals.get("target_replicas"), (facts.primary.get("spec") or {}).get("replicas"),
-                      ((target_hpa or {}).get("spec") or {}).get("minReplicas")):
-        if candidate:
-            return int(candidate)
-    return 1
-
-
-def ready_timeout(request, deployment):
-    """The wait's deadline: the option when given, else the Deployment's own progressDeadlineSeconds."""
-    if request.ready_timeout:
-        return request.ready_timeout
-    return int((deployment.get("spec") or {}).get("progressDeadlineSeconds") or DEFAULT_PROGRESS_DEADLINE)
-
-
-def spec_unchanged(live):
-    """A JSON-patch test that the object's spec is still the one read. Not its resourceVersion: a controller's status
-    writes move that all the time, its generation moves only with the spec (a `kubectl set image` meanwhile fails
-    the patch, and the run reads again and plans from the new template). An object the server gave no generation
-    falls back to its resourceVersion."""
-    metadata = live["metadata"]
-    if metadata.get("generation") is not None:
-        return {"op": "test", "path": "/metadata/generation", "value": metadata["generation"]}
-    return {"op": "test", "path": "/metadata/resourceVersion", "value": metadata["resourceVersion"]}
 
 
 class ReleaseRun(object):
@@ -189,21 +165,16 @@ class ReleaseRun(object):
                            before=live, after=dict(copy.deepcopy(live), spec=desired_spec)))
 
     def scale_step(self, name, live, replicas):
-        """Scale a Deployment (only if its spec is still the one read); nothing when it already has ``replicas``."""
-        current = (live.get("spec") or {}).get("replicas")
-        if current == replicas:
-            return
-        patch = [spec_unchanged(live),
-                 {"op": "replace" if current is not None else "add", "path": "/spec/replicas", "value": replicas}]
-        self.plan.add(Step("scale %s to %d" % (self.names.ref(DEPLOYMENT, name), replicas),
-                           lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, name, patch, "json"),
-                           before={"spec": {"replicas": current}}, after={"spec": {"replicas": replicas}}))
+        """Scale the workload ``name`` (only if its spec is still the one read); nothing when it already has ``replicas``."""
+        step = self.facts.workload.scale_step(live, replicas)
+        if step is not None:
+            self.plan.add(step)
 
     def wait_step(self, name, live):
-        timeout = ready_timeout(self.request, live)
-        self.plan.add(Step("wait for %s to be ready (deadline %ss)" % (self.names.ref(DEPLOYMENT, name), timeout),
-                           lambda ctx: workload.wait_ready(self.api, self.names.namespace, name, timeout, on_poll=self.lease.renew),
-                           changes=False))
+        workload = self.facts.workload
+        timeout = workload.ready_timeout(self.request.ready_timeout, live)
+        self.plan.add(workload.wait_step(name, timeout, on_poll=lambda: self.lease.renew(),
+                                         description="wait for %s to be ready (deadline %ss)" % (workload.ref(name), timeout)))
 
     def record_step(self, description, mutator):
         """Write the state; planned only when ``mutator`` really changes it (so a finished run writes nothing)."""
@@ -230,18 +201,18 @@ class ReleaseRun(object):
 
     def selector_steps(self):
         """Whole selectors on the generated Services before traffic moves: the ``-canary`` Service the target's
-        matchLabels, the ``-primary`` Service and the apex Service (while it is aimed at the primary) the primary's.
+        whole pod selector, the ``-primary`` Service and the apex Service (while it is aimed at the primary) the primary's.
         A canary initialized by an earlier release selected on the selector label alone, which also selects another
         instance of the same app; nothing is written when the selectors are whole already."""
-        primary_selector = workload.primary_selector(self.facts.target, self.facts.label, self.facts.primary)
-        wanted = [(self.names.canary, self.facts.target["spec"]["selector"]["matchLabels"]), (self.names.primary, primary_selector)]
+        primary_selector = self.facts.workload.primary_selector(self.facts.target, self.facts.label, self.facts.primary)
+        wanted = [(self.names.canary, self.facts.workload.match_labels(self.facts.target)), (self.names.primary, primary_selector)]
         for name, selector in wanted:
             live = self.api.get_kind(self.names.namespace, SERVICE, name)
             if live is not None and is_managed(live, self.names.target):
                 self._selector_step(live, selector)
         apex = self.api.get_kind(self.names.namespace, SERVICE, self.names.apex)
         current = ((apex or {}).get("spec") or {}).get("selector") or {}
-        if current.get(self.facts.label) == workload.primary_value(self.facts.value):
+        if current.get(self.facts.label) == primary_value(self.facts.value):
             self._selector_step(apex, primary_selector)
 
     def _selector_step(self, live, selector):
@@ -287,7 +258,7 @@ def _run_plan(plan, done):
     for step in plan.steps:
         try:
             step.execute(None)
-        except workload.NotReadyError as exc:
+        except NotReadyError as exc:
             actions = [item.description for item in done]
             exc.result.update(ready=False, changed=bool(actions), actions=actions)
             raise

@@ -15,8 +15,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils import recovery
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.release import PROMOTION_PHASES, ReleaseRun, describe_revisions
 
 DEFAULT_REASON = "rolled back by canary_rollback"
@@ -55,9 +54,8 @@ class RollbackRun(ReleaseRun):
         ops = recovery.record_ops(self.facts.primary, recovery.record(failed, "Failed"))
         if not ops:
             return
-        self.plan.add(Step("record the failed revision on " + self.names.ref(DEPLOYMENT, self.names.primary),
-                           lambda ctx: self.api.patch(DEPLOYMENT[0], DEPLOYMENT[1], self.names.namespace, self.names.primary, ops, "json"),
-                           show_diff=False))
+        workload = self.facts.workload
+        self.plan.add(workload.annotate_step(self.names.primary, ops, "record the failed revision on " + workload.ref(self.names.primary)))
 
     def result(self):
         state = self.current_state()

@@ -16,10 +16,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.release import (
-    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions, scale_up_replicas)
+    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
 
 
 class ShiftRun(ReleaseRun):
@@ -91,13 +90,15 @@ class ShiftRun(ReleaseRun):
     def _ready_target(self):
         """Never traffic to a target with no ready replica: scale it up from 0, then wait."""
         target = self.facts.target
-        if not (target.get("spec") or {}).get("replicas"):
-            self.scale_step(self.names.target, target, scale_up_replicas(self.facts, self.target_hpa()))
+        workload = self.facts.workload
+        if not workload.replicas(target):
+            replicas = workload.scale_from_zero_replicas(self.facts.originals.get("target_replicas"), self.facts.primary, self.target_hpa())
+            self.scale_step(self.names.target, target, replicas)
         self.wait_step(self.names.target, target)
 
     def result(self):
         state = self.current_state()
         result = describe_revisions(self.facts.revision, state)
         result.update({"weight": self.applied_weight, "phase": state.phase, "step": state.get("step", 0),
-                       "restarted": self.restarted, "target": self.names.ref(DEPLOYMENT, self.names.target)})
+                       "restarted": self.restarted, "target": self.facts.workload.ref(self.names.target)})
         return result

@@ -17,11 +17,11 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.progressive.canary.plugins.module_utils import workload
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, describe
 from ansible_collections.progressive.canary.plugins.module_utils.durations import go_duration_seconds
 from ansible_collections.progressive.canary.plugins.module_utils.names import SERVICE, is_managed, MANAGED_BY_LABEL, TARGET_ANNOTATION
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 # apimachinery's patterns. The sandbox (tests/sandbox/apiserver) keeps its own copy on purpose: an emulator that
 # imported the code it judges could not catch that code's mistakes.
@@ -403,7 +403,7 @@ def check_init_request(request):
 def check_init_facts(request, facts):
     """What init would make of the live objects (InitFacts), before its plan is built."""
     names = request.names
-    check_primary_selector(names, facts.label, facts.value, workload.primary_value(facts.value))
+    check_primary_selector(names, facts.label, facts.value, primary_value(facts.value))
     check_apex_service(names, facts.live.get((SERVICE, names.apex)))
     check_copy_names(names, sorted(facts.tracked))
 

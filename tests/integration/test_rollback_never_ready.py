@@ -7,7 +7,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.connection impo
 from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
 from tests.integration.canary_scenario import NAMESPACE, kube_api, reset_request_log  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import DEPLOYMENT, get, init_podinfo, promote, rollback, route, set_template, shift
 

@@ -10,7 +10,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.plan import Ref
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, LeaseLost, StateError
 from ansible_collections.progressive.canary.plugins.module_utils.validation import InputError
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import WebhookConfigError
-from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
 
 
 class Failed(Exception):

@@ -1,5 +1,5 @@
 """Which ConfigMaps/Secrets a pod spec references and how the primary's spec points at the copies."""
-from ansible_collections.progressive.canary.plugins.module_utils.config_copies import (
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.config_tracker import (
     copy_body, is_tracked, primary_renames, referenced_configs, rename_references)
 from ansible_collections.progressive.canary.plugins.module_utils.generated import diff_entry
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ConfigMaps and Secrets a pod template references, their ``-primary`` copies, and pointing a pod
+"""Config tracking: the ConfigMaps and Secrets a pod template references, their ``-primary`` copies, and pointing a pod
 spec at the copies (or back at the originals)."""
 
 from __future__ import absolute_import, division, print_function
