@@ -252,6 +252,8 @@ class InitRun(object):
                                                  self.checksums)
             # The record is no part of the spec-hash: writing it never makes the primary look changed.
             self._ensure(self.workload.kind, recovery.with_record(primary, self._primary_record("Initializing")))
+            # The lease is read when the step runs: planning in check mode has none.
+            # pylint: disable-next=unnecessary-lambda
             self.plan.add(self.workload.wait_step(self.names.primary, self.request.ready_timeout, on_poll=lambda: self.lease.renew()))
         if self.facts.hpa is not None:
             self._ensure(HPA, autoscaler.primary_hpa(self.facts.hpa, self.names))
