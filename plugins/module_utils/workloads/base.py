@@ -32,7 +32,7 @@ class Workload(object):
         return self.KIND
 
     def ref(self, name):
-        """"Kind namespace/name", for messages and step descriptions."""
+        """The "Kind namespace/name" text of ``name``, for messages and step descriptions."""
         return self.names.ref(self.KIND, name)
 
     def read(self, name):
@@ -58,10 +58,6 @@ class Workload(object):
     def revision(self, obj, config_checksums):
         """The revision of ``obj``: its pod template plus the data of the configs it tracks."""
         return pod_template.revision(self.pod_template(obj), config_checksums)
-
-    def generation(self, obj):
-        """What moves with the spec only (not with status writes), to tell a stale plan."""
-        return ((obj or {}).get("metadata") or {}).get("generation")
 
     # -- the primary -----------------------------------------------------------------------------------------
     def primary_body(self, target, label, config_renames, replicas, config_checksums=None):
