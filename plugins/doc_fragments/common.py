@@ -40,6 +40,16 @@ options:
     - Must be at least 1.
     type: int
     default: 300
+  provider:
+    description:
+    - The traffic provider that routes the canary's traffic: C(istio) (DestinationRules and a VirtualService).
+    - canary_init records it in the canary's state; canary_shift, canary_promote, canary_rollback, canary_cleanup,
+      canary_info and a later canary_init refuse another one before anything is written (a state written before this
+      option existed means C(istio)). canary_analysis, canary_image and canary_lease route nothing and ignore it, so
+      that C(module_defaults) may set it for the whole action group.
+    type: str
+    choices: [istio]
+    default: istio
 """
 
     SELECTOR = r"""

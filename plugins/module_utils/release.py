@@ -15,12 +15,15 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, services, validation, workload
+from ansible_collections.progressive.canary.plugins.module_utils import config_copies, validation, workload
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEPLOYMENT, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames, is_managed)
+    CONFIGMAP, DEPLOYMENT, HPA, CanaryNames, is_managed)
+# spec_unchanged re-exported: the phase modules take it from here.
+from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import spec_unchanged  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
 # Re-exported: the phase modules take the phase groups from here.
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
@@ -33,8 +36,10 @@ PLAN_ATTEMPTS = 3
 class ReleaseRequest(object):
     """Options every release module takes; ``extra`` holds the module's own (weight, reason...)."""
 
-    def __init__(self, target, namespace, ready_timeout=None, lease_holder=None, lease_seconds=300, **extra):
+    def __init__(self, target, namespace, ready_timeout=None, lease_holder=None, lease_seconds=300,
+                 provider=factory.DEFAULT_PROVIDER, **extra):
         self.names = CanaryNames(target, namespace)
+        self.provider = provider
         self.ready_timeout = ready_timeout
         self.lease_holder = lease_holder
         self.lease_seconds = lease_seconds
@@ -48,7 +53,8 @@ class ReleaseFacts(object):
         self.state = None
         self.target = None
         self.primary = None
-        self.virtual_service = None
+        self.router = None          # the provider's Router
+        self.routing = None         # what it read: only the objects that hold the route
         self.weights = None         # (primary, canary) of the managed route
         self.label = None
         self.value = None
@@ -92,9 +98,10 @@ def read_state(api, names):
     return state
 
 
-def read_facts(api, names):
+def read_facts(api, names, provider=factory.DEFAULT_PROVIDER):
     facts = ReleaseFacts()
     facts.state = read_state(api, names)
+    factory.check_recorded(names, provider, facts.state)
     facts.label = facts.originals.get("selector_label")
     facts.value = facts.originals.get("selector_value")
     facts.target = api.get_kind(names.namespace, DEPLOYMENT, names.target)
@@ -104,11 +111,9 @@ def read_facts(api, names):
     if primary is None or not is_managed(primary, names.target):
         raise Refusal("primary Deployment %s/%s not found (or not ours): run canary_init again" % (names.namespace, names.primary))
     facts.primary = primary
-    facts.virtual_service = api.get_kind(names.namespace, VIRTUAL_SERVICE, names.virtual_service)
-    facts.weights = router.get_weights((facts.virtual_service or {}).get("spec"), names)
-    if facts.weights is None:
-        raise Refusal("VirtualService %s/%s has no route to %s and %s: run canary_init again"
-                      % (names.namespace, names.virtual_service, names.primary, names.canary))
+    facts.router = factory.router_for(provider)
+    facts.routing = facts.router.read_routes(api, names)
+    facts.weights = facts.router.require_routes(facts.routing)
     facts.tracked = config_copies.read_tracked(api, names.namespace, facts.target["spec"]["template"].get("spec") or {})
     facts.checksums = config_copies.tracked_checksums(facts.tracked)
     facts.revision = workload.revision(facts.target["spec"]["template"], facts.checksums)
@@ -130,17 +135,6 @@ def ready_timeout(request, deployment):
     if request.ready_timeout:
         return request.ready_timeout
     return int((deployment.get("spec") or {}).get("progressDeadlineSeconds") or DEFAULT_PROGRESS_DEADLINE)
-
-
-def spec_unchanged(live):
-    """A JSON-patch test that the object's spec is still the one read. Not its resourceVersion: a controller's status
-    writes move that all the time, its generation moves only with the spec (a `kubectl set image` meanwhile fails
-    the patch, and the run reads again and plans from the new template). An object the server gave no generation
-    falls back to its resourceVersion."""
-    metadata = live["metadata"]
-    if metadata.get("generation") is not None:
-        return {"op": "test", "path": "/metadata/generation", "value": metadata["generation"]}
-    return {"op": "test", "path": "/metadata/resourceVersion", "value": metadata["resourceVersion"]}
 
 
 class ReleaseRun(object):
@@ -177,16 +171,8 @@ class ReleaseRun(object):
     # -- steps ----------------------------------------------------------------------------------------------
     def route_step(self, canary_weight):
         """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
-        live = self.facts.virtual_service
-        if self.facts.weights == (100 - canary_weight, canary_weight):
-            return
-        desired_spec = router.set_weights(live["spec"], self.names, 100 - canary_weight, canary_weight)
-        patch = [spec_unchanged(live), {"op": "replace", "path": "/spec", "value": desired_spec}]
-        ref = self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)
-        self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight, ref),
-                           lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,
-                                                      self.names.virtual_service, patch, "json"),
-                           before=live, after=dict(copy.deepcopy(live), spec=desired_spec)))
+        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight):
+            self.plan.add(step)
 
     def scale_step(self, name, live, replicas):
         """Scale a Deployment (only if its spec is still the one read); nothing when it already has ``replicas``."""
@@ -229,30 +215,13 @@ class ReleaseRun(object):
             self.plan.add(Step("update " + ref, lambda ctx: self.api.replace(body), before=live, after=desired))
 
     def selector_steps(self):
-        """Whole selectors on the generated Services before traffic moves: the ``-canary`` Service the target's
-        matchLabels, the ``-primary`` Service and the apex Service (while it is aimed at the primary) the primary's.
-        A canary initialized by an earlier release selected on the selector label alone, which also selects another
-        instance of the same app; nothing is written when the selectors are whole already."""
+        """Whole selectors on the generated Services before traffic moves (KubernetesRouter.whole_selectors says why)."""
         primary_selector = workload.primary_selector(self.facts.target, self.facts.label, self.facts.primary)
-        wanted = [(self.names.canary, self.facts.target["spec"]["selector"]["matchLabels"]), (self.names.primary, primary_selector)]
-        for name, selector in wanted:
-            live = self.api.get_kind(self.names.namespace, SERVICE, name)
-            if live is not None and is_managed(live, self.names.target):
-                self._selector_step(live, selector)
-        apex = self.api.get_kind(self.names.namespace, SERVICE, self.names.apex)
-        current = ((apex or {}).get("spec") or {}).get("selector") or {}
-        if current.get(self.facts.label) == workload.primary_value(self.facts.value):
-            self._selector_step(apex, primary_selector)
-
-    def _selector_step(self, live, selector):
-        if (live.get("spec") or {}).get("selector") == selector:
-            return
-        name = live["metadata"]["name"]
-        patch = services.repoint_patch(live, selector)
-        shown = ",".join("%s=%s" % item for item in sorted(selector.items()))
-        self.plan.add(Step("select %s with the whole selector %s" % (self.names.ref(SERVICE, name), shown),
-                           lambda ctx: self.api.patch(SERVICE[0], SERVICE[1], self.names.namespace, name, patch, "json"),
-                           before=live, after=dict(copy.deepcopy(live), spec=dict(live.get("spec") or {}, selector=dict(selector)))))
+        services = factory.service_router()
+        steps = services.whole_selectors(services.read(self.api, self.names), self.facts.label, workload.primary_value(self.facts.value),
+                                         self.facts.target["spec"]["selector"]["matchLabels"], primary_selector)
+        for step in steps:
+            self.plan.add(step)
 
     def target_hpa(self):
         """The target's HPA recorded by init (live), or None."""
@@ -296,7 +265,7 @@ def _run_plan(plan, done):
 
 
 def _planned(api, request, run_class, lease=None):
-    run = run_class(api, request, read_facts(api, request.names))
+    run = run_class(api, request, read_facts(api, request.names, request.provider))
     run.lease = lease
     run.build()
     return run
@@ -304,7 +273,8 @@ def _planned(api, request, run_class, lease=None):
 
 def _spec_generations(facts):
     """What a stale write is judged by: the generations of the objects the release patches."""
-    return [(obj or {}).get("metadata", {}).get("generation") for obj in (facts.target, facts.primary, facts.virtual_service)]
+    return [(obj or {}).get("metadata", {}).get("generation")
+            for obj in [facts.target, facts.primary] + facts.router.route_objects(facts.routing)]
 
 
 def _stale(exc, api, run):
@@ -316,7 +286,7 @@ def _stale(exc, api, run):
     if exc.status != 422:
         return False
     try:
-        return _spec_generations(read_facts(api, run.names)) != _spec_generations(run.facts)
+        return _spec_generations(read_facts(api, run.names, run.request.provider)) != _spec_generations(run.facts)
     except (Refusal, CanaryApiError):
         return True     # what was read is gone or changed shape: the next plan says what is wrong
 
@@ -373,7 +343,7 @@ def run_module(module, run_class, extra_options=()):
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     params = module.params
     request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
-                             lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
+                             lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"], provider=params["provider"],
                              **dict((name, params[name]) for name in extra_options))
     with failing(module):
         result = execute(api_from_params(params), request, run_class, check_mode=module.check_mode, want_diff=module._diff)

@@ -9,7 +9,8 @@ A traffic router (one per provider, listed in factory.py) implements ``Router``:
 - ``original(observed)`` -> the keys of the state's ``originals`` it records of the user's objects (before any change).
 - ``reconcile(observed, options, weights, original)`` -> steps creating or adopting its objects with the canary's
   route at ``weights`` (primary, canary); it raises ``Refusal`` for what it must not touch.
-- ``get_routes(observed)`` -> (primary, canary) weights of the managed route, None when there is none.
+- ``get_routes(observed)`` -> (primary, canary) weights of the managed route, None when there is none
+  (``require_routes`` refuses then); ``read_routes(api, names)`` reads only what these two need.
 - ``set_routes(observed, primary, canary)`` -> steps putting the managed route at those weights.
 - ``finalize(observed, original)`` -> steps giving the user's objects back exactly as recorded (or deleting the ones
   the collection created); ``removals(observed)`` -> steps deleting its generated objects, once nothing routes to them.
@@ -106,6 +107,10 @@ class Router(object):
         gives an ``Observed`` with ``served`` false (nothing to restore) instead of a Refusal."""
         raise NotImplementedError
 
+    def read_routes(self, api, names):
+        """Only what ``get_routes`` and ``set_routes`` need (a release step reads nothing else)."""
+        raise NotImplementedError
+
     def original(self, observed):
         """The keys of the state's ``originals`` this router records: its user's objects as found, None when absent."""
         raise NotImplementedError
@@ -117,6 +122,10 @@ class Router(object):
 
     def get_routes(self, observed):
         """(primary, canary) weights of the managed route; None when there is none."""
+        raise NotImplementedError
+
+    def require_routes(self, observed):
+        """get_routes, or Refusal naming the object without a managed route (init did not finish, or it was edited)."""
         raise NotImplementedError
 
     def set_routes(self, observed, primary, canary):

@@ -187,7 +187,6 @@ class IstioRouter(Router):
         return observed
 
     def read_routes(self, api, names):
-        """Only what get_routes / set_routes need (one read per release step): the VirtualService."""
         problem = self._served(api)
         if problem is not None:
             raise Refusal(problem)
@@ -270,6 +269,14 @@ class IstioRouter(Router):
     # -- weights --------------------------------------------------------------------------------------------
     def get_routes(self, observed):
         return get_weights((self._virtual_service(observed) or {}).get("spec"), observed.names)
+
+    def require_routes(self, observed):
+        weights = self.get_routes(observed)
+        if weights is None:
+            names = observed.names
+            raise Refusal("VirtualService %s/%s has no route to %s and %s: run canary_init again"
+                          % (names.namespace, names.virtual_service, names.primary, names.canary))
+        return weights
 
     def set_routes(self, observed, primary, canary):
         if self.get_routes(observed) == (primary, canary):
