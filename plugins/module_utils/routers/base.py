@@ -25,6 +25,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
+from ansible_collections.progressive.canary.plugins.module_utils.names import is_managed
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 
 # What cleanup reports of a router's step: an object given back as recorded, or one deleted.
@@ -61,6 +62,20 @@ def clash(names, obj, kind_pair):
     """The refusal for a name held by an object progressive.canary did not create for this target."""
     return Refusal("%s already exists and was not created by progressive.canary for %s; rename or remove it"
                    % (names.ref(kind_pair, obj["metadata"]["name"]), names.target))
+
+
+def refuse_clashes(observed, kind_pair, object_names):
+    """Refuse the first of ``object_names`` (of ``kind_pair``) held by an object that is not this canary's."""
+    for name in object_names:
+        live = observed.get(kind_pair, name)
+        if live is not None and not is_managed(live, observed.names.target):
+            raise clash(observed.names, live, kind_pair)
+
+
+def delete_generated(observed, kind_pair, object_names):
+    """Steps deleting those of ``object_names`` (of ``kind_pair``) that exist and are this canary's."""
+    found = [observed.get(kind_pair, name) for name in object_names]
+    return [delete(observed, kind_pair, live) for live in found if live is not None and is_managed(live, observed.names.target)]
 
 
 def ensure(observed, kind_pair, desired):

@@ -18,7 +18,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
 from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import spec_unchanged, unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
-    RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
+    RESTORED, Observed, Router, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
 
 ROUTE_OPTION_FIELDS = (("retries", "retries"), ("timeout", "timeout"), ("headers", "headers"), ("cors_policy", "corsPolicy"))
 def destination_rule(names, host, traffic_policy=None):
@@ -205,10 +205,7 @@ class IstioRouter(Router):
     # -- init -----------------------------------------------------------------------------------------------
     def reconcile(self, observed, options, weights, original):
         names = observed.names
-        for name in (names.primary, names.canary):
-            live = observed.get(DESTINATION_RULE, name)
-            if live is not None and not is_managed(live, names.target):
-                raise clash(names, live, DESTINATION_RULE)
+        refuse_clashes(observed, DESTINATION_RULE, (names.primary, names.canary))
         live = self._virtual_service(observed)
         if live is not None and is_managed(live) and not is_managed(live, names.target):
             raise clash(names, live, VIRTUAL_SERVICE)
@@ -316,13 +313,7 @@ class IstioRouter(Router):
                            ref=ref, outcome=RESTORED, before=live, after=dict(strip_server_fields(live), spec=recorded))]
 
     def removals(self, observed):
-        names = observed.names
-        steps = []
-        for name in (names.primary, names.canary):
-            live = observed.get(DESTINATION_RULE, name)
-            if live is not None and is_managed(live, names.target):
-                steps.append(delete(observed, DESTINATION_RULE, live))
-        return steps
+        return delete_generated(observed, DESTINATION_RULE, (observed.names.primary, observed.names.canary))
 
     def managed_names(self, names):
         return {"virtual_service": names.virtual_service, "destination_rules": [names.primary, names.canary]}

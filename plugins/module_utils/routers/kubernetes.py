@@ -15,7 +15,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import CR
 from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
-    RESTORED, Observed, RouterStep, clash, delete, ensure, json_patch)
+    RESTORED, Observed, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
 
 # What "the apex Service exactly as it was" means: these fields are recorded and restored.
 RECORDED_SPEC_FIELDS = ("selector", "ports", "type", "sessionAffinity", "externalTrafficPolicy", "internalTrafficPolicy",
@@ -175,10 +175,7 @@ class KubernetesRouter(object):
     def reconcile(observed, options, primary_selector, canary_selector):
         """The ``-primary`` and ``-canary`` Services (one port, as Flagger makes them), selecting the whole selectors."""
         names = observed.names
-        for name in (names.primary, names.canary):
-            live = observed.get(SERVICE, name)
-            if live is not None and not is_managed(live, names.target):
-                raise clash(names, live, SERVICE)
+        refuse_clashes(observed, SERVICE, (names.primary, names.canary))
         apex = observed.get(SERVICE, names.apex)
         if apex is not None and is_managed(apex) and not is_managed(apex, names.target):
             raise clash(names, apex, SERVICE)
@@ -275,13 +272,7 @@ class KubernetesRouter(object):
 
     @staticmethod
     def removals(observed):
-        names = observed.names
-        steps = []
-        for name in (names.primary, names.canary):
-            live = observed.get(SERVICE, name)
-            if live is not None and is_managed(live, names.target):
-                steps.append(delete(observed, SERVICE, live))
-        return steps
+        return delete_generated(observed, SERVICE, (observed.names.primary, observed.names.canary))
 
     @staticmethod
     def managed_names(names):
