@@ -228,6 +228,7 @@ class CleanupRun(object):
         workload.wait_ready(self.api, self.names.namespace, self.names.target, self.request.ready_timeout,
                             on_poll=self.lease.renew if self.lease else None)
 
+
 def run_cleanup(api, request, check_mode=False, want_diff=False):
     """Plan, and unless in check mode execute, canary_cleanup; returns the module result dict."""
     run = CleanupRun(api, request, read_facts(api, request))

@@ -220,9 +220,11 @@ class InitRun(object):
             return
 
         self.plan.add(Step("record the originals in " + self.names.ref(CONFIGMAP, self.names.state),
-                           lambda ctx: self.lease.update(lambda state: state.record_originals(self.recorded, self.checksums, self.revision)
-                                                        .record_provider(self.request.provider)),
+                           lambda ctx: self.lease.update(self._record_originals),
                            show_diff=False))
+
+    def _record_originals(self, state):
+        return state.record_originals(self.recorded, self.checksums, self.revision).record_provider(self.request.provider)
 
     def _rebuild_step(self):
         rebuilt = self.facts.state

@@ -60,12 +60,11 @@ def test_the_modules_take_the_provider_option(emulator, kubeconfig, kube_api, tm
     init_podinfo(emulator, kube_api)
     _record_other_provider(kube_api)
     reset_request_log(emulator)
+    shift_options = {"target": "podinfo", "namespace": NAMESPACE, "weight": 0}
     tasks = [{"name": "info", "progressive.canary.canary_info": {"target": "podinfo", "namespace": NAMESPACE, "provider": "istio"},
               "ignore_errors": True},
-             {"name": "shift", "progressive.canary.canary_shift": {"target": "podinfo", "namespace": NAMESPACE, "weight": 0,
-                                                                  "provider": "istio"}, "ignore_errors": True},
-             {"name": "unknown", "progressive.canary.canary_shift": {"target": "podinfo", "namespace": NAMESPACE, "weight": 0,
-                                                                    "provider": "linkerd"}, "ignore_errors": True}]
+             {"name": "shift", "progressive.canary.canary_shift": dict(shift_options, provider="istio"), "ignore_errors": True},
+             {"name": "unknown", "progressive.canary.canary_shift": dict(shift_options, provider="linkerd"), "ignore_errors": True}]
     _rc, results = run_playbook(tmp_path, tasks, kubeconfig)
     for name in ("info", "shift"):
         assert results[name]["failed"] and "was initialized with provider %s" % OTHER in results[name]["msg"], results[name]

@@ -21,6 +21,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.routers.base im
     RESTORED, Observed, Router, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
 
 ROUTE_OPTION_FIELDS = (("retries", "retries"), ("timeout", "timeout"), ("headers", "headers"), ("cors_policy", "corsPolicy"))
+
+
 def destination_rule(names, host, traffic_policy=None):
     spec = {"host": host}
     if traffic_policy:
