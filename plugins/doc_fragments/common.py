@@ -40,6 +40,18 @@ options:
     - Must be at least 1.
     type: int
     default: 300
+  provider:
+    description:
+    - The traffic provider that routes the canary's traffic, C(istio) (DestinationRules and a VirtualService).
+    - canary_init records it in the canary's state; canary_shift, canary_promote, canary_rollback, canary_cleanup,
+      canary_info and a later canary_init refuse another one before anything is written (a state written before this
+      option existed means C(istio)). canary_analysis, canary_image and canary_lease route nothing and ignore it (they
+      take it so that one set of options serves every canary module, as the rollout role passes them).
+    - Not for the C(group/progressive.canary.canary) entry of C(module_defaults), because canary_webhook and the
+      kubernetes.core modules of the group do not take it.
+    type: str
+    choices: [istio]
+    default: istio
 """
 
     SELECTOR = r"""

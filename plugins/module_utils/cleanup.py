@@ -6,23 +6,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-
-from ansible_collections.progressive.canary.plugins.module_utils import recovery, services, validation
-from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
+from ansible_collections.progressive.canary.plugins.module_utils import recovery, validation
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEFAULT_SELECTOR_LABELS, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
-    VIRTUAL_SERVICE, CanaryNames, SelectorLabelError, is_managed, selector_label)
+    CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET,
+    CanaryNames, SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers.base import REMOVED, RESTORED
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore, taken_over_warning
-from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 
 class CleanupRequest(object):
     def __init__(self, target, namespace, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300, lease_holder=None,
-                 lease_seconds=300):
+                 lease_seconds=300, provider=routers.DEFAULT_PROVIDER):
         self.names = CanaryNames(target, namespace)
+        self.provider = provider
         self.selector_labels = list(selector_labels or DEFAULT_SELECTOR_LABELS)
         self.ready_timeout = ready_timeout
         self.lease_holder = lease_holder
@@ -35,8 +35,8 @@ class CleanupFacts(object):
         self.originals = {}
         self.target = None
         self.primary = None
-        self.apex = None
-        self.virtual_service = None
+        self.services = None    # the apex / -primary / -canary Services as read (routers.base.Observed)
+        self.routing = None     # the provider's routing objects as read (none when its kinds are not served)
         self.label = None
         self.value = None
         self.tracked_keys = []
@@ -73,10 +73,11 @@ def read_facts(api, request):
         facts.state = StateStore(api, names).read()
     except StateError as exc:
         raise Refusal(str(exc))
+    routers.check_recorded(names, request.provider, facts.state)
     facts.originals = (facts.state["originals"] if facts.state is not None else None) or {}
     facts.tracked_keys = sorted(tuple(key.split("/", 1)) for key in ((facts.state or {}).get("tracked_configs") or {})) \
         if facts.state is not None else []
-    facts.workload = workload = factory.workload(api, names)
+    facts.workload = workload = workloads.workload(api, names)
     facts.target = workload.read(names.target)
     validation.check_not_generated(names, facts.target)
     primary = workload.read(names.primary)
@@ -89,16 +90,10 @@ def read_facts(api, request):
                       % (names.namespace, names.target, names.primary, names.target))
     if not facts.originals and facts.primary is not None:
         _originals_from_record(names, facts)
-    facts.apex = api.get_kind(names.namespace, SERVICE, names.apex)
+    facts.services = routers.service_router().read(api, names)
     facts.label, facts.value = _selector(request, facts)
-    istio = api.serves(*VIRTUAL_SERVICE)
-    if istio:
-        facts.virtual_service = api.get_kind(names.namespace, VIRTUAL_SERVICE, names.virtual_service)
-    deletable = []
-    if istio:
-        deletable += [(DESTINATION_RULE, api.get_kind(names.namespace, DESTINATION_RULE, name)) for name in (names.primary, names.canary)]
-    deletable += [(SERVICE, api.get_kind(names.namespace, SERVICE, name)) for name in (names.primary, names.canary)]
-    deletable += [(HPA, item) for item in _ours(api, names, HPA)]
+    facts.routing = routers.router_for(request.provider).read(api, names, missing_ok=True)
+    deletable = [(HPA, item) for item in _ours(api, names, HPA)]
     for kind_pair in (CONFIGMAP, SECRET):
         deletable += [(kind_pair, item) for item in _ours(api, names, kind_pair) if item["metadata"]["name"] != names.state]
     deletable.append((workload.kind, facts.primary))
@@ -152,11 +147,17 @@ class CleanupRun(object):
         self.restored = []
         self.removed = []
         self.workload = facts.workload
+        self.services = routers.service_router()
+        self.router = routers.router_for(request.provider)
+        # Deleted after the user's objects are given back: then nothing routes to them any more.
+        self.router_removals = self.router.removals(facts.routing) + self.services.removals(facts.services)
 
     def build(self):
         self._target_step()
-        self._apex_step()
-        self._virtual_service_step()
+        self._router_steps(self.services.finalize(self.facts.services, self.facts.originals, self.facts.label, self.facts.value,
+                                                  primary_value(self.facts.value) if self.facts.value is not None else None))
+        self._router_steps(self.router.finalize(self.facts.routing, self.facts.originals))
+        self._router_steps(self.router_removals)
         for kind_pair, obj in self.facts.deletable:
             self._delete(kind_pair, obj)
         if self.facts.state is not None:
@@ -164,6 +165,14 @@ class CleanupRun(object):
             self.removed.append(ref)
             self.plan.add(Step("delete " + ref, lambda ctx: StateStore(self.api, self.names).delete(), show_diff=False))
         return self.plan
+
+    def _router_steps(self, steps):
+        for step in steps:
+            if step.outcome == RESTORED:
+                self.restored.append(step.ref)
+            elif step.outcome == REMOVED:
+                self.removed.append(step.ref)
+            self.plan.add(step)
 
     def _delete(self, kind_pair, obj):
         ref = self.names.ref(kind_pair, obj["metadata"]["name"])
@@ -175,7 +184,7 @@ class CleanupRun(object):
     # -- 1. the target, serving the promoted template at its replica count -------------------------------
     def _target_step(self):
         target = self.facts.target
-        if target is None or (self.facts.state is None and not self.facts.deletable):
+        if target is None or (self.facts.state is None and not self.facts.deletable and not self.router_removals):
             return
         replicas = self.workload.restore_replicas(self.facts.primary, self.facts.originals.get("target_replicas"), target)
         template = self.workload.restored_template(self.facts.primary, self.facts.label, self.facts.value,
@@ -187,68 +196,6 @@ class CleanupRun(object):
         if replicas > 0:
             self.plan.add(self.workload.wait_step(self.names.target, self.request.ready_timeout,
                                                   on_poll=lambda: self.lease.renew() if self.lease else None))
-
-    # -- 2. the apex Service and the VirtualService -------------------------------------------------------
-    def _apex_step(self):
-        live = self.facts.apex
-        recorded = self.facts.originals.get("apex_service")
-        ref = self.names.ref(SERVICE, self.names.apex)
-        if live is not None and services.was_created_by_us(live) and is_managed(live, self.names.target):
-            self._delete(SERVICE, live)
-            return
-        if recorded is not None:
-            self._restore_recorded_apex(live, recorded, ref)
-        elif live is not None and self.facts.label is not None:
-            self._unpoint_apex(live, ref)
-
-    def _restore_recorded_apex(self, live, recorded, ref):
-        if live is None:
-            body = {"apiVersion": SERVICE[0], "kind": SERVICE[1],
-                    "metadata": {"name": self.names.apex, "namespace": self.names.namespace,
-                                 "labels": recorded.get("labels") or {}, "annotations": recorded.get("annotations") or {}},
-                    "spec": copy.deepcopy(recorded["spec"])}
-            self.restored.append(ref)
-            self.plan.add(Step("re-create " + ref + " as recorded", lambda ctx: self.api.create(body), after=body))
-        elif not services.matches_record(live, recorded):
-            body = services.restored(live, recorded)
-            self.restored.append(ref)
-            self.plan.add(Step("restore " + ref + " as recorded", lambda ctx: self.api.replace(body), before=live, after=body))
-
-    def _unpoint_apex(self, live, ref):
-        """No record (the state was lost): point a selector aimed at the primary back at the target."""
-        selector = (live.get("spec") or {}).get("selector") or {}
-        if selector.get(self.facts.label) != primary_value(self.facts.value):
-            return
-        wanted = dict(selector)
-        wanted[self.facts.label] = self.facts.value
-        patch = services.repoint_patch(live, wanted)
-        after = copy.deepcopy(live)
-        after["spec"]["selector"] = wanted
-        self.restored.append(ref)
-        self.plan.add(Step("point " + ref + " back at the target", lambda ctx: self.api.patch(SERVICE[0], SERVICE[1], self.names.namespace,
-                                                                                              self.names.apex, patch, "json"),
-                           before=live, after=after))
-
-    def _virtual_service_step(self):
-        live = self.facts.virtual_service
-        recorded = self.facts.originals.get("virtual_service")
-        ref = self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)
-        if recorded is None:
-            if live is not None and is_managed(live, self.names.target):
-                self._delete(VIRTUAL_SERVICE, live)
-            return
-        if live is None:
-            body = {"apiVersion": VIRTUAL_SERVICE[0], "kind": VIRTUAL_SERVICE[1],
-                    "metadata": {"name": self.names.virtual_service, "namespace": self.names.namespace}, "spec": copy.deepcopy(recorded)}
-            self.restored.append(ref)
-            self.plan.add(Step("re-create " + ref + " as recorded", lambda ctx: self.api.create(body), after=body))
-        elif live.get("spec") != recorded:
-            patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
-                     {"op": "replace", "path": "/spec", "value": copy.deepcopy(recorded)}]
-            self.restored.append(ref)
-            self.plan.add(Step("restore " + ref + " as recorded", lambda ctx: self.api.patch(
-                VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace, self.names.virtual_service, patch, "json"),
-                before=live, after=dict(strip_server_fields(live), spec=recorded)))
 
 
 def run_cleanup(api, request, check_mode=False, want_diff=False):

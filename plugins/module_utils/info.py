@@ -11,6 +11,7 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils import validation
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.release import describe_revisions, read_facts
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
 
 
@@ -20,16 +21,18 @@ def _uninitialized(names, reason, state=None):
             "lease": state.get("lease") if state is not None else None, "state_object": names.state}
 
 
-def canary_info(api, names):
+def canary_info(api, names, provider=factory.DEFAULT_PROVIDER):
     """The canary's status as a dict (see the module's RETURN); ``initialized`` false when it cannot be rolled out.
-    Raises validation.InputError for a target or namespace that cannot be a name."""
+    Raises validation.InputError for a target or namespace that cannot be a name, Refusal for a ``provider`` that is not
+    the one the canary was initialized with."""
     validation.check_names(names)
     try:
         state = StateStore(api, names).read()
     except StateError as exc:
         return _uninitialized(names, str(exc))
+    factory.check_recorded(names, provider, state)
     try:
-        facts = read_facts(api, names)
+        facts = read_facts(api, names, provider)
     except Refusal as exc:
         return _uninitialized(names, str(exc), state)
     state = facts.state

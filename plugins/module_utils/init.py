@@ -8,14 +8,16 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import recovery, router, services, validation
+from ansible_collections.progressive.canary.plugins.module_utils import recovery, validation
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEFAULT_SELECTOR_LABELS, DESTINATION_RULE, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames,
-    OLDER_API_VERSIONS, SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
+    CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA, CanaryNames,
+    SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers.base import clash as _clash
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker, factory
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 FLAGGER_CANARY = ("flagger.app/v1beta1", "Canary")
@@ -25,9 +27,10 @@ class InitRequest(object):
     """What canary_init was asked to do (module parameters, already validated by Ansible)."""
 
     def __init__(self, target, namespace, service, hpa=None, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300,
-                 lease_holder=None, lease_seconds=300):
+                 lease_holder=None, lease_seconds=300, provider=routers.DEFAULT_PROVIDER):
         self.names = CanaryNames(target, namespace)
         self.service = dict(service)
+        self.provider = provider
         self.hpa = hpa
         self.selector_labels = list(selector_labels or DEFAULT_SELECTOR_LABELS)
         self.ready_timeout = ready_timeout
@@ -45,13 +48,10 @@ class InitFacts(object):
         self.state = None
         self.hpa = None
         self.tracked = {}
-        self.live = {}          # (kind, name) -> live object or None, for every object we manage
+        self.live = {}          # (kind, name) -> live object or None, for the workload objects we manage
+        self.services = None    # the apex / -primary / -canary Services as read (routers.base.Observed)
+        self.routing = None     # the provider's routing objects as read
         self.rebuilt = False    # the state object was lost: ``state`` is rebuilt from the primary's record
-
-
-def _clash(names, obj, kind_pair):
-    return Refusal("%s already exists and was not created by progressive.canary for %s; rename or remove it"
-                   % (names.ref(kind_pair, obj["metadata"]["name"]), names.target))
 
 
 def _check_other_canary(api, names, target):
@@ -71,7 +71,7 @@ def read_facts(api, request):
     names = request.names
     validation.check_init_request(request)
     facts = InitFacts()
-    facts.workload = workload = factory.workload(api, names)
+    facts.workload = workload = workloads.workload(api, names)
     facts.target = workload.read(names.target)
     if facts.target is None:
         raise Refusal("Deployment %s/%s not found: canary_init needs an existing target Deployment" % (names.namespace, names.target))
@@ -80,20 +80,14 @@ def read_facts(api, request):
     except SelectorLabelError as exc:
         raise Refusal("Deployment %s/%s: %s" % (names.namespace, names.target, exc))
     facts.value = workload.match_labels(facts.target)[facts.label]
-    try:
-        services.check_target_port(workload.pod_template(facts.target), request.service)
-    except services.PortError as exc:
-        raise Refusal("Deployment %s/%s: %s" % (names.namespace, names.target, exc))
-    for kind_pair in (DESTINATION_RULE, VIRTUAL_SERVICE):
-        if not api.serves(*kind_pair):
-            versions = ", ".join((kind_pair[0],) + tuple(OLDER_API_VERSIONS.get(kind_pair[0], ())))
-            raise Refusal("the Istio CRDs are not installed: the API server serves %s at none of %s; install Istio first"
-                          % (kind_pair[1], versions))
+    routers.service_router().check_target_port(names, workload.pod_template(facts.target), request.service)
+    facts.routing = routers.router_for(request.provider).read(api, names, request.service)
     _check_other_canary(api, names, facts.target)
     try:
         facts.state = StateStore(api, names).read()
     except StateError as exc:
         raise Refusal(str(exc))
+    routers.check_recorded(names, request.provider, facts.state)
     if request.hpa:
         facts.hpa = api.get_kind(names.namespace, HPA, request.hpa)
         if facts.hpa is None:
@@ -104,47 +98,7 @@ def read_facts(api, request):
     if facts.state is None or not facts.state["originals"]:
         # Also a state without originals: the lease of a run after the loss creates an empty one.
         _rebuild_lost_state(names, facts)
-    _check_routing(api, request, facts)
     return facts
-
-
-def _check_routing(api, request, facts):
-    """Refuse a VirtualService that would take the canary's traffic: one of another name routing the same host
-    (Istio gives a host's traffic to one VirtualService only, the canary would get none), or one named like ours that
-    appeared after init recorded the originals (a user's object is adopted only when recorded before any change)."""
-    names = request.names
-    hosts, gateways = router.routed_hosts(names, request.service)
-    for virtual_service in api.list(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], names.namespace):
-        name = virtual_service["metadata"]["name"]
-        shared = router.shared_hosts(virtual_service, hosts, gateways)
-        if name == names.virtual_service or is_managed(virtual_service, names.target) or not shared:
-            continue
-        raise Refusal("%s already routes %s, which the canary's VirtualService %s would route too: Istio sends a host's traffic "
-                      "to one of them only, so the canary would get none. Nothing was changed. Either rename it to %s (canary_init "
-                      "then adopts it: only its route to %s is split between %s and %s, and canary_cleanup gives its spec back), "
-                      "or remove %s from its hosts"
-                      % (names.ref(VIRTUAL_SERVICE, name), ", ".join(shared), names.virtual_service, names.virtual_service,
-                         names.apex, names.primary, names.canary, "them" if len(shared) > 1 else "it"))
-    live = facts.live[(VIRTUAL_SERVICE, names.virtual_service)]
-    recorded = (facts.state["originals"] if facts.state is not None else None) or {}
-    if live is not None and recorded and recorded.get("virtual_service") is None and not is_managed(live):
-        raise Refusal("%s was created after canary_init recorded the originals (it was not there then): it is not taken over. "
-                      "Nothing was changed. Remove it and run canary_init again, or run canary_cleanup first and then canary_init, "
-                      "which adopts it (recorded, only its route to %s managed)"
-                      % (names.ref(VIRTUAL_SERVICE, names.virtual_service), names.apex))
-
-
-def _refuse_a_repointed_apex(names, facts):
-    """Fresh originals are recorded from the live objects: an apex Service still aimed at a primary (an earlier init whose
-    state and primary are gone) would be recorded as the original, and cleanup would later restore that selector."""
-    apex = facts.live[(SERVICE, names.apex)]
-    selector = ((apex or {}).get("spec") or {}).get("selector") or {}
-    if apex is None or services.was_created_by_us(apex) or selector.get(facts.label) != primary_value(facts.value):
-        return
-    raise Refusal("%s selects %s=%s, the pods of a primary Deployment %s that is gone, and no state records what it selected "
-                  "before: it is not recorded as an original. Nothing was changed. Run canary_cleanup (it points the Service back "
-                  "at %s), or set its selector back yourself, then run canary_init"
-                  % (names.ref(SERVICE, names.apex), facts.label, primary_value(facts.value), names.primary, names.target))
 
 
 def _rebuild_lost_state(names, facts):
@@ -152,7 +106,7 @@ def _rebuild_lost_state(names, facts):
     start. Rebuild it from the record on the primary, or refuse (nothing written yet) when there is none."""
     primary = facts.live[(facts.workload.kind, names.primary)]
     if primary is None:
-        _refuse_a_repointed_apex(names, facts)
+        routers.service_router().refuse_a_repointed_apex(facts.services, facts.label, facts.value, primary_value(facts.value))
         return
     revision = facts.workload.revision(facts.target, config_tracker.tracked_checksums(facts.tracked))
     try:
@@ -165,8 +119,7 @@ def _rebuild_lost_state(names, facts):
 def _read_managed(api, request, facts):
     """Read every object init manages and refuse a name held by something that is not ours."""
     names = request.names
-    generated = [(facts.workload.kind, names.primary), (SERVICE, names.primary), (SERVICE, names.canary),
-                 (DESTINATION_RULE, names.primary), (DESTINATION_RULE, names.canary)]
+    generated = [(facts.workload.kind, names.primary)]
     if request.hpa:
         generated.append((HPA, names.primary_copy(request.hpa)))
     for kind, name in facts.tracked:
@@ -176,32 +129,21 @@ def _read_managed(api, request, facts):
         if live is not None and not is_managed(live, names.target):
             raise _clash(names, live, kind_pair)
         facts.live[(kind_pair, name)] = live
-    apex = api.get_kind(names.namespace, SERVICE, names.apex)
-    if apex is not None and is_managed(apex) and not is_managed(apex, names.target):
-        raise _clash(names, apex, SERVICE)
-    facts.live[(SERVICE, names.apex)] = apex
-    virtual_service = api.get_kind(names.namespace, VIRTUAL_SERVICE, names.virtual_service)
-    if virtual_service is not None and is_managed(virtual_service) and not is_managed(virtual_service, names.target):
-        raise _clash(names, virtual_service, VIRTUAL_SERVICE)
-    facts.live[(VIRTUAL_SERVICE, names.virtual_service)] = virtual_service
+    # Their names held by objects not ours are refused when the routers plan (InitRun.build).
+    facts.services = routers.service_router().read(api, names)
 
 
 def originals(request, facts):
     """What the state records before anything changes (contract phase 1, step 1)."""
-    apex = facts.live[(SERVICE, facts_names(request).apex)]
-    virtual_service = facts.live[(VIRTUAL_SERVICE, facts_names(request).virtual_service)]
-    return {
+    recorded = {
         "target_replicas": facts.workload.replicas_to_record(facts.target),
         "selector_label": facts.label,
         "selector_value": facts.value,
-        "apex_service": services.record(apex) if apex is not None and not services.was_created_by_us(apex) else None,
-        "virtual_service": copy.deepcopy(virtual_service["spec"]) if virtual_service is not None and not is_managed(virtual_service) else None,
-        "hpa": {"name": facts.hpa["metadata"]["name"], "spec": copy.deepcopy(facts.hpa["spec"])} if facts.hpa else None,
     }
-
-
-def facts_names(request):
-    return request.names
+    recorded.update(routers.service_router().original(facts.services))
+    recorded.update(routers.router_for(request.provider).original(facts.routing))
+    recorded["hpa"] = {"name": facts.hpa["metadata"]["name"], "spec": copy.deepcopy(facts.hpa["spec"])} if facts.hpa else None
+    return recorded
 
 
 class InitRun(object):
@@ -214,6 +156,8 @@ class InitRun(object):
         self.names = request.names
         self.lease = None
         self.plan = Plan()
+        self.services = routers.service_router()
+        self.router = routers.router_for(request.provider)
         phase = facts.state.phase if facts.state is not None else None
         self.initializing = phase in (None, "Initializing")
         self.recorded = (facts.state["originals"] if facts.state is not None and facts.state["originals"] else originals(request, facts))
@@ -241,9 +185,8 @@ class InitRun(object):
         # Whole selectors (the target's, the primary's), so that no other instance of the same app is selected.
         selector_primary = self.workload.primary_selector(self.facts.target, self.facts.label,
                                                           self.facts.live.get((self.workload.kind, self.names.primary)))
-        self._ensure(SERVICE, services.generated_service(self.names, self.names.primary, selector_primary, self.request.service))
-        self._ensure(SERVICE, services.generated_service(self.names, self.names.canary, self.workload.match_labels(self.facts.target),
-                                                         self.request.service))
+        self._add(self.services.reconcile(self.facts.services, self.request.service, selector_primary,
+                                          self.workload.match_labels(self.facts.target)))
         if self.initializing:
             # Later on the copies hold the promoted data: only canary_promote may change them.
             for config in self.facts.tracked.values():
@@ -257,14 +200,21 @@ class InitRun(object):
             self.plan.add(self.workload.wait_step(self.names.primary, self.request.ready_timeout, on_poll=lambda: self.lease.renew()))
         if self.facts.hpa is not None:
             self._ensure(HPA, autoscaler.primary_hpa(self.facts.hpa, self.names))
-        self._apex_step(selector_primary)
-        self._ensure(DESTINATION_RULE, router.destination_rule(self.names, self.names.primary, self.request.service.get("traffic_policy")))
-        self._ensure(DESTINATION_RULE, router.destination_rule(self.names, self.names.canary, self.request.service.get("traffic_policy")))
-        self._virtual_service_step()
+        self._add(self.services.repoint(self.facts.services, self.request.service, selector_primary))
+        self._routing_steps()
         if self.initializing:
             self._scale_target_step()
             self._finish_step()
         return self.plan
+
+    def _add(self, steps):
+        for step in steps:
+            self.plan.add(step)
+
+    def _routing_steps(self):
+        """The provider's objects, the managed route at 100/0 (a re-run after init keeps the weights it finds)."""
+        weights = (self.router.get_routes(self.facts.routing) or (100, 0)) if not self.initializing else (100, 0)
+        self._add(self.router.reconcile(self.facts.routing, self.request.service, weights, self.recorded))
 
     def _record_step(self):
         if self.facts.rebuilt:
@@ -276,8 +226,11 @@ class InitRun(object):
             return
 
         self.plan.add(Step("record the originals in " + self.names.ref(CONFIGMAP, self.names.state),
-                           lambda ctx: self.lease.update(lambda state: state.record_originals(self.recorded, self.checksums, self.revision)),
+                           lambda ctx: self.lease.update(self._record_originals),
                            show_diff=False))
+
+    def _record_originals(self, state):
+        return state.record_originals(self.recorded, self.checksums, self.revision).record_provider(self.request.provider)
 
     def _rebuild_step(self):
         rebuilt = self.facts.state
@@ -287,6 +240,7 @@ class InitRun(object):
                 state.rebuilt_from(rebuilt, self.checksums, self.revision)
             else:
                 state.rebuilt_from(rebuilt)
+            state.record_provider(self.request.provider)
 
         self.plan.add(Step("rebuild the lost state %s from the record on %s (phase %s)"
                            % (self.names.ref(CONFIGMAP, self.names.state), self.workload.ref(self.names.primary), rebuilt.phase),
@@ -296,44 +250,6 @@ class InitRun(object):
         """What the primary carries for a rebuild (see recovery.py) once init reaches ``phase``."""
         return recovery.record({"originals": self.recorded, "last_promoted_revision": self.revision, "tracked_configs": self.checksums,
                                 "failed_revision": None, "failure_reason": None}, phase)
-
-    def _apex_step(self, selector_primary):
-        live = self.facts.live[(SERVICE, self.names.apex)]
-        if live is None or services.was_created_by_us(live):
-            self._ensure(SERVICE, services.created_apex_service(self.names, selector_primary, self.request.service))
-            return
-        if (live.get("spec") or {}).get("selector") == selector_primary:
-            return
-        after = copy.deepcopy(live)
-        after["spec"]["selector"] = dict(selector_primary)
-        patch = services.repoint_patch(live, selector_primary)
-        self.plan.add(Step("re-point " + self.names.ref(SERVICE, self.names.apex) + " at the primary (ports kept)",
-                           lambda ctx: self.api.patch(SERVICE[0], SERVICE[1], self.names.namespace, self.names.apex, patch, "json"),
-                           before=live, after=after))
-
-    def _virtual_service_step(self):
-        live = self.facts.live[(VIRTUAL_SERVICE, self.names.virtual_service)]
-        weights = (router.get_weights((live or {}).get("spec"), self.names) or (100, 0)) if not self.initializing else (100, 0)
-        user_spec = self.recorded.get("virtual_service")
-        if user_spec is None:
-            self._ensure(VIRTUAL_SERVICE, router.generated_virtual_service(self.names, self.request.service, weights))
-            return
-        desired_spec = router.adopted_spec(user_spec, self.names, self.request.service, weights)
-        if live is not None and live.get("spec") == desired_spec:
-            return
-        ref = self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)
-        if live is None:
-            body = {"apiVersion": VIRTUAL_SERVICE[0], "kind": VIRTUAL_SERVICE[1],
-                    "metadata": {"name": self.names.virtual_service, "namespace": self.names.namespace}, "spec": desired_spec}
-            self.plan.add(Step("create " + ref + " from its recorded spec", lambda ctx: self.api.create(body), after=body))
-            return
-        after = dict(copy.deepcopy(live), spec=desired_spec)
-        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
-                 {"op": "replace", "path": "/spec", "value": desired_spec}]
-        self.plan.add(Step("manage the canary route of " + ref,
-                           lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,
-                                                      self.names.virtual_service, patch, "json"),
-                           before=live, after=after))
 
     def _scale_target_step(self):
         # Unguarded: 0 is absolute, whatever the target's controller wrote meanwhile.
@@ -355,14 +271,15 @@ class InitRun(object):
                            lambda ctx: self.lease.update(lambda state: state.initialized(self.revision)), show_diff=False))
 
     def managed_names(self):
-        result = {
-            "primary": self.names.primary, "canary_service": self.names.canary, "primary_service": self.names.primary,
-            "apex_service": self.names.apex, "virtual_service": self.names.virtual_service,
-            "destination_rules": [self.names.primary, self.names.canary], "state": self.names.state,
+        result = {"primary": self.names.primary}
+        result.update(self.services.managed_names(self.names))
+        result.update(self.router.managed_names(self.names))
+        result.update({
+            "state": self.names.state,
             "selector_label": self.facts.label,
             "hpa": self.names.primary_copy(self.facts.hpa["metadata"]["name"]) if self.facts.hpa is not None else None,
             "config_copies": ["%s/%s" % (kind, self.names.primary_copy(name)) for kind, name in sorted(self.facts.tracked)],
-        }
+        })
         return result
 
 

@@ -12,6 +12,7 @@ import copy
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, DEFAULT_REQUEST_TIMEOUT, connect
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEFAULT_SELECTOR_LABELS
+from ansible_collections.progressive.canary.plugins.module_utils.routers.factory import DEFAULT_PROVIDER, PROVIDERS
 from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS
 
 CANARY_ARG_SPEC = {
@@ -20,6 +21,7 @@ CANARY_ARG_SPEC = {
     "request_timeout": {"type": "float", "default": DEFAULT_REQUEST_TIMEOUT},
     "lease_holder": {"type": "str"},
     "lease_seconds": {"type": "int", "default": DEFAULT_LEASE_SECONDS},
+    "provider": {"type": "str", "choices": sorted(PROVIDERS), "default": DEFAULT_PROVIDER},
 }
 
 SELECTOR_ARG_SPEC = {

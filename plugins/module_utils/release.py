@@ -15,19 +15,19 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import router, services, validation
+from ansible_collections.progressive.canary.plugins.module_utils import validation
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, HPA, SERVICE, VIRTUAL_SERVICE, CanaryNames, is_managed)
+    CONFIGMAP, HPA, CanaryNames, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
 # Re-exported: the phase modules take the phase groups from here.
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
-from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
-from ansible_collections.progressive.canary.plugins.module_utils.write_guards import spec_unchanged
 # Plans run under the lease at most this many times: a write refused as stale (409, or a failed JSON-patch test
 # because the object's spec moved since it was read) re-reads everything and plans again from there.
 PLAN_ATTEMPTS = 3
@@ -36,8 +36,10 @@ PLAN_ATTEMPTS = 3
 class ReleaseRequest(object):
     """Options every release module takes; ``extra`` holds the module's own (weight, reason...)."""
 
-    def __init__(self, target, namespace, ready_timeout=None, lease_holder=None, lease_seconds=300, **extra):
+    def __init__(self, target, namespace, ready_timeout=None, lease_holder=None, lease_seconds=300,
+                 provider=routers.DEFAULT_PROVIDER, **extra):
         self.names = CanaryNames(target, namespace)
+        self.provider = provider
         self.ready_timeout = ready_timeout
         self.lease_holder = lease_holder
         self.lease_seconds = lease_seconds
@@ -51,7 +53,8 @@ class ReleaseFacts(object):
         self.state = None
         self.target = None
         self.primary = None
-        self.virtual_service = None
+        self.router = None          # the provider's Router
+        self.routing = None         # what it read: only the objects that hold the route
         self.weights = None         # (primary, canary) of the managed route
         self.label = None
         self.value = None
@@ -85,7 +88,7 @@ def read_state(api, names):
         state = StateStore(api, names).read()
     except StateError as exc:
         raise Refusal(str(exc))
-    if (state is None or not state["originals"]) and is_managed(factory.workload(api, names).read(names.primary), names.target):
+    if (state is None or not state["originals"]) and is_managed(workloads.workload(api, names).read(names.primary), names.target):
         raise Refusal("canary %s/%s lost its state object %s while its primary Deployment %s still serves: run canary_init, which "
                       "rebuilds the state from the record on the primary and changes no workload (the rollout role does this)"
                       % (names.namespace, names.target, names.state, names.primary))
@@ -95,12 +98,13 @@ def read_state(api, names):
     return state
 
 
-def read_facts(api, names):
+def read_facts(api, names, provider=routers.DEFAULT_PROVIDER):
     facts = ReleaseFacts()
     facts.state = read_state(api, names)
+    routers.check_recorded(names, provider, facts.state)
     facts.label = facts.originals.get("selector_label")
     facts.value = facts.originals.get("selector_value")
-    facts.workload = workload = factory.workload(api, names)
+    facts.workload = workload = workloads.workload(api, names)
     facts.target = workload.read(names.target)
     if facts.target is None:
         raise Refusal("Deployment %s/%s (the canary target) not found" % (names.namespace, names.target))
@@ -108,11 +112,9 @@ def read_facts(api, names):
     if primary is None or not is_managed(primary, names.target):
         raise Refusal("primary Deployment %s/%s not found (or not ours): run canary_init again" % (names.namespace, names.primary))
     facts.primary = primary
-    facts.virtual_service = api.get_kind(names.namespace, VIRTUAL_SERVICE, names.virtual_service)
-    facts.weights = router.get_weights((facts.virtual_service or {}).get("spec"), names)
-    if facts.weights is None:
-        raise Refusal("VirtualService %s/%s has no route to %s and %s: run canary_init again"
-                      % (names.namespace, names.virtual_service, names.primary, names.canary))
+    facts.router = routers.router_for(provider)
+    facts.routing = facts.router.read_routes(api, names)
+    facts.weights = facts.router.require_routes(facts.routing)
     facts.tracked = config_tracker.read_tracked(api, names.namespace, workload.pod_spec(facts.target))
     facts.checksums = config_tracker.tracked_checksums(facts.tracked)
     facts.revision = workload.revision(facts.target, facts.checksums)
@@ -153,16 +155,8 @@ class ReleaseRun(object):
     # -- steps ----------------------------------------------------------------------------------------------
     def route_step(self, canary_weight):
         """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
-        live = self.facts.virtual_service
-        if self.facts.weights == (100 - canary_weight, canary_weight):
-            return
-        desired_spec = router.set_weights(live["spec"], self.names, 100 - canary_weight, canary_weight)
-        patch = [spec_unchanged(live), {"op": "replace", "path": "/spec", "value": desired_spec}]
-        ref = self.names.ref(VIRTUAL_SERVICE, self.names.virtual_service)
-        self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight, ref),
-                           lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,
-                                                      self.names.virtual_service, patch, "json"),
-                           before=live, after=dict(copy.deepcopy(live), spec=desired_spec)))
+        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight):
+            self.plan.add(step)
 
     def scale_step(self, name, live, replicas):
         """Scale the workload ``name`` (only if its spec is still the one read); nothing when it already has ``replicas``."""
@@ -202,30 +196,13 @@ class ReleaseRun(object):
             self.plan.add(Step("update " + ref, lambda ctx: self.api.replace(body), before=live, after=desired))
 
     def selector_steps(self):
-        """Whole selectors on the generated Services before traffic moves: the ``-canary`` Service the target's
-        whole pod selector, the ``-primary`` Service and the apex Service (while it is aimed at the primary) the primary's.
-        A canary initialized by an earlier release selected on the selector label alone, which also selects another
-        instance of the same app; nothing is written when the selectors are whole already."""
+        """Whole selectors on the generated Services before traffic moves (KubernetesRouter.whole_selectors says why)."""
         primary_selector = self.facts.workload.primary_selector(self.facts.target, self.facts.label, self.facts.primary)
-        wanted = [(self.names.canary, self.facts.workload.match_labels(self.facts.target)), (self.names.primary, primary_selector)]
-        for name, selector in wanted:
-            live = self.api.get_kind(self.names.namespace, SERVICE, name)
-            if live is not None and is_managed(live, self.names.target):
-                self._selector_step(live, selector)
-        apex = self.api.get_kind(self.names.namespace, SERVICE, self.names.apex)
-        current = ((apex or {}).get("spec") or {}).get("selector") or {}
-        if current.get(self.facts.label) == primary_value(self.facts.value):
-            self._selector_step(apex, primary_selector)
-
-    def _selector_step(self, live, selector):
-        if (live.get("spec") or {}).get("selector") == selector:
-            return
-        name = live["metadata"]["name"]
-        patch = services.repoint_patch(live, selector)
-        shown = ",".join("%s=%s" % item for item in sorted(selector.items()))
-        self.plan.add(Step("select %s with the whole selector %s" % (self.names.ref(SERVICE, name), shown),
-                           lambda ctx: self.api.patch(SERVICE[0], SERVICE[1], self.names.namespace, name, patch, "json"),
-                           before=live, after=dict(copy.deepcopy(live), spec=dict(live.get("spec") or {}, selector=dict(selector)))))
+        services = routers.service_router()
+        steps = services.whole_selectors(services.read(self.api, self.names), self.facts.label, primary_value(self.facts.value),
+                                         self.facts.workload.match_labels(self.facts.target), primary_selector)
+        for step in steps:
+            self.plan.add(step)
 
     def target_hpa(self):
         """The target's HPA recorded by init (live), or None."""
@@ -269,7 +246,7 @@ def _run_plan(plan, done):
 
 
 def _planned(api, request, run_class, lease=None):
-    run = run_class(api, request, read_facts(api, request.names))
+    run = run_class(api, request, read_facts(api, request.names, request.provider))
     run.lease = lease
     run.build()
     return run
@@ -277,7 +254,8 @@ def _planned(api, request, run_class, lease=None):
 
 def _spec_generations(facts):
     """What a stale write is judged by: the generations of the objects the release patches."""
-    return [(obj or {}).get("metadata", {}).get("generation") for obj in (facts.target, facts.primary, facts.virtual_service)]
+    return [(obj or {}).get("metadata", {}).get("generation")
+            for obj in [facts.target, facts.primary] + facts.router.route_objects(facts.routing)]
 
 
 def _stale(exc, api, run):
@@ -289,7 +267,7 @@ def _stale(exc, api, run):
     if exc.status != 422:
         return False
     try:
-        return _spec_generations(read_facts(api, run.names)) != _spec_generations(run.facts)
+        return _spec_generations(read_facts(api, run.names, run.request.provider)) != _spec_generations(run.facts)
     except (Refusal, CanaryApiError):
         return True     # what was read is gone or changed shape: the next plan says what is wrong
 
@@ -346,7 +324,7 @@ def run_module(module, run_class, extra_options=()):
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     params = module.params
     request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
-                             lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
+                             lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"], provider=params["provider"],
                              **dict((name, params[name]) for name in extra_options))
     with failing(module):
         result = execute(api_from_params(params), request, run_class, check_mode=module.check_mode, want_diff=module._diff)

@@ -42,6 +42,8 @@ ANALYSIS_PHASES = (PROGRESSING, WAITING_PROMOTION)
 PROMOTION_PHASES = (PROMOTING, FINALISING)
 # Phases where no run is midway: the ones the primary's record (recovery.py) may hold.
 SETTLED_PHASES = (INITIALIZING, INITIALIZED, SUCCEEDED, FAILED)
+# The traffic provider of a state without the ``provider`` key: the releases before the key routed with Istio only.
+PROVIDER_BEFORE_RECORDING = "istio"
 
 
 def utc_now():
@@ -180,6 +182,7 @@ FIELDS = (
     ("failure_reason", _text),
     ("last_failed_check", _text),
     ("rebuilt_from", _string),
+    ("provider", _string),
     ("tracked_configs", _string_map),
     ("originals", _originals),
     ("last_transition_time", _time),
@@ -203,7 +206,8 @@ def validate(data):
 def empty_state():
     """The document of a canary nothing was recorded for yet. The keys set later: ``step`` (weight changes of the
     analysis under way), ``failed_revision`` and ``failure_reason`` (the revision rolled back last, why),
-    ``last_failed_check`` (the last failed check's reason), ``rebuilt_from`` (where a lost state was rebuilt from)."""
+    ``last_failed_check`` (the last failed check's reason), ``rebuilt_from`` (where a lost state was rebuilt from),
+    ``provider`` (the traffic provider canary_init routed with; absent: PROVIDER_BEFORE_RECORDING)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "phase": INITIALIZING,
@@ -249,6 +253,11 @@ class CanaryState(object):
     def phase(self):
         return self.data["phase"]
 
+    @property
+    def provider(self):
+        """The traffic provider the canary routes with (a state written before it was recorded: Istio)."""
+        return self.data.get("provider") or PROVIDER_BEFORE_RECORDING
+
     def public(self):
         """The state without the lease, for module output."""
         shown = copy.deepcopy(self.data)
@@ -271,6 +280,11 @@ class CanaryState(object):
             self.data["originals"] = originals
         self.data["tracked_configs"] = checksums
         self.data["last_applied_revision"] = revision
+        return self
+
+    def record_provider(self, provider):
+        """canary_init: the traffic provider the canary's routes are made with (later calls must name the same)."""
+        self.data["provider"] = provider
         return self
 
     def rebuilt_from(self, rebuilt, checksums=None, revision=None):

@@ -404,7 +404,7 @@ def check_init_facts(request, facts):
     """What init would make of the live objects (InitFacts), before its plan is built."""
     names = request.names
     check_primary_selector(names, facts.label, facts.value, primary_value(facts.value))
-    check_apex_service(names, facts.live.get((SERVICE, names.apex)))
+    check_apex_service(names, facts.services.get(SERVICE, names.apex))
     check_copy_names(names, sorted(facts.tracked))
 
 

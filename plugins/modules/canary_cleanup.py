@@ -97,7 +97,7 @@ def main():
     params = module.params
     request = CleanupRequest(params["target"], params["namespace"], selector_labels=params["selector_labels"],
                              ready_timeout=params["ready_timeout"], lease_holder=params["lease_holder"],
-                             lease_seconds=params["lease_seconds"])
+                             lease_seconds=params["lease_seconds"], provider=params["provider"])
     with failing(module):
         result = run_cleanup(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
     for warning in result.pop("warnings", []):

@@ -172,7 +172,8 @@ def main():
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
     with failing(module):
-        info = canary_info(api_from_params(module.params), CanaryNames(module.params["target"], module.params["namespace"]))
+        info = canary_info(api_from_params(module.params), CanaryNames(module.params["target"], module.params["namespace"]),
+                           module.params["provider"])
     module.exit_json(changed=False, **info)
 
 

@@ -191,7 +191,7 @@ def main():
     params = module.params
     request = InitRequest(params["target"], params["namespace"], params["service"], hpa=params["hpa"],
                           selector_labels=params["selector_labels"], ready_timeout=params["ready_timeout"],
-                          lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"])
+                          lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"], provider=params["provider"])
     with failing(module):
         result = run_init(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
     module.exit_json(**result)

@@ -13,7 +13,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.cleanup import 
 from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.router import set_weights
+from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import set_weights
 from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, reset_request_log, user_view
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture

@@ -12,7 +12,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import CO
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.recovery import RECORD_ANNOTATION
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils import services
+from ansible_collections.progressive.canary.plugins.module_utils.routers import kubernetes as services
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, user_view
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.integration.test_cleanup_recovery import APEX_HOST, _kill_init_at

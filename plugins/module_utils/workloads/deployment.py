@@ -14,7 +14,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import DE
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Step
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import pod_template
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import Workload, primary_value
-from ansible_collections.progressive.canary.plugins.module_utils.write_guards import spec_unchanged
+from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import spec_unchanged
 
 # Kubernetes' default spec.progressDeadlineSeconds.
 DEFAULT_PROGRESS_DEADLINE = 600

@@ -1,6 +1,6 @@
-"""The VirtualService: generated, adopted (only the canary route touched), weights."""
+"""routers/istio.py: the VirtualService generated, adopted (only the canary route touched), weights."""
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.router import (
+from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import (
     adopted_spec, generated_virtual_service, get_weights, qualified_host, routed_hosts, set_weights, shared_hosts)
 
 NAMES = CanaryNames("podinfo", "test")

@@ -1,7 +1,7 @@
 """Service ports, the apex record/restore, and the target-port refusal."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.services import (
+from ansible_collections.progressive.canary.plugins.module_utils.routers.kubernetes import (
     PortError, check_target_port, matches_record, record, restored, service_port)
 
 TEMPLATE = {"spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 9898}, {"containerPort": 9797}]}]}}

@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place that lists the traffic providers: the ``provider`` option's choices and the router of each."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import IstioRouter
+from ansible_collections.progressive.canary.plugins.module_utils.routers.kubernetes import KubernetesRouter
+
+# provider name -> its Router class. A new router joins here (and passes tests/integration/test_router_contract.py).
+PROVIDERS = {IstioRouter.PROVIDER: IstioRouter}
+DEFAULT_PROVIDER = IstioRouter.PROVIDER
+
+
+def router_for(provider):
+    """The Router of ``provider``; Refusal naming the providers for an unknown one."""
+    try:
+        return PROVIDERS[provider]()
+    except KeyError:
+        raise Refusal("provider %r is not one this collection routes with; choose one of %s" % (provider, ", ".join(sorted(PROVIDERS))))
+
+
+def service_router():
+    """The apex / -primary / -canary Services, which every provider stands on."""
+    return KubernetesRouter()
+
+
+def check_recorded(names, provider, state):
+    """Refuse a call whose ``provider`` is not the one the canary was initialized with (its objects are that provider's:
+    another one would neither find its route nor restore it)."""
+    if state is None or state.provider == provider:
+        return
+    raise Refusal("canary %s/%s was initialized with provider %s (recorded in ConfigMap %s), this call asks for provider %s. "
+                  "Nothing was changed. Call it with provider %s; to move the canary to %s, run canary_cleanup with provider %s, "
+                  "then canary_init with provider %s"
+                  % (names.namespace, names.target, state.provider, names.state, provider, state.provider, provider,
+                     state.provider, provider))
