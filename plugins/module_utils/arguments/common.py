@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Argument spec pieces shared by the canary modules (documented by the progressive.canary.common and
-progressive.canary.service fragments), and turning module parameters into a KubeApi."""
+"""The options every canary module takes, specified here and documented by the progressive.canary.common doc
+fragment (plugins/doc_fragments/common.py: COMMON by DOCUMENTATION, SELECTOR by SELECTOR); tests/unit/test_arguments.py
+pins each piece to its fragment. Also the one place a module's spec is put together and a KubeApi made from it.
+
+The spec lives here, not in the fragment, because doc fragments are not shipped to the targets that run the modules."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,7 +17,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.connection impo
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEFAULT_SELECTOR_LABELS
 from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS
 
-CANARY_ARG_SPEC = {
+COMMON = {
     "target": {"type": "str", "required": True},
     "namespace": {"type": "str", "required": True},
     "request_timeout": {"type": "float", "default": DEFAULT_REQUEST_TIMEOUT},
@@ -22,32 +25,23 @@ CANARY_ARG_SPEC = {
     "lease_seconds": {"type": "int", "default": DEFAULT_LEASE_SECONDS},
 }
 
-SELECTOR_ARG_SPEC = {
+SELECTOR = {
     "selector_labels": {"type": "list", "elements": "str", "default": list(DEFAULT_SELECTOR_LABELS)},
     "ready_timeout": {"type": "int", "default": 300},
 }
 
-SERVICE_OPTIONS_SPEC = {
-    "port": {"type": "int", "required": True},
-    "target_port": {"type": "raw"},
-    "port_name": {"type": "str", "default": "http"},
-    "hosts": {"type": "list", "elements": "str", "default": []},
-    "gateways": {"type": "list", "elements": "str", "default": ["mesh"]},
-    "retries": {"type": "dict"},
-    "timeout": {"type": "str"},
-    "headers": {"type": "dict"},
-    "cors_policy": {"type": "dict"},
-    "traffic_policy": {"type": "dict"},
-}
 
-
-def argument_spec(*pieces):
-    """kubernetes.core's connection options, our common options, and the given pieces."""
+def connection_spec(*pieces):
+    """kubernetes.core's connection options (its k8s_auth_options fragment) and the given pieces, later ones winning."""
     spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(copy.deepcopy(CANARY_ARG_SPEC))
     for piece in pieces:
         spec.update(copy.deepcopy(piece))
     return spec
+
+
+def argument_spec(*pieces):
+    """The spec of a canary module: the connection options, COMMON, and the given pieces."""
+    return connection_spec(COMMON, *pieces)
 
 
 def api_from_params(params):
