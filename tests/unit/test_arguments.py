@@ -34,8 +34,9 @@ def fragment(name, variable="DOCUMENTATION"):
     return yaml.safe_load(getattr(source, (parts[3] if len(parts) > 3 else variable).upper()))
 
 
-def described(spec):
-    """What the documentation of an option says about it, from its spec entry (Ansible's defaults made explicit)."""
+def _normalized(options, nested):
+    """What documentation and spec both say of each option (Ansible's defaults made explicit); ``nested`` is where
+    suboptions are: ``options`` in a spec, ``suboptions`` in documentation."""
     return dict((name, {
         "type": entry.get("type", "str"),
         "elements": entry.get("elements"),
@@ -43,21 +44,16 @@ def described(spec):
         "choices": entry.get("choices"),
         "required": bool(entry.get("required", False)),
         "aliases": sorted(entry.get("aliases") or []),
-        "options": described(entry["options"]) if entry.get("options") else None,
-    }) for name, entry in spec.items())
+        "options": _normalized(entry[nested], nested) if entry.get(nested) else None,
+    }) for name, entry in (options or {}).items())
+
+
+def described(spec):
+    return _normalized(spec, "options")
 
 
 def documented(options):
-    """The same, read from documentation options."""
-    return dict((name, {
-        "type": entry.get("type", "str"),
-        "elements": entry.get("elements"),
-        "default": entry.get("default"),
-        "choices": entry.get("choices"),
-        "required": bool(entry.get("required", False)),
-        "aliases": sorted(entry.get("aliases") or []),
-        "options": documented(entry["suboptions"]) if entry.get("suboptions") else None,
-    }) for name, entry in (options or {}).items())
+    return _normalized(options, "suboptions")
 
 
 def module_options(module):
