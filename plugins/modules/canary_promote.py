@@ -39,7 +39,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows every object changed (Secret values redacted).
-options:
 """
 
 EXAMPLES = r"""

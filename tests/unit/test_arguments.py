@@ -59,6 +59,7 @@ def documented(options):
 def module_options(module):
     """A module's options as ansible-doc shows them: its own and those of every fragment it extends."""
     doc = yaml.safe_load(module.DOCUMENTATION)
+    assert isinstance(doc.get("options", {}), dict), "an empty options: is refused by ansible-doc when fragments add options"
     options = dict(doc.get("options") or {})
     for name in doc.get("extends_documentation_fragment") or []:
         options.update(fragment(name).get("options") or {})
