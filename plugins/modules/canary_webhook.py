@@ -174,22 +174,16 @@ msg:
   type: str
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import connection_spec
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import common_options, connection_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.connection import DEFAULT_REQUEST_TIMEOUT
-from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS
 from ansible_collections.progressive.canary.plugins.module_utils.webhook_run import call_webhooks
 from ansible_collections.progressive.canary.plugins.module_utils.webhooks import HOOK_TYPES
 
-# Not the common options: the canary is named by ``name`` here (Flagger's payload), and the lease is optional.
-ARGUMENT_SPEC = connection_spec(WEBHOOKS, {
+# Not all the common options: the canary is named by ``name`` here (Flagger's payload's field).
+ARGUMENT_SPEC = connection_spec(WEBHOOKS, common_options("namespace", "request_timeout", "lease_holder", "lease_seconds"), {
     "type": {"type": "str", "required": True, "choices": list(HOOK_TYPES)},
     "name": {"type": "str", "required": True, "aliases": ["target"]},
-    "lease_holder": {"type": "str"},
-    "lease_seconds": {"type": "int", "default": DEFAULT_LEASE_SECONDS},
-    "request_timeout": {"type": "float", "default": DEFAULT_REQUEST_TIMEOUT},
-    "namespace": {"type": "str", "required": True},
     "phase": {"type": "str", "default": "Progressing"},
     "checksum": {"type": "str", "default": ""},
     "fail_on_failure": {"type": "bool", "default": True},

@@ -31,6 +31,11 @@ SELECTOR = {
 }
 
 
+def common_options(*names):
+    """Those of the COMMON options, for a module that takes only some of them (canary_webhook)."""
+    return dict((name, COMMON[name]) for name in names)
+
+
 def connection_spec(*pieces):
     """kubernetes.core's connection options (its k8s_auth_options fragment) and the given pieces, later ones winning."""
     spec = copy.deepcopy(AUTH_ARG_SPEC)
