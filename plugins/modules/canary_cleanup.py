@@ -76,9 +76,9 @@ actions:
   sample: ["restore Deployment test/podinfo: 2 replicas, promoted template", "restore Service test/podinfo as recorded"]
 """
 
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
 
 ARGUMENT_SPEC = argument_spec(SELECTOR)
 

@@ -83,9 +83,9 @@ previous_image:
   sample: ghcr.io/stefanprodan/podinfo:6.4.0
 """
 
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
-from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 
 ARGUMENT_SPEC = argument_spec({
     "image": {"type": "str", "required": True},

@@ -153,9 +153,9 @@ primary:
   sample: {replicas: 2, ready_replicas: 2, ready: true, reason: "2 of 2 replicas ready"}
 """
 
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 
 ARGUMENT_SPEC = argument_spec()

@@ -131,8 +131,8 @@ msg:
   sample: "took the lease of podinfo-canary-state as rollout/test/podinfo/43"
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.run_lease import LeaseRequest, acquire, hold, release
 

@@ -103,9 +103,9 @@ actions:
   sample: ["copy the target's template to Deployment test/podinfo-primary", "scale Deployment test/podinfo to 0"]
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
 from ansible_collections.progressive.canary.plugins.module_utils.release import run_module
 

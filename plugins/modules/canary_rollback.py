@@ -100,9 +100,9 @@ actions:
   sample: ["route 100/0 (primary/canary) in VirtualService test/podinfo", "scale Deployment test/podinfo to 0"]
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.release import run_module
 from ansible_collections.progressive.canary.plugins.module_utils.rollback import DEFAULT_REASON, RollbackRun
 

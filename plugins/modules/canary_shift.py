@@ -132,9 +132,9 @@ actions:
   sample: ["scale Deployment test/podinfo to 2", "route 80/20 (primary/canary) in VirtualService test/podinfo"]
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.release import run_module
 from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
 
