@@ -30,9 +30,10 @@ def reworded(prefix, *error_classes, **fields):
     """Inside, a CanaryError (of ``error_classes`` when given) is raised again as one whose message is ``prefix``
     followed by its own and whose result is ``fields`` updated by its own result fields; anything else passes through
     untouched."""
+    caught = error_classes or (CanaryError,)
     try:
         yield
-    except error_classes or CanaryError as exc:
+    except caught as exc:
         result = dict(fields)
         result.update(exc.result_fields())
         raise CanaryError("%s%s" % (prefix, exc), **result)

@@ -66,7 +66,7 @@ def module_options(module):
     return options
 
 
-@pytest.mark.parametrize("spec, name, variable", PAIRS, ids=["%s.%s" % (name, variable) for _, name, variable in PAIRS])
+@pytest.mark.parametrize("spec, name, variable", PAIRS, ids=["%s.%s" % (name, variable) for piece, name, variable in PAIRS])
 def test_each_spec_piece_is_what_its_fragment_documents(spec, name, variable):
     assert described(spec) == documented(fragment(name, variable)["options"])
 
