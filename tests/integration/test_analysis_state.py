@@ -63,7 +63,7 @@ def test_module_records_through_ansible_and_not_in_check_mode(tmp_path, kubeconf
     assert store.read()["failed_checks"] == 1
 
 
-def test_a_failed_recording_fails_the_task_after_the_outcome_with_the_holder(tmp_path, kubeconfig, store, score_endpoint):  # pylint: disable=redefined-outer-name
+def test_a_refused_recording_fails_after_the_outcome_with_the_holder(tmp_path, kubeconfig, store, score_endpoint):  # pylint: disable=redefined-outer-name
     """The one handler reports a recording refused by another run's lease: the outcome's line, the cause, the
     outcome's fields and who holds the lease; nothing is counted."""
     store.create(CanaryState({"phase": "Progressing"}))
