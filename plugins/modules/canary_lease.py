@@ -149,15 +149,10 @@ ACTIONS = {"acquired": acquire, "held": hold, "released": release}
 def main():
     module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    if not params["lease_holder"]:
-        module.fail_json(msg="lease_holder is required: it names the run that holds the lease across its tasks")
-    for name in ("wait", "hold"):
-        if params[name] < 0:
-            module.fail_json(msg="%s must be 0 or more seconds (got %d)" % (name, params[name]))
-    request = LeaseRequest(CanaryNames(params["target"], params["namespace"]), params["lease_holder"], params["lease_seconds"],
-                           operation=params["operation"], wait=params["wait"], hold=params["hold"],
-                           controller_pid=params["controller_pid"])
     with failing(module, acquired=False):
+        request = LeaseRequest(CanaryNames(params["target"], params["namespace"]), params["lease_holder"], params["lease_seconds"],
+                               operation=params["operation"], wait=params["wait"], hold=params["hold"],
+                               controller_pid=params["controller_pid"])
         result = ACTIONS[params["state"]](module.kube_api(), request, check_mode=module.check_mode)
     if result.get("taken_over"):
         module.warn(result["msg"])
