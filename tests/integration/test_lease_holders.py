@@ -175,8 +175,8 @@ def test_a_live_holder_past_its_expiry_is_still_not_taken_over(store, holder_pro
     ({}, "lease_holder is required: it names the run that holds the lease across its tasks"),
     ({"lease_holder": "run-1", "hold": -1}, "hold must be 0 or more seconds (got -1)"),
 ])
-def test_a_lease_request_no_lease_can_be_held_with_is_refused_before_a_request(store, emulator, kubeconfig, tmp_path,  # pylint: disable=redefined-outer-name
-                                                                              options, message):
+def test_a_lease_request_no_lease_can_be_held_with_is_refused_before_a_request(
+        store, emulator, kubeconfig, tmp_path, options, message):  # pylint: disable=redefined-outer-name,unused-argument
     reset_request_log(emulator)
     task = {"progressive.canary.canary_lease": dict(options, target="podinfo", namespace=NAMESPACE, kubeconfig=str(kubeconfig))}
     results, _output = run_playbook(tmp_path, [task])
