@@ -20,6 +20,8 @@ __metaclass__ = type
 import math
 import re
 
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
+
 UNIT_SECONDS = {
     "ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 0.001, "s": 1, "m": 60, "h": 3600,
     "d": 86400, "w": 7 * 86400, "y": 365 * 86400,
@@ -37,7 +39,7 @@ _PROMETHEUS_UNITS = (("y", 365 * 86400000), ("w", 7 * 86400000), ("d", 86400000)
                      ("s", 1000), ("ms", 1))
 
 
-class DurationError(ValueError):
+class DurationError(CanaryError, ValueError):
     """A value is not a duration this collection accepts."""
 
 

@@ -16,6 +16,7 @@ import math
 
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.http_client import (
     HttpAuth, HttpRequestError, http_request, http_url_problem,
 )
@@ -27,7 +28,7 @@ QUERY_PATH = "/api/v1/query"
 MAX_GET_QUERY_LENGTH = 2000
 
 
-class PrometheusError(Exception):
+class PrometheusError(CanaryError):
     """The query could not be answered; the message says where and why."""
 
     def __init__(self, message, status=None):
@@ -35,7 +36,7 @@ class PrometheusError(Exception):
         self.status = status
 
 
-class PrometheusConnectionError(ValueError):
+class PrometheusConnectionError(CanaryError, ValueError):
     """The connection settings are invalid (URL, timeout, credentials); nothing was sent."""
 
 

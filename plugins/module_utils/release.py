@@ -306,9 +306,6 @@ def execute(api, request, run_class, check_mode=False, want_diff=False):
     return result
 
 
-RELEASE_ARG_SPEC = {"ready_timeout": {"type": "int"}}
-
-
 def run_module(module, run_class, extra_options=()):
     """The body of canary_shift / canary_promote / canary_rollback once the module parsed its options:
     execute, report. A target that does not become ready fails the task with ``ready: false`` so that the
@@ -318,7 +315,7 @@ def run_module(module, run_class, extra_options=()):
     from ansible.module_utils.basic import missing_required_lib
     from ansible_collections.progressive.canary.plugins.module_utils.canary_module import failing
     from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
-    from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params
+    from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import api_from_params
 
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))

@@ -14,12 +14,20 @@ __metaclass__ = type
 import time
 
 from ansible_collections.progressive.canary.plugins.module_utils.processes import node_id
+from ansible_collections.progressive.canary.plugins.module_utils.validation import InputError
 from ansible_collections.progressive.canary.plugins.module_utils.state import (
     CanaryLeaseHeld, Lease, StateStore, describe_holder, judge_lease, utc_now)
 
 
 class LeaseRequest(object):
+    """What canary_lease is asked; InputError for options no lease can be held with, before anything is read."""
+
     def __init__(self, names, holder, seconds, operation=None, wait=0, hold=0, controller_pid=None):
+        if not holder:
+            raise InputError("lease_holder is required: it names the run that holds the lease across its tasks")
+        for name, value in (("wait", wait), ("hold", hold)):
+            if value < 0:
+                raise InputError("%s must be 0 or more seconds (got %d)" % (name, value))
         self.names = names
         self.holder = holder
         self.seconds = seconds

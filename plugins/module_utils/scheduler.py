@@ -27,6 +27,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
+def merged(run, update):
+    """The run record (the role's ``__rollout_run``) with a decision's ``update`` applied: what every rollout_* filter
+    returns."""
+    updated = dict(run)
+    updated.update(update)
+    return updated
+
+
 def as_int(value):
     """Jinja's ``int`` filter: a number from an int, a float or a string of one, else 0."""
     try:

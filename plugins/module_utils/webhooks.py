@@ -46,21 +46,6 @@ DEFAULT_POLL_INTERVAL = "10s"
 MAX_SUCCESS_STATUS = 202
 
 
-# Argument spec of one hook, shared by canary_webhook and canary_analysis (documented in the webhooks doc fragment).
-HOOK_ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    type=dict(type="str", required=True, choices=list(HOOK_TYPES)),
-    url=dict(type="str", required=True),
-    timeout=dict(type="str", default=DEFAULT_TIMEOUT),
-    metadata=dict(type="dict"),
-    headers=dict(type="dict", no_log=True),
-    gate_timeout=dict(type="str", default=DEFAULT_GATE_TIMEOUT),
-    poll_interval=dict(type="str", default=DEFAULT_POLL_INTERVAL),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
-)
-
-
 class WebhookConfigError(CanaryError, ValueError):
     """A webhook definition is invalid; nothing was called."""
 

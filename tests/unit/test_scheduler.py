@@ -12,7 +12,7 @@ from ansible_collections.progressive.canary.plugins.filter.rollout_shifted impor
 from ansible_collections.progressive.canary.plugins.filter.rollout_start import FilterModule as StartFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_step import FilterModule as StepFilters
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
-    after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, next_step, next_step_weight,
+    after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, merged, next_step, next_step_weight,
     start_action, step_line)
 
 THRESHOLD = 3
@@ -341,3 +341,10 @@ def test_filters_merge_the_outcome_into_the_run():
     assert run["reason"].startswith("3 failed checks")
     run = promoted(dict(run, action="promote"), {"phase": "Succeeded", "revision": "rev2"}, "Progressing")
     assert (run["started"], run["action"], run["outcome"], run["resumed"]) == (1.0, "done", "promoted", [])
+
+
+def test_a_decision_is_merged_into_a_copy_of_the_run_record():
+    run = {"action": "release", "weight": 10, "resumed": []}
+    assert merged(run, {"action": "shift", "next_weight": 20}) == {
+        "action": "shift", "weight": 10, "resumed": [], "next_weight": 20}
+    assert run == {"action": "release", "weight": 10, "resumed": []}

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Argument spec pieces shared by the canary modules (documented by the progressive.canary.common and
-progressive.canary.service fragments), and turning module parameters into a KubeApi."""
+"""The options every canary module takes, specified here and documented by the progressive.canary.common doc
+fragment (plugins/doc_fragments/common.py: COMMON by DOCUMENTATION, SELECTOR by SELECTOR); tests/unit/test_arguments.py
+pins each piece to its fragment. Also the one place a module's spec is put together and a KubeApi made from it.
+
+The spec lives here, not in the fragment, because doc fragments are not shipped to the targets that run the modules."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +18,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import DE
 from ansible_collections.progressive.canary.plugins.module_utils.routers.factory import DEFAULT_PROVIDER, PROVIDERS
 from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS
 
-CANARY_ARG_SPEC = {
+COMMON = {
     "target": {"type": "str", "required": True},
     "namespace": {"type": "str", "required": True},
     "request_timeout": {"type": "float", "default": DEFAULT_REQUEST_TIMEOUT},
@@ -24,32 +27,28 @@ CANARY_ARG_SPEC = {
     "provider": {"type": "str", "choices": sorted(PROVIDERS), "default": DEFAULT_PROVIDER},
 }
 
-SELECTOR_ARG_SPEC = {
+SELECTOR = {
     "selector_labels": {"type": "list", "elements": "str", "default": list(DEFAULT_SELECTOR_LABELS)},
     "ready_timeout": {"type": "int", "default": 300},
 }
 
-SERVICE_OPTIONS_SPEC = {
-    "port": {"type": "int", "required": True},
-    "target_port": {"type": "raw"},
-    "port_name": {"type": "str", "default": "http"},
-    "hosts": {"type": "list", "elements": "str", "default": []},
-    "gateways": {"type": "list", "elements": "str", "default": ["mesh"]},
-    "retries": {"type": "dict"},
-    "timeout": {"type": "str"},
-    "headers": {"type": "dict"},
-    "cors_policy": {"type": "dict"},
-    "traffic_policy": {"type": "dict"},
-}
+
+def common_options(*names):
+    """Those of the COMMON options, for a module that takes only some of them (canary_webhook)."""
+    return dict((name, COMMON[name]) for name in names)
 
 
-def argument_spec(*pieces):
-    """kubernetes.core's connection options, our common options, and the given pieces."""
+def connection_spec(*pieces):
+    """kubernetes.core's connection options (its k8s_auth_options fragment) and the given pieces, later ones winning."""
     spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(copy.deepcopy(CANARY_ARG_SPEC))
     for piece in pieces:
         spec.update(copy.deepcopy(piece))
     return spec
+
+
+def argument_spec(*pieces):
+    """The spec of a canary module: the connection options, COMMON, and the given pieces."""
+    return connection_spec(COMMON, *pieces)
 
 
 def api_from_params(params):
