@@ -9,34 +9,29 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, services, validation, workload
+from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, drive
 from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
-    VIRTUAL_SERVICE, CanaryNames, SelectorLabelError, is_managed, selector_label)
+    VIRTUAL_SERVICE, SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore, taken_over_warning
+from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore, taken_over_warning
 
 
-class CleanupRequest(object):
+class CleanupRequest(PhaseRequest):
     def __init__(self, target, namespace, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300, lease_holder=None,
                  lease_seconds=300):
-        self.names = CanaryNames(target, namespace)
+        super(CleanupRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
         self.selector_labels = list(selector_labels or DEFAULT_SELECTOR_LABELS)
-        self.ready_timeout = ready_timeout
-        self.lease_holder = lease_holder
-        self.lease_seconds = lease_seconds
 
 
-class CleanupFacts(object):
+class CleanupFacts(PhaseFacts):
     def __init__(self):
-        self.state = None
+        super(CleanupFacts, self).__init__()
         self.originals = {}
-        self.target = None
         self.primary = None
         self.apex = None
         self.virtual_service = None
-        self.label = None
-        self.value = None
         self.tracked_keys = []
         self.deletable = []     # (kind pair, live object) of generated objects, in deletion order
         self.config_drift = []  # warnings: originals whose data differs from their promoted -primary copy
@@ -280,43 +275,37 @@ class CleanupRun(object):
                 before=live, after=dict(strip_server_fields(live), spec=recorded)))
 
 
-def run_cleanup(api, request, check_mode=False, want_diff=False):
-    """Plan, and unless in check mode execute, canary_cleanup; returns the module result dict."""
-    run = CleanupRun(api, request, read_facts(api, request))
-    plan = run.build()
-    result = {"changed": plan.changed, "restored": run.restored, "removed": run.removed, "actions": plan.descriptions()}
-    if run.facts.config_drift or run.facts.record_note:
-        result["warnings"] = list(run.facts.config_drift) + ([run.facts.record_note] if run.facts.record_note else [])
-    if want_diff:
-        result["diff"] = plan.diffs()
-    if plan.changed:
-        validation.dry_run_plan(api, plan)  # a recorded object the API server refuses stops cleanup before its first write
-    if check_mode or not plan.changed:
-        return result
-    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds, operation="cleanup") as lease:
-        # A write refused as stale reads and plans again (the plan converges from whatever is there).
-        runs = []
+class CleanupPhase(Phase):
+    OPERATION = "cleanup"
 
-        def build():
-            fresh = CleanupRun(api, request, read_facts(api, request))
-            fresh.lease = lease
-            runs.append(fresh)
-            return fresh, fresh.build()
+    def read_facts(self):
+        return read_facts(self.api, self.request)
 
-        run, plan, actions = Plan.run_replanning(build)
+    def new_run(self, facts):
+        return CleanupRun(self.api, self.request, facts)
+
+    def report(self, runs, steps, lease):
+        facts = runs[-1].facts
+        # The objects any of the plans wrote (an earlier plan's writes are not planned again).
+        written = " ".join(" %s " % step.description.replace(":", " ") for step in steps)
 
         def done(field):
-            """The objects any of the plans wrote (an earlier plan's writes are not planned again)."""
-            written = " ".join(" %s " % action.replace(":", " ") for action in actions)
             refs = []
-            for ref in (ref for each in runs for ref in getattr(each, field)):
+            for ref in (ref for run in runs for ref in getattr(run, field)):
                 if ref not in refs and " %s " % ref in written:
                     refs.append(ref)
             return refs
 
-        result.update({"restored": done("restored"), "removed": done("removed"), "actions": actions})
-        if lease.taken_over:
-            result.setdefault("warnings", []).append(taken_over_warning(lease.taken_over))
-        if want_diff:
-            result["diff"] = plan.diffs()
-    return result
+        result = {"restored": done("restored"), "removed": done("removed")}
+        warnings = list(facts.config_drift) + ([facts.record_note] if facts.record_note else [])
+        if lease is not None and lease.taken_over:
+            warnings.append(taken_over_warning(lease.taken_over))
+        if warnings:
+            result["warnings"] = warnings
+        return result
+
+
+def run_cleanup(api, request, check_mode=False, want_diff=False):
+    """Plan, and unless in check mode execute, canary_cleanup (driver.drive); returns the module result dict. A recorded
+    object the API server refuses stops cleanup in the dry run, before its first write."""
+    return drive(CleanupPhase(api, request), check_mode=check_mode, want_diff=want_diff)
