@@ -16,6 +16,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     VIRTUAL_SERVICE, SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore, taken_over_warning
+from ansible_collections.progressive.canary.plugins.module_utils.steps import guard
 
 
 class CleanupRequest(PhaseRequest):
@@ -267,7 +268,7 @@ class CleanupRun(object):
             self.restored.append(ref)
             self.plan.add(Step("re-create " + ref + " as recorded", lambda ctx: self.api.create(body), after=body))
         elif live.get("spec") != recorded:
-            patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
+            patch = [guard(live),
                      {"op": "replace", "path": "/spec", "value": copy.deepcopy(recorded)}]
             self.restored.append(ref)
             self.plan.add(Step("restore " + ref + " as recorded", lambda ctx: self.api.patch(
@@ -276,13 +277,9 @@ class CleanupRun(object):
 
 
 class CleanupPhase(Phase):
-    OPERATION = "cleanup"
-
-    def read_facts(self):
-        return read_facts(self.api, self.request)
-
-    def new_run(self, facts):
-        return CleanupRun(self.api, self.request, facts)
+    operation = "cleanup"
+    reader = staticmethod(read_facts)
+    run_class = CleanupRun
 
     def report(self, runs, steps, lease):
         facts = runs[-1].facts

@@ -47,11 +47,14 @@ class PhaseFacts(object):
 
 
 class Phase(object):
-    """What one phase gives the driver. A run (``new_run``) is an object with a ``plan`` (plan.Plan) that ``build()``
-    fills, and a ``lease`` attribute its steps use, set by the driver before ``build()``."""
+    """What one phase gives the driver: how to read its facts, its run class, its result fields. A run,
+    ``run_class(api, request, facts)``, has a ``plan`` (plan.Plan) that its ``build()`` fills, and a ``lease`` attribute its
+    steps use, set by the driver before ``build()``."""
 
-    OPERATION = None    # what the lease records its holder is doing
-    DRY_RUN = True      # judge the planned objects in a server-side dry run before the first write
+    operation = None    # what the lease records its holder is doing
+    dry_run = True      # judge the planned objects in a server-side dry run before the first write
+    run_class = None
+    reader = None       # staticmethod(read_facts(api, request)) of the phase
 
     def __init__(self, api, request):
         self.api = api
@@ -59,10 +62,10 @@ class Phase(object):
 
     def read_facts(self):
         """Every read and every refusal of the phase, before anything is planned or written."""
-        raise NotImplementedError
+        return self.reader(self.api, self.request)  # pylint: disable=not-callable
 
     def new_run(self, facts):
-        raise NotImplementedError
+        return self.run_class(self.api, self.request, facts)  # pylint: disable=not-callable
 
     def report(self, runs, steps, lease):
         """The phase's own result fields. ``runs``: the runs planned (the last one ran last); ``steps``: the steps that
@@ -97,13 +100,13 @@ def drive(phase, check_mode=False, want_diff=False):
     NotReadyError or StateError, all with a readable message."""
     phase.check_request()
     run = phase.plan()
-    if run.plan.changed and phase.DRY_RUN:
+    if run.plan.changed and phase.dry_run:
         validation.dry_run_plan(phase.api, run.plan)
     if check_mode or not run.plan.changed:
         planned = [step for step in run.plan.steps if step.changes]
         return _result(phase.report([run], planned, None), run.plan.changed, planned, want_diff)
     names = phase.request.names
-    with Lease(StateStore(phase.api, names), phase.request.lease_holder, phase.request.lease_seconds, operation=phase.OPERATION) as lease:
+    with Lease(StateStore(phase.api, names), phase.request.lease_holder, phase.request.lease_seconds, operation=phase.operation) as lease:
         runs, done = run_replanning(phase, lease)
         return _result(phase.report(runs, done, lease), bool(done), done, want_diff)
 

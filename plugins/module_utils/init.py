@@ -15,7 +15,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     OLDER_API_VERSIONS, SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
+from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step, guard
 
 FLAGGER_CANARY = ("flagger.app/v1beta1", "Canary")
 
@@ -312,7 +312,7 @@ class InitRun(object):
             self.plan.add(Step("create " + ref + " from its recorded spec", lambda ctx: self.api.create(body), after=body))
             return
         after = dict(copy.deepcopy(live), spec=desired_spec)
-        patch = [{"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]},
+        patch = [guard(live),
                  {"op": "replace", "path": "/spec", "value": desired_spec}]
         self.plan.add(Step("manage the canary route of " + ref,
                            lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,
@@ -355,13 +355,9 @@ class InitRun(object):
 
 
 class InitPhase(Phase):
-    OPERATION = "init"
-
-    def read_facts(self):
-        return read_facts(self.api, self.request)
-
-    def new_run(self, facts):
-        return InitRun(self.api, self.request, facts)
+    operation = "init"
+    reader = staticmethod(read_facts)
+    run_class = InitRun
 
     def report(self, runs, steps, lease):
         run = runs[-1]

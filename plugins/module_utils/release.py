@@ -265,21 +265,18 @@ class ReleasePhase(Phase):
     """canary_shift, canary_promote or canary_rollback (``run_class``) for the driver. Their writes patch objects init
     made the API server accept already: no dry run (it would double a release step's requests)."""
 
-    DRY_RUN = False
+    dry_run = False
 
     def __init__(self, api, request, run_class):
         super(ReleasePhase, self).__init__(api, request)
         self.run_class = run_class
-        self.OPERATION = run_class.OPERATION
+        self.operation = run_class.OPERATION
 
     def check_request(self):
         validation.check_release_request(self.request)
 
     def read_facts(self):
         return read_facts(self.api, self.request.names)
-
-    def new_run(self, facts):
-        return self.run_class(self.api, self.request, facts)
 
     def carry_over(self, run, previous):
         run.carry_over(previous)

@@ -272,8 +272,7 @@ class Lease(object):
             self._written_at = time.monotonic()
             return self.state
 
-        return self._retried_on_conflict(attempt, "could not take the lease of %s/%s: the state object kept changing"
-                                         % (self.store.names.namespace, self.store.names.state))
+        return self._retried_on_conflict(attempt, "take the lease of")
 
     def acquire(self, wait=0, create=True, sleep=time.sleep, clock=time.monotonic):
         """Take the lease, waiting up to ``wait`` seconds for a live holder (the lease is read again every
@@ -316,8 +315,7 @@ class Lease(object):
             self._written_at = time.monotonic()
             return self.state
 
-        return self._retried_on_conflict(attempt, "could not update %s/%s: the state object kept changing"
-                                         % (self.store.names.namespace, self.store.names.state))
+        return self._retried_on_conflict(attempt, "update")
 
     def renew(self):
         """Extend the lease (call during long waits). Cheap to call often: nothing is read or written until a
@@ -349,13 +347,13 @@ class Lease(object):
         # A lease that keeps conflicting is left to expire.
         self._retried_on_conflict(attempt, None)
 
-    def _retried_on_conflict(self, attempt, failure):
+    def _retried_on_conflict(self, attempt, what):
         """``attempt()`` (read, change, write at the resourceVersion read) again from a fresh read while its write
-        conflicts, at most CONFLICT_RETRIES times (retry.retry_stale); then StateError ``failure``, or nothing when
-        ``failure`` is None."""
+        conflicts, at most CONFLICT_RETRIES times (retry.retry_stale); then StateError "could not <what> ...", or
+        nothing when ``what`` is None."""
         try:
             return retry_stale(attempt, lambda exc: isinstance(exc, ConflictError), CONFLICT_RETRIES)
         except ConflictError:
-            if failure is None:
+            if what is None:
                 return None
-            raise StateError(failure)
+            raise StateError("could not %s %s/%s: the state object kept changing" % (what, self.store.names.namespace, self.store.names.state))
