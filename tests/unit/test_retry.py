@@ -53,6 +53,36 @@ def test_call_with_retries_sends_the_same_call_until_it_answers_or_gives_up():
     assert log.retried == [] and log.note() == ""
 
 
+def test_a_stale_attempt_is_made_again_at_most_attempts_times():
+    """retry_stale: the one loop for conflicts (the driver's re-plans, the state's writes, canary_image)."""
+    class Stale(Exception):
+        pass
+
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) < 2:
+            raise Stale("409")
+        return "written"
+
+    assert retry.retry_stale(attempt, lambda exc: isinstance(exc, Stale), 3) == "written" and len(calls) == 2
+
+    def always_stale():
+        calls.append(1)
+        raise Stale("409")
+
+    del calls[:]
+    with pytest.raises(Stale):
+        retry.retry_stale(always_stale, lambda exc: isinstance(exc, Stale), 3)
+    assert len(calls) == 3, "the last error is raised after the last attempt"
+
+    del calls[:]
+    with pytest.raises(Stale):
+        retry.retry_stale(always_stale, lambda exc: False, 3)
+    assert len(calls) == 1, "an error that is not stale is raised at once"
+
+
 def test_a_put_is_in_effect_when_the_live_object_holds_every_field_sent():
     sent = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "podinfo", "resourceVersion": "8"},
             "spec": {"selector": {"app": "podinfo-primary"}, "ports": [{"port": 9898}]}}
