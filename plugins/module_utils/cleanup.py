@@ -9,12 +9,12 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, services, validation, workload
-from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, drive
+from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
 from ansible_collections.progressive.canary.plugins.module_utils.generated import strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET, SERVICE,
     VIRTUAL_SERVICE, SelectorLabelError, is_managed, selector_label)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore, taken_over_warning
 from ansible_collections.progressive.canary.plugins.module_utils.steps import guard
 
@@ -134,14 +134,9 @@ def _config_drift(api, names, deletable):
     return warnings
 
 
-class CleanupRun(object):
+class CleanupRun(PhaseRun):
     def __init__(self, api, request, facts):
-        self.api = api
-        self.request = request
-        self.facts = facts
-        self.names = request.names
-        self.lease = None
-        self.plan = Plan()
+        super(CleanupRun, self).__init__(api, request, facts)
         self.restored = []
         self.removed = []
 

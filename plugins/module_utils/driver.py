@@ -15,6 +15,7 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils import validation
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan
 from ansible_collections.progressive.canary.plugins.module_utils.retry import retry_stale
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
@@ -46,10 +47,24 @@ class PhaseFacts(object):
         self.value = None
 
 
+class PhaseRun(object):
+    """One plan of a phase: ``build()`` adds its steps to ``plan``; they close over the API and ``lease``, which the
+    driver sets before ``build()`` (None while planning outside the lease)."""
+
+    def __init__(self, api, request, facts):
+        self.api = api
+        self.request = request
+        self.facts = facts
+        self.names = request.names
+        self.lease = None
+        self.plan = Plan()
+
+    def build(self):
+        raise NotImplementedError
+
+
 class Phase(object):
-    """What one phase gives the driver: how to read its facts, its run class, its result fields. A run,
-    ``run_class(api, request, facts)``, has a ``plan`` (plan.Plan) that its ``build()`` fills, and a ``lease`` attribute its
-    steps use, set by the driver before ``build()``."""
+    """What one phase gives the driver: how to read its facts, its run class (a PhaseRun), its result fields."""
 
     operation = None    # what the lease records its holder is doing
     dry_run = True      # judge the planned objects in a server-side dry run before the first write

@@ -9,11 +9,11 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils import config_copies, recovery, router, services, validation, workload
-from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, drive
+from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, DEPLOYMENT, DESTINATION_RULE, HPA, SERVICE, VIRTUAL_SERVICE,
     OLDER_API_VERSIONS, SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step, guard
 
@@ -196,16 +196,11 @@ def facts_names(request):
     return request.names
 
 
-class InitRun(object):
+class InitRun(PhaseRun):
     """Builds the plan of one canary_init run from facts; the steps close over the API and the lease."""
 
     def __init__(self, api, request, facts):
-        self.api = api
-        self.request = request
-        self.facts = facts
-        self.names = request.names
-        self.lease = None
-        self.plan = Plan()
+        super(InitRun, self).__init__(api, request, facts)
         phase = facts.state.phase if facts.state is not None else None
         self.initializing = phase in (None, "Initializing")
         self.recorded = (facts.state["originals"] if facts.state is not None and facts.state["originals"] else originals(request, facts))

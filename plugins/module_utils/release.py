@@ -18,10 +18,10 @@ import copy
 from ansible_collections.progressive.canary.plugins.module_utils import config_copies, router, services, validation, workload
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
 from ansible_collections.progressive.canary.plugins.module_utils.driver import (  # noqa: F401 pylint: disable=unused-import
-    PLAN_ATTEMPTS, Phase, PhaseFacts, PhaseRequest, drive)
+    PLAN_ATTEMPTS, Phase, PhaseFacts, PhaseRequest, PhaseRun, drive)
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEPLOYMENT, HPA, SERVICE, VIRTUAL_SERVICE, is_managed)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
 # Re-exported: the phase modules take the write guard of a JSON patch from here.
@@ -127,7 +127,7 @@ def ready_timeout(request, deployment):
     return int((deployment.get("spec") or {}).get("progressDeadlineSeconds") or DEFAULT_PROGRESS_DEADLINE)
 
 
-class ReleaseRun(object):
+class ReleaseRun(PhaseRun):
     """One planned run on an initialized canary. Subclasses add steps in ``build()`` and say what they
     report in ``result()``; the steps close over ``self.lease``, which the driver sets before running.
 
@@ -136,17 +136,6 @@ class ReleaseRun(object):
 
     REPORTED_FLAGS = ()
     OPERATION = "release"   # recorded in the lease: what its holder is doing
-
-    def __init__(self, api, request, facts):
-        self.api = api
-        self.request = request
-        self.facts = facts
-        self.names = request.names
-        self.plan = Plan()
-        self.lease = None
-
-    def build(self):
-        raise NotImplementedError
 
     def result(self):
         raise NotImplementedError

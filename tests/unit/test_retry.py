@@ -53,34 +53,34 @@ def test_call_with_retries_sends_the_same_call_until_it_answers_or_gives_up():
     assert log.retried == [] and log.note() == ""
 
 
-def test_a_stale_attempt_is_made_again_at_most_attempts_times():
-    """retry_stale: the one loop for conflicts (the driver's re-plans, the state's writes, canary_image)."""
-    class Stale(Exception):
-        pass
+class _Stale(Exception):
+    pass
 
-    calls = []
 
+def _attempts(outcomes, calls):
+    """An attempt that raises or returns the next of ``outcomes``, counting its calls."""
     def attempt():
         calls.append(1)
-        if len(calls) < 2:
-            raise Stale("409")
-        return "written"
+        outcome = outcomes[min(len(calls), len(outcomes)) - 1]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    return attempt
 
-    assert retry.retry_stale(attempt, lambda exc: isinstance(exc, Stale), 3) == "written" and len(calls) == 2
 
-    def always_stale():
-        calls.append(1)
-        raise Stale("409")
-
-    del calls[:]
-    with pytest.raises(Stale):
-        retry.retry_stale(always_stale, lambda exc: isinstance(exc, Stale), 3)
-    assert len(calls) == 3, "the last error is raised after the last attempt"
-
-    del calls[:]
-    with pytest.raises(Stale):
-        retry.retry_stale(always_stale, lambda exc: False, 3)
-    assert len(calls) == 1, "an error that is not stale is raised at once"
+@pytest.mark.parametrize("outcomes, stale, calls_made, answer", [
+    ([_Stale("409"), "written"], True, 2, "written"),   # made again from fresh reads
+    ([_Stale("409")], True, 3, None),                   # the last error raised after the last attempt
+    ([_Stale("409")], False, 1, None),                  # an error that is not stale raised at once
+])
+def test_retry_stale_is_the_one_conflict_loop(outcomes, stale, calls_made, answer):
+    calls = []
+    if answer is None:
+        with pytest.raises(_Stale):
+            retry.retry_stale(_attempts(outcomes, calls), lambda exc: stale and isinstance(exc, _Stale), 3)
+    else:
+        assert retry.retry_stale(_attempts(outcomes, calls), lambda exc: stale and isinstance(exc, _Stale), 3) == answer
+    assert len(calls) == calls_made
 
 
 def test_a_put_is_in_effect_when_the_live_object_holds_every_field_sent():
