@@ -18,7 +18,6 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import Ca
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan
 from ansible_collections.progressive.canary.plugins.module_utils.retry import retry_stale
 from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
 
 # A run whose write is refused as stale reads and plans again, at most this many plans in all.
 PLAN_ATTEMPTS = 3
@@ -97,8 +96,8 @@ class Phase(object):
     def carry_over(self, run, previous):
         """What ``run``, planned again after a stale write, keeps from the ``previous`` plan's run."""
 
-    def not_ready(self, exc, done):
-        """Add to a NotReadyError what the phase reports of the writes ``done`` before it."""
+    def failed(self, exc, done):
+        """Add to ``exc``, raised by a step, what the phase reports of the writes ``done`` before it."""
 
     def plan(self, lease=None, previous=None):
         run = self.new_run(self.read_facts())
@@ -146,8 +145,8 @@ def _run_steps(phase, plan, done):
     for step in plan.steps:
         try:
             step.execute(None)
-        except NotReadyError as exc:
-            phase.not_ready(exc, done)
+        except Exception as exc:  # pylint: disable=broad-except  # re-raised: the phase only adds to its result
+            phase.failed(exc, done)
             raise
         if step.changes:
             done.append(step)

@@ -24,10 +24,10 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
-# Re-exported: the phase modules take the write guard of a JSON patch from here.
-from ansible_collections.progressive.canary.plugins.module_utils.steps import guard as spec_unchanged  # noqa: F401 pylint: disable=unused-import
 # Re-exported: the phase modules take the phase groups from here.
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
+from ansible_collections.progressive.canary.plugins.module_utils.write_guards import spec_unchanged
 DEFAULT_PROGRESS_DEADLINE = 600
 
 
@@ -282,10 +282,12 @@ class ReleasePhase(Phase):
         except (Refusal, CanaryApiError):
             return True     # what was read is gone or changed shape: the next plan says what is wrong
 
-    def not_ready(self, exc, done):
-        """The failed task says which writes happened before the wait (``actions``)."""
-        actions = [step.description for step in done]
-        exc.result.update(ready=False, changed=bool(actions), actions=actions)
+    def failed(self, exc, done):
+        """A target that did not become ready: the failed task says so (``ready: false``) and which writes happened
+        before the wait (``actions``), so that the caller rolls back."""
+        if isinstance(exc, NotReadyError):
+            actions = [step.description for step in done]
+            exc.result.update(ready=False, changed=bool(actions), actions=actions)
 
     def report(self, runs, steps, lease):
         return runs[-1].result()

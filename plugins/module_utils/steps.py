@@ -5,7 +5,8 @@
 - objects we generate: created when absent, else replaced (PUT) at the resourceVersion read, and only when their
   spec-hash differs: ``ensure_step``;
 - objects we patch in place (the user's, and our Deployments whose controller writes their status): a JSON patch
-  whose first operation is the ``test`` of ``guard(live)``;
+  whose first operation is the ``test`` of ``write_guards.spec_unchanged(live)`` (its generation, else its
+  resourceVersion);
 - the state object: a PUT at the resourceVersion read, through the lease (state.Lease.update).
 
 A guard that fails (409, or 422 for a failed ``test``) means what was read is out of date: the driver reads and plans
@@ -20,17 +21,6 @@ import copy
 from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import is_managed
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
-
-
-def guard(live):
-    """A JSON-patch test that the object's spec is still the one read. Not its resourceVersion: a controller's status
-    writes move that all the time, its generation moves only with the spec (a `kubectl set image` meanwhile fails
-    the patch, and the run reads again and plans from the new template). An object the server gave no generation
-    falls back to its resourceVersion."""
-    metadata = live["metadata"]
-    if metadata.get("generation") is not None:
-        return {"op": "test", "path": "/metadata/generation", "value": metadata["generation"]}
-    return {"op": "test", "path": "/metadata/resourceVersion", "value": metadata["resourceVersion"]}
 
 
 def ensure_step(plan, api, names, kind_pair, desired, live):
