@@ -16,7 +16,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     VIRTUAL_SERVICE, SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore, taken_over_warning
-from ansible_collections.progressive.canary.plugins.module_utils.write_guards import spec_unchanged
+from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import unchanged_since_read
 
 
 class CleanupRequest(PhaseRequest):
@@ -263,7 +263,7 @@ class CleanupRun(PhaseRun):
             self.restored.append(ref)
             self.plan.add(Step("re-create " + ref + " as recorded", lambda ctx: self.api.create(body), after=body))
         elif live.get("spec") != recorded:
-            patch = [spec_unchanged(live),
+            patch = [unchanged_since_read(live),
                      {"op": "replace", "path": "/spec", "value": copy.deepcopy(recorded)}]
             self.restored.append(ref)
             self.plan.add(Step("restore " + ref + " as recorded", lambda ctx: self.api.patch(

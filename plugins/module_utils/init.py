@@ -16,7 +16,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
-from ansible_collections.progressive.canary.plugins.module_utils.write_guards import spec_unchanged
+from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import unchanged_since_read
 
 FLAGGER_CANARY = ("flagger.app/v1beta1", "Canary")
 
@@ -308,7 +308,7 @@ class InitRun(PhaseRun):
             self.plan.add(Step("create " + ref + " from its recorded spec", lambda ctx: self.api.create(body), after=body))
             return
         after = dict(copy.deepcopy(live), spec=desired_spec)
-        patch = [spec_unchanged(live),
+        patch = [unchanged_since_read(live),
                  {"op": "replace", "path": "/spec", "value": desired_spec}]
         self.plan.add(Step("manage the canary route of " + ref,
                            lambda ctx: self.api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], self.names.namespace,

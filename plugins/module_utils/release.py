@@ -27,7 +27,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.steps import en
 # Re-exported: the phase modules take the phase groups from here.
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
-from ansible_collections.progressive.canary.plugins.module_utils.write_guards import spec_unchanged
+from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import spec_unchanged
 DEFAULT_PROGRESS_DEADLINE = 600
 
 

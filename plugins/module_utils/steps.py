@@ -4,9 +4,9 @@
 
 - objects we generate: created when absent, else replaced (PUT) at the resourceVersion read, and only when their
   spec-hash differs: ``ensure_step``;
-- objects we patch in place (the user's, and our Deployments whose controller writes their status): a JSON patch
-  whose first operation is the ``test`` of ``write_guards.spec_unchanged(live)`` (its generation, else its
-  resourceVersion);
+- objects we patch in place: a JSON patch whose first operation is a ``test`` from patch_guards.py, of the
+  generation (``spec_unchanged``) for an object a controller writes status to, else of the resourceVersion
+  (``unchanged_since_read``);
 - the state object: a PUT at the resourceVersion read, through the lease (state.Lease.update).
 
 A guard that fails (409, or 422 for a failed ``test``) means what was read is out of date: the driver reads and plans

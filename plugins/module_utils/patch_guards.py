@@ -1,10 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Guards that make a JSON patch apply only to the object as it was read."""
+"""JSON-patch ``test`` operations that make a write fail (422) when the object moved since it was read, so that the
+run reads again and plans from what is there instead of overwriting another writer's change."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+
+def unchanged_since_read(live):
+    """The object as a whole is still the one read (its resourceVersion): for objects no controller writes to."""
+    return {"op": "test", "path": "/metadata/resourceVersion", "value": live["metadata"]["resourceVersion"]}
 
 
 def spec_unchanged(live):
@@ -15,4 +21,4 @@ def spec_unchanged(live):
     metadata = live["metadata"]
     if metadata.get("generation") is not None:
         return {"op": "test", "path": "/metadata/generation", "value": metadata["generation"]}
-    return {"op": "test", "path": "/metadata/resourceVersion", "value": metadata["resourceVersion"]}
+    return unchanged_since_read(live)
