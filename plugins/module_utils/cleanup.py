@@ -7,38 +7,33 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils import recovery, validation
+from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET,
-    CanaryNames, SelectorLabelError, is_managed, selector_label)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+    SelectorLabelError, is_managed, selector_label)
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import REMOVED, RESTORED
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore, taken_over_warning
+from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore, taken_over_warning
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 
-class CleanupRequest(object):
+class CleanupRequest(PhaseRequest):
     def __init__(self, target, namespace, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300, lease_holder=None,
                  lease_seconds=300, provider=routers.DEFAULT_PROVIDER):
-        self.names = CanaryNames(target, namespace)
+        super(CleanupRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
         self.provider = provider
         self.selector_labels = list(selector_labels or DEFAULT_SELECTOR_LABELS)
-        self.ready_timeout = ready_timeout
-        self.lease_holder = lease_holder
-        self.lease_seconds = lease_seconds
 
 
-class CleanupFacts(object):
+class CleanupFacts(PhaseFacts):
     def __init__(self):
-        self.state = None
+        super(CleanupFacts, self).__init__()
         self.originals = {}
-        self.target = None
         self.primary = None
         self.services = None    # the apex / -primary / -canary Services as read (routers.base.Observed)
         self.routing = None     # the provider's routing objects as read (none when its kinds are not served)
-        self.label = None
-        self.value = None
         self.tracked_keys = []
         self.deletable = []     # (kind pair, live object) of generated objects, in deletion order
         self.config_drift = []  # warnings: originals whose data differs from their promoted -primary copy
@@ -136,14 +131,9 @@ def _config_drift(api, names, deletable):
     return warnings
 
 
-class CleanupRun(object):
+class CleanupRun(PhaseRun):
     def __init__(self, api, request, facts):
-        self.api = api
-        self.request = request
-        self.facts = facts
-        self.names = request.names
-        self.lease = None
-        self.plan = Plan()
+        super(CleanupRun, self).__init__(api, request, facts)
         self.restored = []
         self.removed = []
         self.workload = facts.workload
@@ -198,43 +188,33 @@ class CleanupRun(object):
                                                   on_poll=lambda: self.lease.renew() if self.lease else None))
 
 
-def run_cleanup(api, request, check_mode=False, want_diff=False):
-    """Plan, and unless in check mode execute, canary_cleanup; returns the module result dict."""
-    run = CleanupRun(api, request, read_facts(api, request))
-    plan = run.build()
-    result = {"changed": plan.changed, "restored": run.restored, "removed": run.removed, "actions": plan.descriptions()}
-    if run.facts.config_drift or run.facts.record_note:
-        result["warnings"] = list(run.facts.config_drift) + ([run.facts.record_note] if run.facts.record_note else [])
-    if want_diff:
-        result["diff"] = plan.diffs()
-    if plan.changed:
-        validation.dry_run_plan(api, plan)  # a recorded object the API server refuses stops cleanup before its first write
-    if check_mode or not plan.changed:
-        return result
-    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds, operation="cleanup") as lease:
-        # A write refused as stale reads and plans again (the plan converges from whatever is there).
-        runs = []
+class CleanupPhase(Phase):
+    operation = "cleanup"
+    reader = staticmethod(read_facts)
+    run_class = CleanupRun
 
-        def build():
-            fresh = CleanupRun(api, request, read_facts(api, request))
-            fresh.lease = lease
-            runs.append(fresh)
-            return fresh, fresh.build()
-
-        run, plan, actions = Plan.run_replanning(build)
+    def report(self, runs, steps, lease):
+        facts = runs[-1].facts
+        # The objects any of the plans wrote (an earlier plan's writes are not planned again).
+        written = " ".join(" %s " % step.description.replace(":", " ") for step in steps)
 
         def done(field):
-            """The objects any of the plans wrote (an earlier plan's writes are not planned again)."""
-            written = " ".join(" %s " % action.replace(":", " ") for action in actions)
             refs = []
-            for ref in (ref for each in runs for ref in getattr(each, field)):
+            for ref in (ref for run in runs for ref in getattr(run, field)):
                 if ref not in refs and " %s " % ref in written:
                     refs.append(ref)
             return refs
 
-        result.update({"restored": done("restored"), "removed": done("removed"), "actions": actions})
-        if lease.taken_over:
-            result.setdefault("warnings", []).append(taken_over_warning(lease.taken_over))
-        if want_diff:
-            result["diff"] = plan.diffs()
-    return result
+        result = {"restored": done("restored"), "removed": done("removed")}
+        warnings = list(facts.config_drift) + ([facts.record_note] if facts.record_note else [])
+        if lease is not None and lease.taken_over:
+            warnings.append(taken_over_warning(lease.taken_over))
+        if warnings:
+            result["warnings"] = warnings
+        return result
+
+
+def run_cleanup(api, request, check_mode=False, want_diff=False):
+    """Plan, and unless in check mode execute, canary_cleanup (driver.drive); returns the module result dict. A recorded
+    object the API server refuses stops cleanup in the dry run, before its first write."""
+    return drive(CleanupPhase(api, request), check_mode=check_mode, want_diff=want_diff)

@@ -13,7 +13,9 @@ __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
-from ansible_collections.progressive.canary.plugins.module_utils.plan import PLAN_ATTEMPTS, Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.driver import PLAN_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.retry import retry_stale
 
 
 def _containers(deployment):
@@ -56,19 +58,21 @@ def set_image(api, namespace, target, image, container=None, check_mode=False, w
     if not target or not namespace:
         # An empty name would read the whole collection (a list, not a Deployment).
         raise Refusal("target and namespace must be non-empty names (got target %r, namespace %r)" % (target, namespace))
-    for attempt in range(1, PLAN_ATTEMPTS + 1):
-        index, name, current = _read(api, namespace, target, container)
-        result = {"changed": current != image, "container": name, "image": image, "previous_image": current}
+    read = {}
+
+    def attempt():
+        read["index"], read["name"], current = _read(api, namespace, target, container)
+        result = {"changed": current != image, "container": read["name"], "image": image, "previous_image": current}
         if want_diff:
-            label = "Deployment %s/%s container %s" % (namespace, target, name)
+            label = "Deployment %s/%s container %s" % (namespace, target, read["name"])
             result["diff"] = {"before_header": label, "after_header": label,
-                              "before": {"container": name, "image": current}, "after": {"container": name, "image": image}}
-        if not result["changed"] or check_mode:
-            return result
-        try:
-            api.patch(DEPLOYMENT[0], DEPLOYMENT[1], namespace, target, image_patch(index, name, image, current is not None), "json")
-            return result
-        except CanaryApiError as exc:
-            if exc.status != 422 or attempt == PLAN_ATTEMPTS or _read(api, namespace, target, container)[:2] == (index, name):
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+                              "before": {"container": read["name"], "image": current}, "after": {"container": read["name"], "image": image}}
+        if result["changed"] and not check_mode:
+            api.patch(DEPLOYMENT[0], DEPLOYMENT[1], namespace, target, image_patch(read["index"], read["name"], image, current is not None), "json")
+        return result
+
+    def stale(exc):
+        """A failed name test (422) because the containers moved since the read."""
+        return isinstance(exc, CanaryApiError) and exc.status == 422 and _read(api, namespace, target, container)[:2] != (read["index"], read["name"])
+
+    return retry_stale(attempt, stale, PLAN_ATTEMPTS)

@@ -9,43 +9,38 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils import recovery, validation
-from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
+from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA, CanaryNames,
+    CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA,
     SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import clash as _clash
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 FLAGGER_CANARY = ("flagger.app/v1beta1", "Canary")
 
 
-class InitRequest(object):
+class InitRequest(PhaseRequest):
     """What canary_init was asked to do (module parameters, already validated by Ansible)."""
 
     def __init__(self, target, namespace, service, hpa=None, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300,
                  lease_holder=None, lease_seconds=300, provider=routers.DEFAULT_PROVIDER):
-        self.names = CanaryNames(target, namespace)
+        super(InitRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
         self.service = dict(service)
         self.provider = provider
         self.hpa = hpa
         self.selector_labels = list(selector_labels or DEFAULT_SELECTOR_LABELS)
-        self.ready_timeout = ready_timeout
-        self.lease_holder = lease_holder
-        self.lease_seconds = lease_seconds
 
 
-class InitFacts(object):
+class InitFacts(PhaseFacts):
     """Everything read from the cluster before planning."""
 
     def __init__(self):
-        self.target = None
-        self.label = None
-        self.value = None
-        self.state = None
+        super(InitFacts, self).__init__()
         self.hpa = None
         self.tracked = {}
         self.live = {}          # (kind, name) -> live object or None, for the workload objects we manage
@@ -146,16 +141,11 @@ def originals(request, facts):
     return recorded
 
 
-class InitRun(object):
+class InitRun(PhaseRun):
     """Builds the plan of one canary_init run from facts; the steps close over the API and the lease."""
 
     def __init__(self, api, request, facts):
-        self.api = api
-        self.request = request
-        self.facts = facts
-        self.names = request.names
-        self.lease = None
-        self.plan = Plan()
+        super(InitRun, self).__init__(api, request, facts)
         self.services = routers.service_router()
         self.router = routers.router_for(request.provider)
         phase = facts.state.phase if facts.state is not None else None
@@ -169,16 +159,8 @@ class InitRun(object):
 
     # -- helpers building steps --------------------------------------------------------------------------
     def _ensure(self, kind_pair, desired):
-        """Create ``desired`` when absent, replace it when its spec-hash differs, else nothing."""
-        name = desired["metadata"]["name"]
-        live = self.facts.live.get((kind_pair, name))
-        ref = self.names.ref(kind_pair, name)
-        if live is None:
-            self.plan.add(Step("create " + ref, lambda ctx: self.api.create(desired), after=desired))
-        elif not up_to_date(live, desired):
-            body = copy.deepcopy(desired)
-            body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-            self.plan.add(Step("update " + ref, lambda ctx: self.api.replace(body), before=live, after=desired))
+        """Create ``desired`` when absent, replace it when its spec-hash differs, else nothing (from the facts read)."""
+        ensure_step(self.plan, self.api, self.names, kind_pair, desired, self.facts.live.get((kind_pair, desired["metadata"]["name"])))
 
     def build(self):
         self._record_step()
@@ -283,33 +265,23 @@ class InitRun(object):
         return result
 
 
-def run_init(api, request, check_mode=False, want_diff=False):
-    """Plan, and unless in check mode execute, canary_init. Returns the module result dict; raises Refusal,
-    CanaryApiError, NotReadyError or StateError (all with a readable message)."""
-    run = InitRun(api, request, read_facts(api, request))
-    plan = run.build()
-    if plan.changed:
-        validation.dry_run_plan(api, plan)
-    result = {"changed": plan.changed, "managed": run.managed_names(), "revision": run.revision,
-              "phase": run.facts.state.phase if run.facts.state is not None else None}
-    if want_diff:
-        result["diff"] = plan.diffs()
-    if check_mode or not plan.changed:
-        result["actions"] = plan.descriptions()
-        if not plan.changed and result["phase"] is None:
-            result["phase"] = "Initializing"
-        return result
-    store = StateStore(api, request.names)
-    with Lease(store, request.lease_holder, request.lease_seconds, operation="init") as lease:
-        # Re-read under the lease: another run may have changed things between our first read and now; a write
-        # refused as stale reads and plans again (the plan converges from whatever is there).
-        def build():
-            fresh = InitRun(api, request, read_facts(api, request))
-            fresh.lease = lease
-            return fresh, fresh.build()
+class InitPhase(Phase):
+    operation = "init"
+    reader = staticmethod(read_facts)
+    run_class = InitRun
 
-        _run, plan, result["actions"] = Plan.run_replanning(build)
-        result["phase"] = lease.state.phase if lease.state is not None else None
-        if want_diff:
-            result["diff"] = plan.diffs()
-    return result
+    def report(self, runs, steps, lease):
+        run = runs[-1]
+        if lease is not None:
+            phase = lease.state.phase if lease.state is not None else None
+        else:
+            phase = run.facts.state.phase if run.facts.state is not None else None
+            if not run.plan.changed and phase is None:
+                phase = "Initializing"
+        return {"managed": run.managed_names(), "revision": run.revision, "phase": phase}
+
+
+def run_init(api, request, check_mode=False, want_diff=False):
+    """Plan, and unless in check mode execute, canary_init (driver.drive). Returns the module result dict; raises
+    Refusal, CanaryApiError, NotReadyError or StateError (all with a readable message)."""
+    return drive(InitPhase(api, request), check_mode=check_mode, want_diff=want_diff)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plans: a list of steps computed from reads only, so that refusals happen before any write, check mode
-is "plan and stop", and a run whose plan changes nothing writes nothing."""
+is "plan and stop", and a run whose plan changes nothing writes nothing. driver.py runs them."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,12 +9,6 @@ __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.generated import diff_entry
-
-# A run whose write is refused as stale reads and plans again, at most this many plans in all.
-PLAN_ATTEMPTS = 3
-# 409 Conflict (a stale resourceVersion, or a name created meanwhile) and 422 (a JSON patch whose resourceVersion
-# ``test`` failed): what was read is out of date, a new plan from fresh reads may succeed.
-STALE_WRITE_STATUSES = (409, 422)
 
 
 class Refusal(CanaryError):
@@ -53,29 +47,3 @@ class Plan(object):
 
     def diffs(self):
         return [step.diff() for step in self.steps if step.show_diff]
-
-    def run(self, context, done=None):
-        """Execute every step in order; returns the descriptions of the steps that wrote something (appended to
-        ``done`` as they happen, when given, so that a caller knows them even when a later step fails)."""
-        done = [] if done is None else done
-        for step in self.steps:
-            step.execute(context)
-            if step.changes:
-                done.append(step.description)
-        return done
-
-    @staticmethod
-    def run_replanning(build, attempts=PLAN_ATTEMPTS):
-        """``build()`` reads the cluster and returns ``(run, plan)``; run the plan, and when a write is refused as stale
-        (STALE_WRITE_STATUSES: another writer, or our own write retried after its answer was lost) build and run again
-        from fresh reads, at most ``attempts`` plans. Returns ``(run, plan, descriptions of every write done)``."""
-        done = []
-        for attempt in range(1, attempts + 1):
-            run, plan = build()
-            try:
-                plan.run(None, done)
-                return run, plan, done
-            except Exception as exc:  # pylint: disable=broad-except  # only a stale write is retried, the rest re-raised
-                if attempt == attempts or getattr(exc, "status", None) not in STALE_WRITE_STATUSES:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover

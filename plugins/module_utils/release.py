@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every release step (shift, promote, rollback, info) shares: reading an initialized canary, its
 target's revision and whether it is pending, the steps that move traffic, scale the target and record
-state, and the plan-then-lease driver.
+state; driver.py runs them (ReleasePhase below).
 
 Revisions (contract phase 2): the revision of the target is the workload's ``revision`` of its live pod template
 plus the checksums of the ConfigMaps/Secrets it tracks. The state keeps ``last_applied_revision`` (under
@@ -17,47 +17,40 @@ import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils import validation
 from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
-from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
+from ansible_collections.progressive.canary.plugins.module_utils.driver import (  # noqa: F401 pylint: disable=unused-import
+    PLAN_ATTEMPTS, Phase, PhaseFacts, PhaseRequest, PhaseRun, drive)
 from ansible_collections.progressive.canary.plugins.module_utils.names import (
-    CONFIGMAP, HPA, CanaryNames, is_managed)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan, Refusal, Step
+    CONFIGMAP, HPA, is_managed)
+from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
 # Re-exported: the phase modules take the phase groups from here.
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
-# Plans run under the lease at most this many times: a write refused as stale (409, or a failed JSON-patch test
-# because the object's spec moved since it was read) re-reads everything and plans again from there.
-PLAN_ATTEMPTS = 3
 
 
-class ReleaseRequest(object):
+class ReleaseRequest(PhaseRequest):
     """Options every release module takes; ``extra`` holds the module's own (weight, reason...)."""
 
     def __init__(self, target, namespace, ready_timeout=None, lease_holder=None, lease_seconds=300,
                  provider=routers.DEFAULT_PROVIDER, **extra):
-        self.names = CanaryNames(target, namespace)
+        super(ReleaseRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
         self.provider = provider
-        self.ready_timeout = ready_timeout
-        self.lease_holder = lease_holder
-        self.lease_seconds = lease_seconds
         self.extra = extra
 
 
-class ReleaseFacts(object):
+class ReleaseFacts(PhaseFacts):
     """An initialized canary as read from the cluster (all reads happen before planning)."""
 
     def __init__(self):
-        self.state = None
-        self.target = None
+        super(ReleaseFacts, self).__init__()
         self.primary = None
         self.router = None          # the provider's Router
         self.routing = None         # what it read: only the objects that hold the route
         self.weights = None         # (primary, canary) of the managed route
-        self.label = None
-        self.value = None
         self.tracked = {}
         self.checksums = {}
         self.revision = None
@@ -121,7 +114,7 @@ def read_facts(api, names, provider=routers.DEFAULT_PROVIDER):
     return facts
 
 
-class ReleaseRun(object):
+class ReleaseRun(PhaseRun):
     """One planned run on an initialized canary. Subclasses add steps in ``build()`` and say what they
     report in ``result()``; the steps close over ``self.lease``, which the driver sets before running.
 
@@ -130,17 +123,6 @@ class ReleaseRun(object):
 
     REPORTED_FLAGS = ()
     OPERATION = "release"   # recorded in the lease: what its holder is doing
-
-    def __init__(self, api, request, facts):
-        self.api = api
-        self.request = request
-        self.facts = facts
-        self.names = request.names
-        self.plan = Plan()
-        self.lease = None
-
-    def build(self):
-        raise NotImplementedError
 
     def result(self):
         raise NotImplementedError
@@ -184,16 +166,7 @@ class ReleaseRun(object):
     def ensure_step(self, kind_pair, desired):
         """Create ``desired`` when absent, replace it when its spec-hash differs; Refusal for a name that is not ours."""
         name = desired["metadata"]["name"]
-        live = self.api.get_kind(self.names.namespace, kind_pair, name)
-        ref = self.names.ref(kind_pair, name)
-        if live is None:
-            self.plan.add(Step("create " + ref, lambda ctx: self.api.create(desired), after=desired))
-        elif not is_managed(live, self.names.target):
-            raise Refusal("%s exists and was not created by progressive.canary for %s; rename or remove it" % (ref, self.names.target))
-        elif not up_to_date(live, desired):
-            body = copy.deepcopy(desired)
-            body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-            self.plan.add(Step("update " + ref, lambda ctx: self.api.replace(body), before=live, after=desired))
+        ensure_step(self.plan, self.api, self.names, kind_pair, desired, self.api.get_kind(self.names.namespace, kind_pair, name))
 
     def selector_steps(self):
         """Whole selectors on the generated Services before traffic moves (KubernetesRouter.whole_selectors says why)."""
@@ -231,79 +204,61 @@ def describe_revisions(revision, state):
     }
 
 
-def _run_plan(plan, done):
-    """Run the plan's steps in order, appending each one that wrote to ``done``; a NotReadyError carries the
-    descriptions of all writes so far (``actions``) for the report."""
-    for step in plan.steps:
-        try:
-            step.execute(None)
-        except NotReadyError as exc:
-            actions = [item.description for item in done]
-            exc.result.update(ready=False, changed=bool(actions), actions=actions)
-            raise
-        if step.changes:
-            done.append(step)
-
-
-def _planned(api, request, run_class, lease=None):
-    run = run_class(api, request, read_facts(api, request.names, request.provider))
-    run.lease = lease
-    run.build()
-    return run
-
-
 def _spec_generations(facts):
     """What a stale write is judged by: the generations of the objects the release patches."""
     return [(obj or {}).get("metadata", {}).get("generation")
             for obj in [facts.target, facts.primary] + facts.router.route_objects(facts.routing)]
 
 
-def _stale(exc, api, run):
-    """True when a failed write was planned from reads that are out of date, so planning again may succeed: a 409
-    Conflict, or a 422 (a failed JSON-patch ``test``) while the spec of an object we patch moved since it was read.
-    Any other 422 (e.g. an invalid object) would fail the same way again and is reported at once."""
-    if isinstance(exc, ConflictError):
-        return True
-    if exc.status != 422:
-        return False
-    try:
-        return _spec_generations(read_facts(api, run.names, run.request.provider)) != _spec_generations(run.facts)
-    except (Refusal, CanaryApiError):
-        return True     # what was read is gone or changed shape: the next plan says what is wrong
+class ReleasePhase(Phase):
+    """canary_shift, canary_promote or canary_rollback (``run_class``) for the driver. Their writes patch objects init
+    made the API server accept already: no dry run (it would double a release step's requests)."""
+
+    dry_run = False
+
+    def __init__(self, api, request, run_class):
+        super(ReleasePhase, self).__init__(api, request)
+        self.run_class = run_class
+        self.operation = run_class.OPERATION
+
+    def check_request(self):
+        validation.check_release_request(self.request)
+
+    def read_facts(self):
+        return read_facts(self.api, self.request.names, self.request.provider)
+
+    def carry_over(self, run, previous):
+        run.carry_over(previous)
+
+    def stale(self, exc, run):
+        """A 409 Conflict, or a 422 (a failed JSON-patch ``test``) while the spec of an object we patch moved since it
+        was read. Any other 422 (e.g. an invalid object) would fail the same way again and is reported at once."""
+        if isinstance(exc, ConflictError):
+            return True
+        if exc.status != 422:
+            return False
+        try:
+            return _spec_generations(self.read_facts()) != _spec_generations(run.facts)
+        except (Refusal, CanaryApiError):
+            return True     # what was read is gone or changed shape: the next plan says what is wrong
+
+    def failed(self, exc, done):
+        """A target that did not become ready: the failed task says so (``ready: false``) and which writes happened
+        before the wait (``actions``), so that the caller rolls back."""
+        if isinstance(exc, NotReadyError):
+            actions = [step.description for step in done]
+            exc.result.update(ready=False, changed=bool(actions), actions=actions)
+
+    def report(self, runs, steps, lease):
+        return runs[-1].result()
 
 
 def execute(api, request, run_class, check_mode=False, want_diff=False):
-    """Plan from reads; in check mode, or when nothing changes, stop there (no write, not even the lease).
-    Otherwise take the lease, re-read and re-plan (another run may have gone first), and run the plan; a write
-    refused as stale (see ``_stale``) re-reads and re-plans, at most PLAN_ATTEMPTS plans in all.
-    Raises Refusal, CanaryApiError, NotReadyError, StateError (CanaryLeaseHeld) with a readable message."""
-    validation.check_release_request(request)
-    run = _planned(api, request, run_class)
-    if check_mode or not run.plan.changed:
-        result = run.result()
-        result.update({"changed": run.plan.changed, "actions": run.plan.descriptions()})
-        if want_diff:
-            result["diff"] = run.plan.diffs()
-        return result
-    done = []
-    with Lease(StateStore(api, request.names), request.lease_holder, request.lease_seconds, operation=run_class.OPERATION) as lease:
-        previous = None
-        for attempt in range(1, PLAN_ATTEMPTS + 1):
-            run = _planned(api, request, run_class, lease)
-            if previous is not None:
-                run.carry_over(previous)
-            previous = run
-            try:
-                _run_plan(run.plan, done)
-                break
-            except CanaryApiError as exc:
-                if attempt == PLAN_ATTEMPTS or not _stale(exc, api, run):
-                    raise
-        result = run.result()
-        result.update({"changed": bool(done), "actions": [step.description for step in done]})
-        if want_diff:
-            result["diff"] = [step.diff() for step in done if step.show_diff]
-    return result
+    """Run ``run_class`` (a ReleaseRun) through the driver (driver.drive): plan from reads; in check mode, or when
+    nothing changes, stop there (no write, not even the lease); otherwise take the lease, re-read and re-plan, run,
+    and re-plan after a stale write (see ReleasePhase.stale). Raises Refusal, CanaryApiError, NotReadyError,
+    StateError (CanaryLeaseHeld) with a readable message."""
+    return drive(ReleasePhase(api, request, run_class), check_mode=check_mode, want_diff=want_diff)
 
 
 def run_module(module, run_class, extra_options=()):

@@ -93,3 +93,14 @@ def call_with_retries(send, transient, log=None, sleep=time.sleep, attempts=MAX_
             log.retried.append(description)
             sleep(backoff_delay(attempt, retry_after))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _no_wait(_seconds):
+    return None
+
+
+def retry_stale(attempt, stale, attempts):
+    """``attempt()`` again at once, from fresh reads, when it failed on a stale write (``stale(exc)`` true: another
+    writer moved what it read), at most ``attempts`` calls in all; the last error is raised unchanged. The one loop for
+    conflicts: the driver's re-plans, the state's optimistic writes and canary_image's guarded patch use it."""
+    return call_with_retries(attempt, lambda exc: ("a stale write", 0.0) if stale(exc) else None, sleep=_no_wait, attempts=attempts)

@@ -31,6 +31,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import (
     CONFIGMAP, TARGET_ANNOTATION, managed_annotations, managed_labels)
 from ansible_collections.progressive.canary.plugins.module_utils.processes import is_running, node_id, process_identity
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact
+from ansible_collections.progressive.canary.plugins.module_utils.retry import retry_stale
 # The document itself (schema, phases, transitions) lives in state_schema; its names are importable from here too.
 from ansible_collections.progressive.canary.plugins.module_utils.state_schema import (  # noqa: F401 pylint: disable=unused-import
     ANALYSIS_PHASES, PHASES, PROMOTION_PHASES, SCHEMA_VERSION, CanaryState, empty_state, format_time, parse_time, utc_now, validate)
@@ -247,34 +248,31 @@ class Lease(object):
         self.scope = "run"
 
     def _take(self, create):
-        for _attempt in range(CONFLICT_RETRIES):
+        def attempt():
             state = self.store.read()
             self.joined, self.taken_over = False, None
-            try:
-                if state is None:
-                    if not create:
-                        return None
-                    fresh = CanaryState({}).take_lease(self.record())
-                    self.state = self.store.create(fresh)
-                    self._written_at = time.monotonic()
-                    return self.state
-                lease = state.get("lease") or {}
-                if lease.get("holder") == self.holder:
-                    if lease.get("scope") == "run":
-                        self._join(lease)
-                elif lease.get("holder"):
-                    verdict, why = judge_lease(self.store.names, lease, self.node, utc_now())
-                    if verdict in ("alive", "unknown"):
-                        raise CanaryLeaseHeld(self.store.names, lease, why)
-                    self.taken_over = dict(lease, why=why)
-                state.take_lease(self.record())
-                self.state = self.store.write(state)
+            if state is None:
+                if not create:
+                    return None
+                fresh = CanaryState({}).take_lease(self.record())
+                self.state = self.store.create(fresh)
                 self._written_at = time.monotonic()
                 return self.state
-            except ConflictError:
-                continue
-        raise StateError("could not take the lease of %s/%s: the state object kept changing" % (self.store.names.namespace,
-                                                                                                self.store.names.state))
+            lease = state.get("lease") or {}
+            if lease.get("holder") == self.holder:
+                if lease.get("scope") == "run":
+                    self._join(lease)
+            elif lease.get("holder"):
+                verdict, why = judge_lease(self.store.names, lease, self.node, utc_now())
+                if verdict in ("alive", "unknown"):
+                    raise CanaryLeaseHeld(self.store.names, lease, why)
+                self.taken_over = dict(lease, why=why)
+            state.take_lease(self.record())
+            self.state = self.store.write(state)
+            self._written_at = time.monotonic()
+            return self.state
+
+        return self._retried_on_conflict(attempt, "take the lease of")
 
     def acquire(self, wait=0, create=True, sleep=time.sleep, clock=time.monotonic):
         """Take the lease, waiting up to ``wait`` seconds for a live holder (the lease is read again every
@@ -295,7 +293,7 @@ class Lease(object):
     def update(self, mutator, renew=False):
         """Apply ``mutator`` (a function changing a CanaryState in place) and write it with a renewed expiry;
         returns the new state. Nothing is written when the mutation changed nothing, unless ``renew``."""
-        for _attempt in range(CONFLICT_RETRIES):
+        def attempt():
             state = self.store.read()
             if state is None:
                 raise LeaseLost("the state object %s/%s disappeared while %s held its lease"
@@ -313,13 +311,11 @@ class Lease(object):
             # A renewal by a holder that did not say what it does (canary_lease state=held) keeps the operation.
             self.operation = self.operation or state["lease"].get("operation")
             state.take_lease(self.record())
-            try:
-                self.state = self.store.write(state)
-                self._written_at = time.monotonic()
-                return self.state
-            except ConflictError:
-                continue
-        raise StateError("could not update %s/%s: the state object kept changing" % (self.store.names.namespace, self.store.names.state))
+            self.state = self.store.write(state)
+            self._written_at = time.monotonic()
+            return self.state
+
+        return self._retried_on_conflict(attempt, "update")
 
     def renew(self):
         """Extend the lease (call during long waits). Cheap to call often: nothing is read or written until a
@@ -341,13 +337,23 @@ class Lease(object):
 
     def release(self):
         """Clear the lease if it is ours (a joined call leaves it to its run: see __exit__)."""
-        for _attempt in range(CONFLICT_RETRIES):
+        def attempt():
             state = self.store.read()
             if state is None or (state.get("lease") or {}).get("holder") != self.holder:
                 return
             state.clear_lease()
-            try:
-                self.state = self.store.write(state)
-                return
-            except ConflictError:
-                continue
+            self.state = self.store.write(state)
+
+        # A lease that keeps conflicting is left to expire.
+        self._retried_on_conflict(attempt, None)
+
+    def _retried_on_conflict(self, attempt, what):
+        """``attempt()`` (read, change, write at the resourceVersion read) again from a fresh read while its write
+        conflicts, at most CONFLICT_RETRIES times (retry.retry_stale); then StateError "could not <what> ...", or
+        nothing when ``what`` is None."""
+        try:
+            return retry_stale(attempt, lambda exc: isinstance(exc, ConflictError), CONFLICT_RETRIES)
+        except ConflictError:
+            if what is None:
+                return None
+            raise StateError("could not %s %s/%s: the state object kept changing" % (what, self.store.names.namespace, self.store.names.state))

@@ -53,6 +53,36 @@ def test_call_with_retries_sends_the_same_call_until_it_answers_or_gives_up():
     assert log.retried == [] and log.note() == ""
 
 
+class _Stale(Exception):
+    pass
+
+
+def _attempts(outcomes, calls):
+    """An attempt that raises or returns the next of ``outcomes``, counting its calls."""
+    def attempt():
+        calls.append(1)
+        outcome = outcomes[min(len(calls), len(outcomes)) - 1]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    return attempt
+
+
+@pytest.mark.parametrize("outcomes, stale, calls_made, answer", [
+    ([_Stale("409"), "written"], True, 2, "written"),   # made again from fresh reads
+    ([_Stale("409")], True, 3, None),                   # the last error raised after the last attempt
+    ([_Stale("409")], False, 1, None),                  # an error that is not stale raised at once
+])
+def test_retry_stale_is_the_one_conflict_loop(outcomes, stale, calls_made, answer):
+    calls = []
+    if answer is None:
+        with pytest.raises(_Stale):
+            retry.retry_stale(_attempts(outcomes, calls), lambda exc: stale and isinstance(exc, _Stale), 3)
+    else:
+        assert retry.retry_stale(_attempts(outcomes, calls), lambda exc: stale and isinstance(exc, _Stale), 3) == answer
+    assert len(calls) == calls_made
+
+
 def test_a_put_is_in_effect_when_the_live_object_holds_every_field_sent():
     sent = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "podinfo", "resourceVersion": "8"},
             "spec": {"selector": {"app": "podinfo-primary"}, "ports": [{"port": 9898}]}}
