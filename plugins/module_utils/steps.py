@@ -23,17 +23,23 @@ from ansible_collections.progressive.canary.plugins.module_utils.names import is
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
 
 
-def ensure_step(plan, api, names, kind_pair, desired, live):
-    """Add to ``plan`` the step that makes the generated object ``desired`` exist as asked: a create when ``live`` is
-    None, a replace at ``live``'s resourceVersion when its spec-hash differs, nothing when it is up to date. Refusal
-    for a live object of that name that is not ours for this target (never overwritten)."""
-    name = desired["metadata"]["name"]
-    ref = names.ref(kind_pair, name)
+def ensure_steps(api, names, kind_pair, desired, live, step=Step):
+    """The steps that make the generated object ``desired`` exist as asked: a create when ``live`` is None, a replace at
+    ``live``'s resourceVersion when its spec-hash differs, none when it is up to date. Refusal for a live object of that
+    name that is not ours for this target (never overwritten). ``step`` builds each step (a Step subclass may add fields)."""
+    ref = names.ref(kind_pair, desired["metadata"]["name"])
     if live is None:
-        plan.add(Step("create " + ref, lambda ctx: api.create(desired), after=desired))
-    elif not is_managed(live, names.target):
+        return [step("create " + ref, lambda ctx: api.create(desired), after=desired)]
+    if not is_managed(live, names.target):
         raise Refusal("%s already exists and was not created by progressive.canary for %s; rename or remove it" % (ref, names.target))
-    elif not up_to_date(live, desired):
-        body = copy.deepcopy(desired)
-        body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-        plan.add(Step("update " + ref, lambda ctx: api.replace(body), before=live, after=desired))
+    if up_to_date(live, desired):
+        return []
+    body = copy.deepcopy(desired)
+    body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+    return [step("update " + ref, lambda ctx: api.replace(body), before=live, after=desired)]
+
+
+def ensure_step(plan, api, names, kind_pair, desired, live):
+    """Add to ``plan`` the steps of ensure_steps."""
+    for planned in ensure_steps(api, names, kind_pair, desired, live):
+        plan.add(planned)

@@ -22,11 +22,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
+import functools
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
 from ansible_collections.progressive.canary.plugins.module_utils.names import is_managed
 from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_steps
 
 # What cleanup reports of a router's step: an object given back as recorded, or one deleted.
 RESTORED = "restored"
@@ -80,18 +80,10 @@ def delete_generated(observed, kind_pair, object_names):
 
 def ensure(observed, kind_pair, desired):
     """Steps creating ``desired`` when absent, replacing it when its spec-hash differs; none when it is up to date."""
-    names = observed.names
-    api = observed.api
     name = desired["metadata"]["name"]
-    live = observed.get(kind_pair, name)
-    ref = names.ref(kind_pair, name)
-    if live is None:
-        return [RouterStep("create " + ref, lambda ctx: api.create(desired), ref=ref, after=desired)]
-    if up_to_date(live, desired):
-        return []
-    body = copy.deepcopy(desired)
-    body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-    return [RouterStep("update " + ref, lambda ctx: api.replace(body), ref=ref, before=live, after=desired)]
+    ref = observed.names.ref(kind_pair, name)
+    return ensure_steps(observed.api, observed.names, kind_pair, desired, observed.get(kind_pair, name),
+                        step=functools.partial(RouterStep, ref=ref))
 
 
 def delete(observed, kind_pair, obj):
