@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import api_from_params
-from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact, secrets_in
 

@@ -198,7 +198,7 @@ msg:
   type: str
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis_run import run_analysis
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.analysis_run import run_analysis
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.analysis import ANALYSIS
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS

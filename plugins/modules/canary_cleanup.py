@@ -78,7 +78,7 @@ actions:
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
 
 ARGUMENT_SPEC = argument_spec(SELECTOR)
 

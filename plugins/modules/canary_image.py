@@ -85,7 +85,7 @@ previous_image:
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
+from ansible_collections.progressive.canary.plugins.module_utils.phases.image import set_image
 
 ARGUMENT_SPEC = argument_spec({
     "image": {"type": "str", "required": True},

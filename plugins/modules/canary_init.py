@@ -117,7 +117,7 @@ actions:
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.service import SERVICE
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 
 ARGUMENT_SPEC = argument_spec(SELECTOR, SERVICE, {"hpa": {"type": "str"}})
 

@@ -133,8 +133,8 @@ msg:
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.run_lease import LeaseRequest, acquire, hold, release
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import LeaseRequest, acquire, hold, release
 
 ARGUMENT_SPEC = argument_spec({
     "state": {"type": "str", "choices": ["acquired", "held", "released"], "default": "acquired"},

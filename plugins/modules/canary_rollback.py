@@ -103,8 +103,8 @@ actions:
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.release import run_module
-from ansible_collections.progressive.canary.plugins.module_utils.rollback import DEFAULT_REASON, RollbackRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
+from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback import DEFAULT_REASON, RollbackRun
 
 ARGUMENT_SPEC = argument_spec(RELEASE, {"reason": {"type": "str", "default": DEFAULT_REASON}})
 

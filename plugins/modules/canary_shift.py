@@ -135,8 +135,8 @@ actions:
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.release import run_module
-from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
+from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 
 ARGUMENT_SPEC = argument_spec(RELEASE, {"weight": {"type": "int", "required": True}})
 

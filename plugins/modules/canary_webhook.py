@@ -177,8 +177,8 @@ msg:
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import common_options, connection_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.webhook_run import call_webhooks
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import HOOK_TYPES
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhook_run import call_webhooks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import HOOK_TYPES
 
 # Not all the common options: the canary is named by ``name`` here (Flagger's payload's field).
 ARGUMENT_SPEC = connection_spec(WEBHOOKS, common_options("namespace", "request_timeout", "lease_holder", "lease_seconds"), {

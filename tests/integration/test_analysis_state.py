@@ -1,10 +1,10 @@
 """Recording a failed run in the canary's state object (emulator over HTTP), directly and through Ansible."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import record_in_state, run_checks
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState, Lease, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import record_in_state, run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryState, Lease, StateError, StateStore
 from tests.integration.loopback_http import LoopbackServer, Reply
 from tests.integration.test_analysis_module import run_playbook
 

@@ -1,4 +1,4 @@
-"""The one driver (plugins/module_utils/driver.py) that every writing phase goes through, over HTTP against the sandbox:
+"""The one driver (plugins/module_utils/planning/driver.py) that every writing phase goes through, over HTTP against the sandbox:
 the objects judged in a dry run before the first write, check mode writes nothing (not even the lease), the first
 write is the lease and everything is read again under it, and a write made stale between the plan and the run is
 read and planned again in init and cleanup as in the release phases, at most PLAN_ATTEMPTS plans."""
@@ -6,12 +6,12 @@ import threading
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.driver import PLAN_ATTEMPTS
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, SERVICE, CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import PLAN_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT, SERVICE, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.integration.release_scenario import get, init_podinfo, promote, rollback, set_template, shift
@@ -40,7 +40,7 @@ def _podinfo(emulator):
 # (what the canary is before the call, the call): every call would change something.
 PHASES = {
     "init": (_podinfo, _init),
-    "cleanup": (lambda emulator, api: init_podinfo(emulator, api), _cleanup),
+    "cleanup": (init_podinfo, _cleanup),
     "shift": (lambda emulator, api: (init_podinfo(emulator, api), set_template(api)),
               lambda api, **options: shift(api, 20, ready_timeout=60, **options)),
     "promote": (lambda emulator, api: (init_podinfo(emulator, api), set_template(api), shift(api, 60, ready_timeout=60)), promote),

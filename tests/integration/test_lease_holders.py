@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.processes import node_id
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore, parse_time, utc_now
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.processes import node_id
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, Lease, StateStore, parse_time, utc_now
 from tests.integration.canary_scenario import NAMESPACE, reset_request_log
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.integration.loopback_http import LoopbackServer, Reply
@@ -26,9 +26,9 @@ NAMES = CanaryNames("podinfo", NAMESPACE)
 # A process that takes the lease for one call (as canary_cleanup does), says so, and works on until it is killed.
 HOLDER = """
 import sys, time
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
 api = connect({"kubeconfig": sys.argv[1]}, request_timeout=10)
 Lease(StateStore(api, CanaryNames("podinfo", sys.argv[2])), holder="cleanup-job-1", duration=600, operation="cleanup").acquire()
 print("held", flush=True)

@@ -5,12 +5,12 @@ import threading
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
-from ansible_collections.progressive.canary.plugins.module_utils.release import ReleaseRequest, execute
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import ReleaseRequest, execute
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.deployment import readiness
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.pod_template import CONFIG_CHECKSUM_ANNOTATION
 from tests.integration.canary_scenario import NAMESPACE, kube_api, podinfo_manifests, reset_request_log  # noqa: F401  pylint: disable=unused-import

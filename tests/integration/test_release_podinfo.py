@@ -4,8 +4,8 @@ step, no request to the apex host fails while the mesh sends traffic throughout,
 follow the weights."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from tests.integration.canary_scenario import NAMESPACE, kube_api  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import DEPLOYMENT, NEW_IMAGE, get as _get, init_podinfo, promote, route as _route, shift
 from tests.sandbox.fixtures_api import wait_for

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     SERVICE, TARGET_ANNOTATION, CanaryNames, is_managed)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, reset_request_log, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture

@@ -3,11 +3,11 @@ import math
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils import analysis
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis import gate as analysis
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import (
     AmbiguousResult, AnalysisConfigError, NoData, judge, prepare_checks, selectors_in, single_value,
 )
-from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
     ISTIO_QUERIES, QueryTemplateError, builtin_query, render_query,
 )
 

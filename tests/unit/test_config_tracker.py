@@ -1,8 +1,8 @@
 """Which ConfigMaps/Secrets a pod spec references and how the primary's spec points at the copies."""
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.config_tracker import (
     copy_body, is_tracked, primary_renames, referenced_configs, rename_references)
-from ansible_collections.progressive.canary.plugins.module_utils.generated import diff_entry
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import diff_entry
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 
 POD = {
     "initContainers": [{"name": "init", "env": [{"name": "A", "valueFrom": {"secretKeyRef": {"name": "init-secret", "key": "k"}}}]}],

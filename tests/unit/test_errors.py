@@ -1,17 +1,17 @@
 """Every error a module reports derives from the one base, keeps its message, and carries result fields."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import AnalysisConfigError
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import AnalysisConfigError
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import failing
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
-from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, ConflictError
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnectionError, PrometheusError
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, LeaseLost, StateError
-from ansible_collections.progressive.canary.plugins.module_utils.validation import InputError
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import WebhookConfigError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnectionError, PrometheusError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, LeaseLost, StateError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import InputError
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import WebhookConfigError
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
 
 

@@ -2,11 +2,11 @@
 primary template promote compares (the same transform as init's primary Deployment)."""
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.promote import primary_template
-from ansible_collections.progressive.canary.plugins.module_utils.release import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import primary_template
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
     ReleaseFacts, is_pending)
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryState
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.deployment import DeploymentWorkload
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.pod_template import CONFIG_CHECKSUM_ANNOTATION, target_template

@@ -1,10 +1,10 @@
 """The retry policy and the judgement of a retried write (pure functions, no network)."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils import retry
-from ansible_collections.progressive.canary.plugins.module_utils.image import find_container, image_patch
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.retried_writes import holds, patch_in_effect
+from ansible_collections.progressive.canary.plugins.module_utils.kube import retry
+from ansible_collections.progressive.canary.plugins.module_utils.phases.image import find_container, image_patch
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retried_writes import holds, patch_in_effect
 
 LIVE = {"apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "podinfo", "resourceVersion": "9", "labels": {"app": "podinfo"}},

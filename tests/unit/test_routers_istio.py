@@ -1,5 +1,5 @@
 """routers/istio.py: the VirtualService generated, adopted (only the canary route touched), weights."""
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import (
     adopted_spec, generated_virtual_service, get_weights, qualified_host, routed_hosts, set_weights, shared_hosts)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import (
     SCHEMA_VERSION, CanaryState, PHASES, StateError, StateStore, format_time, parse_time, utc_now)
 
 NAMES = CanaryNames("podinfo", "test")

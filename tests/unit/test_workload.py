@@ -3,7 +3,7 @@ import copy
 
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.autoscaler import primary_hpa
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.deployment import DeploymentWorkload, readiness
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.pod_template import relabel_template, revision

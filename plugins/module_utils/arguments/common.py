@@ -13,10 +13,10 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, DEFAULT_REQUEST_TIMEOUT, connect
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEFAULT_SELECTOR_LABELS
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, DEFAULT_REQUEST_TIMEOUT, connect
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEFAULT_SELECTOR_LABELS
 from ansible_collections.progressive.canary.plugins.module_utils.routers.factory import DEFAULT_PROVIDER, PROVIDERS
-from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import DEFAULT_LEASE_SECONDS
 
 COMMON = {
     "target": {"type": "str", "required": True},

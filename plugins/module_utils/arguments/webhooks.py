@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.endpoint import endpoint
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import (
     DEFAULT_GATE_TIMEOUT, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, HOOK_TYPES)
 
 WEBHOOKS = {

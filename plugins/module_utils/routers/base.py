@@ -24,9 +24,9 @@ __metaclass__ = type
 
 import functools
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import is_managed
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
-from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_steps
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_steps
 
 # What cleanup reports of a router's step: an object given back as recorded, or one deleted.
 RESTORED = "restored"

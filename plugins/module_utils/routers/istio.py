@@ -12,11 +12,11 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import build, strip_server_fields
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build, strip_server_fields
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     DESTINATION_RULE, OLDER_API_VERSIONS, VIRTUAL_SERVICE, is_managed)
-from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import spec_unchanged, unchanged_since_read
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import spec_unchanged, unchanged_since_read
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
 

@@ -10,10 +10,10 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import build
-from ansible_collections.progressive.canary.plugins.module_utils.names import CREATED_ANNOTATION, SERVICE, is_managed
-from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import unchanged_since_read
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CREATED_ANNOTATION, SERVICE, is_managed
+from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
 

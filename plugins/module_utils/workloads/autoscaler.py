@@ -8,8 +8,8 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import build
-from ansible_collections.progressive.canary.plugins.module_utils.names import HPA
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import HPA
 
 
 def primary_hpa(hpa, names):

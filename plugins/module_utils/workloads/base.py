@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Step
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Step
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import pod_template
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import wait_until
 

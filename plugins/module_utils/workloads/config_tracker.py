@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import build, digest
-from ansible_collections.progressive.canary.plugins.module_utils.names import CONFIGMAP, SECRET, TRACK_ANNOTATION, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build, digest
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CONFIGMAP, SECRET, TRACK_ANNOTATION, CanaryNames
 
 UNTRACKED_VALUES = ("false", "disabled")
 

@@ -9,12 +9,12 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import build
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Step
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Step
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import pod_template
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import Workload, primary_value
-from ansible_collections.progressive.canary.plugins.module_utils.patch_guards import spec_unchanged
+from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import spec_unchanged
 
 # Kubernetes' default spec.progressDeadlineSeconds.
 DEFAULT_PROGRESS_DEADLINE = 600

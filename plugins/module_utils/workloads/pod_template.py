@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import digest
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import digest
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.config_tracker import rename_references
 
 # On the primary's pod template: a checksum of the data of the tracked ConfigMaps/Secrets it runs with (as

@@ -11,10 +11,10 @@ __metaclass__ = type
 import importlib.util
 import json
 
-from ansible_collections.progressive.canary.plugins.module_utils import kube_core, retried_writes
+from ansible_collections.progressive.canary.plugins.module_utils.kube import kube_core, retried_writes
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
-from ansible_collections.progressive.canary.plugins.module_utils.names import OLDER_API_VERSIONS
-from ansible_collections.progressive.canary.plugins.module_utils.retry import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import OLDER_API_VERSIONS
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import (
     RETRIED_STATUSES, RetryLog, call_with_retries, parse_retry_after)
 
 # The kubernetes client is imported where it is used, not here: importing it costs ~0.35 s and ~50 MiB,

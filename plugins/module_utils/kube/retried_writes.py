@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import spec_hash
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import spec_hash
 
 # Metadata the server sets or moves on every write: never part of what we sent.
 _SERVER_MOVED = ("resourceVersion", "generation", "uid", "creationTimestamp", "managedFields")

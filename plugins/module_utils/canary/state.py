@@ -25,15 +25,15 @@ import os
 import socket
 import time
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError, CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import ConflictError, CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CONFIGMAP, TARGET_ANNOTATION, managed_annotations, managed_labels)
-from ansible_collections.progressive.canary.plugins.module_utils.processes import is_running, node_id, process_identity
+from ansible_collections.progressive.canary.plugins.module_utils.canary.processes import is_running, node_id, process_identity
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact
-from ansible_collections.progressive.canary.plugins.module_utils.retry import retry_stale
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import retry_stale
 # The document itself (schema, phases, transitions) lives in state_schema; its names are importable from here too.
-from ansible_collections.progressive.canary.plugins.module_utils.state_schema import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state_schema import (  # noqa: F401 pylint: disable=unused-import
     ANALYSIS_PHASES, PHASES, PROMOTION_PHASES, SCHEMA_VERSION, CanaryState, empty_state, format_time, parse_time, utc_now, validate)
 
 STATE_KEY = "state.json"

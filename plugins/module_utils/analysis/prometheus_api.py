@@ -17,7 +17,7 @@ import math
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
-from ansible_collections.progressive.canary.plugins.module_utils.http_client import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.http_client import (
     HttpAuth, HttpRequestError, http_request, http_url_problem,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url

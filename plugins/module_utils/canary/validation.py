@@ -17,10 +17,10 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, describe
-from ansible_collections.progressive.canary.plugins.module_utils.durations import go_duration_seconds
-from ansible_collections.progressive.canary.plugins.module_utils.names import SERVICE, is_managed, MANAGED_BY_LABEL, TARGET_ANNOTATION
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, describe
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import go_duration_seconds
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import SERVICE, is_managed, MANAGED_BY_LABEL, TARGET_ANNOTATION
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 # apimachinery's patterns. The sandbox (tests/sandbox/apiserver) keeps its own copy on purpose: an emulator that

@@ -8,16 +8,16 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import recovery, validation
-from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery, validation
+from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA,
     SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import clash as _clash
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 

@@ -17,10 +17,10 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import recovery
-from ansible_collections.progressive.canary.plugins.module_utils.names import HPA
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.release import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import HPA
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
     ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker
 

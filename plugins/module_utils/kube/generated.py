@@ -13,7 +13,7 @@ import copy
 import hashlib
 import json
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     ANNOTATION_PREFIX, managed_annotations, managed_labels)
 
 SPEC_HASH_ANNOTATION = ANNOTATION_PREFIX + "spec-hash"

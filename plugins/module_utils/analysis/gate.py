@@ -22,16 +22,16 @@ __metaclass__ = type
 import math
 import re
 
-from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, prometheus_duration
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, prometheus_duration
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
-from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
     BUILTIN_UNITS, ISTIO_QUERIES, QueryTemplateError, render_query,
 )
-from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import (
     PrometheusError, query as prometheus_query,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
-from ansible_collections.progressive.canary.plugins.module_utils.web_check import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.web_check import (
     WebCheckError, WebNoData, fetch_web_value, validate_web_spec,
 )
 
@@ -413,7 +413,7 @@ def record_in_state(store, outcome, lease_holder=None, lease_seconds=None):
     Raises state.StateError / CanaryLeaseHeld / connection.CanaryApiError with a message naming the object.
     """
     # Imported here: the gate itself needs no Kubernetes client, only recording does.
-    from ansible_collections.progressive.canary.plugins.module_utils.state import (  # pylint: disable=import-outside-toplevel
+    from ansible_collections.progressive.canary.plugins.module_utils.canary.state import (  # pylint: disable=import-outside-toplevel
         DEFAULT_LEASE_SECONDS, Lease, StateError,
     )
     current = store.read()

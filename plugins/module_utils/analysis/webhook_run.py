@@ -11,12 +11,12 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.run_lease import renewing_sleep
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import renewing_sleep
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import (
     WebhookConfigError, build_payload, run_webhooks, summary)
 
 

@@ -8,11 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils import validation
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.release import describe_revisions, read_facts
+from ansible_collections.progressive.canary.plugins.module_utils.canary import validation
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import describe_revisions, read_facts
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 
 
 def _uninitialized(names, reason, state=None):

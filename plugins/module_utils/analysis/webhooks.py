@@ -22,9 +22,9 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, parse_duration as parse_any_duration
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, parse_duration as parse_any_duration
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
-from ansible_collections.progressive.canary.plugins.module_utils.http_client import HttpRequestError, http_request, http_url_problem
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.http_client import HttpRequestError, http_request, http_url_problem
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 
 PRE_ROLLOUT = "pre-rollout"

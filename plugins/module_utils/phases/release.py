@@ -15,18 +15,19 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import validation
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, ConflictError
-from ansible_collections.progressive.canary.plugins.module_utils.driver import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.progressive.canary.plugins.module_utils.canary import validation
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, ConflictError
+from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import (  # noqa: F401 pylint: disable=unused-import
     PLAN_ATTEMPTS, Phase, PhaseFacts, PhaseRequest, PhaseRun, drive)
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CONFIGMAP, HPA, is_managed)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.steps import ensure_step
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 # Re-exported: the phase modules take the phase groups from here.
-from ansible_collections.progressive.canary.plugins.module_utils.state_schema import ANALYSIS_PHASES, PROMOTION_PHASES  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state_schema import (  # noqa: F401 pylint: disable=unused-import
+    ANALYSIS_PHASES, PROMOTION_PHASES)
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
@@ -269,7 +270,7 @@ def run_module(module, run_class, extra_options=()):
     # pylint: disable=import-outside-toplevel
     from ansible.module_utils.basic import missing_required_lib
     from ansible_collections.progressive.canary.plugins.module_utils.canary_module import failing
-    from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
+    from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
     from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import api_from_params
 
     if not HAS_KUBERNETES:

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
-from ansible_collections.progressive.canary.plugins.module_utils.generated import diff_entry
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import diff_entry
 
 
 class Refusal(CanaryError):

@@ -6,15 +6,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils import recovery, validation
-from ansible_collections.progressive.canary.plugins.module_utils.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery, validation
+from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET,
     SelectorLabelError, is_managed, selector_label)
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import REMOVED, RESTORED
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore, taken_over_warning
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore, taken_over_warning
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 

@@ -12,12 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils import validation
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Plan
-from ansible_collections.progressive.canary.plugins.module_utils.retry import retry_stale
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.canary import validation
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Plan
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import retry_stale
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
 
 # A run whose write is refused as stale reads and plans again, at most this many plans in all.
 PLAN_ATTEMPTS = 3

@@ -18,9 +18,9 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.generated import up_to_date
-from ansible_collections.progressive.canary.plugins.module_utils.names import is_managed
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import up_to_date
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 
 
 def ensure_steps(api, names, kind_pair, desired, live, step=Step):

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.progressive.canary.plugins.module_utils.http_client import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.http_client import (
     HttpAuth, HttpRequestError, http_request, http_url_problem,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url

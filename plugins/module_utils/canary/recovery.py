@@ -18,9 +18,9 @@ __metaclass__ = type
 import copy
 import json
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, ANNOTATION_PREFIX
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState, format_time, utc_now
-from ansible_collections.progressive.canary.plugins.module_utils.state_schema import SETTLED_PHASES, validate
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT, ANNOTATION_PREFIX
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryState, format_time, utc_now
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state_schema import SETTLED_PHASES, validate
 
 RECORD_ANNOTATION = ANNOTATION_PREFIX + "record"
 RECORD_VERSION = 1

@@ -14,9 +14,9 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils import recovery
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.release import PROMOTION_PHASES, ReleaseRun, describe_revisions
+from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import PROMOTION_PHASES, ReleaseRun, describe_revisions
 
 DEFAULT_REASON = "rolled back by canary_rollback"
 

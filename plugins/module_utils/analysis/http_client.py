@@ -27,7 +27,7 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_text, redact_url
-from ansible_collections.progressive.canary.plugins.module_utils.retry import (
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import (
     RETRIED_STATUSES, RetryLog, call_with_retries, parse_retry_after)
 
 USER_AGENT = "progressive.canary"

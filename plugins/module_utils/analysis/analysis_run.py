@@ -9,14 +9,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import (
     AnalysisConfigError, record_in_state, run_checks, summary, validate_checks, with_webhooks,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnection
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import build_payload, prepare_hooks, run_webhooks
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import build_payload, prepare_hooks, run_webhooks
 
 CONTEXT_OPTIONS = ("namespace", "target", "service", "name", "interval")
 

@@ -11,11 +11,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT
-from ansible_collections.progressive.canary.plugins.module_utils.driver import PLAN_ATTEMPTS
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.retry import retry_stale
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT
+from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import PLAN_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import retry_stale
 
 
 def _containers(deployment):
