@@ -195,3 +195,15 @@ def test_a_primary_name_held_by_something_not_ours_is_refused_before_any_write(e
     cleaned = run_cleanup(kube_api, CleanupRequest(NAMES.target, NAMESPACE))
     assert not cleaned["changed"] and writes(emulator) == [], "cleanup leaves what is not ours alone"
     assert kube_api.get(foreign["apiVersion"], kind, NAMESPACE, NAMES.primary)["metadata"]["labels"] == {LABEL: "other"}
+
+
+def test_the_image_patch_sets_one_container_and_fails_when_the_containers_moved(emulator, workload):  # pylint: disable=redefined-outer-name
+    target = workload.read(NAMES.target)
+    assert [item["name"] for item in workload.containers(target)] == ["podinfod"]
+    workload.json_patch(NAMES.target, workload.image_patch(0, "podinfod", NEW_IMAGE))
+    assert workload.containers(workload.read(NAMES.target))[0]["image"] == NEW_IMAGE
+    # The index no longer holds that name: the test operation refuses the write (422), nothing changes.
+    with pytest.raises(CanaryApiError) as refused:
+        workload.json_patch(NAMES.target, workload.image_patch(0, "sidecar", "busybox:1"))
+    assert refused.value.status == 422
+    assert workload.containers(workload.read(NAMES.target))[0]["image"] == NEW_IMAGE

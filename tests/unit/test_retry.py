@@ -2,7 +2,9 @@
 import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube import retry
-from ansible_collections.progressive.canary.plugins.module_utils.phases.image import find_container, image_patch
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.image import find_container
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.kube.retried_writes import holds, patch_in_effect
 
@@ -109,11 +111,12 @@ def test_a_json_patch_is_in_effect_when_applying_it_changes_nothing():
 
 def test_the_image_patch_touches_the_image_of_the_named_container_only():
     deployment = {"spec": {"template": {"spec": {"containers": [{"name": "app"}, {"name": "sidecar"}]}}}}
-    assert find_container(deployment, "ns", "web") == (0, "app")
-    assert find_container(deployment, "ns", "web", "sidecar") == (1, "sidecar")
+    workload = workloads.workload(None, CanaryNames("web", "ns"))
+    assert find_container(workload, deployment, "web") == (0, "app")
+    assert find_container(workload, deployment, "web", "sidecar") == (1, "sidecar")
     with pytest.raises(Refusal) as refusal:
-        find_container(deployment, "ns", "web", "ap")
+        find_container(workload, deployment, "web", "ap")
     assert "Deployment ns/web has no container 'ap'; its containers are: app, sidecar" in str(refusal.value)
-    assert image_patch(1, "sidecar", "busybox:1") == [
+    assert workload.image_patch(1, "sidecar", "busybox:1") == [
         {"op": "test", "path": "/spec/template/spec/containers/1/name", "value": "sidecar"},
         {"op": "replace", "path": "/spec/template/spec/containers/1/image", "value": "busybox:1"}]

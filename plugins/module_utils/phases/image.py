@@ -11,68 +11,59 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import retry_stale
 from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import PLAN_ATTEMPTS
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import retry_stale
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import factory as workloads
 
 
-def _containers(deployment):
-    return ((((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or []
-
-
-def find_container(deployment, namespace, target, container=None):
-    """(index, name) of ``container`` in the Deployment's pod template, the first container when None; Refusal
-    naming the containers that exist when there is no such container."""
-    names = [item.get("name") for item in _containers(deployment)]
+def find_container(workload, target_object, target, container=None):
+    """(index, name) of ``container`` in the target's pod template, the first container when None; Refusal naming the
+    containers that exist when there is no such container."""
+    names = [item.get("name") for item in workload.containers(target_object)]
     if not names:
-        raise Refusal("Deployment %s/%s has no containers" % (namespace, target))
+        raise Refusal("%s has no containers" % workload.ref(target))
     if not container:
         return 0, names[0]
     if container not in names:
-        raise Refusal("Deployment %s/%s has no container %r; its containers are: %s (option container, or the role's "
-                      "rollout_container)" % (namespace, target, container, ", ".join(names)))
+        raise Refusal("%s has no container %r; its containers are: %s (option container, or the role's "
+                      "rollout_container)" % (workload.ref(target), container, ", ".join(names)))
     return names.index(container), container
 
 
-def image_patch(index, name, image, has_image=True):
-    """The JSON patch setting the image of container ``index``, only while that index still holds ``name``."""
-    path = "/spec/template/spec/containers/%d" % index
-    return [{"op": "test", "path": path + "/name", "value": name},
-            {"op": "replace" if has_image else "add", "path": path + "/image", "value": image}]
-
-
-def _read(api, namespace, target, container):
-    deployment = api.get_kind(namespace, DEPLOYMENT, target)
-    if deployment is None:
-        raise Refusal("Deployment %s/%s not found" % (namespace, target))
-    index, name = find_container(deployment, namespace, target, container)
-    return index, name, _containers(deployment)[index].get("image")
+def _read(workload, target, container):
+    target_object = workload.read(target)
+    if target_object is None:
+        raise Refusal("%s not found" % workload.ref(target))
+    index, name = find_container(workload, target_object, target, container)
+    return index, name, workload.containers(target_object)[index].get("image")
 
 
 def set_image(api, namespace, target, image, container=None, check_mode=False, want_diff=False):
-    """Set ``image`` on one container of Deployment ``namespace/target``; returns the module result. Raises Refusal
-    (no such Deployment or container) before any write, CanaryApiError for an API failure. A patch whose name test
+    """Set ``image`` on one container of the target ``namespace/target``; returns the module result. Raises Refusal
+    (no such target or container) before any write, CanaryApiError for an API failure. A patch whose name test
     failed because the containers moved since the read (422) reads and patches again, at most PLAN_ATTEMPTS times."""
     if not target or not namespace:
         # An empty name would read the whole collection (a list, not a Deployment).
         raise Refusal("target and namespace must be non-empty names (got target %r, namespace %r)" % (target, namespace))
+    workload = workloads.workload(api, CanaryNames(target, namespace))
     read = {}
 
     def attempt():
-        read["index"], read["name"], current = _read(api, namespace, target, container)
+        read["index"], read["name"], current = _read(workload, target, container)
         result = {"changed": current != image, "container": read["name"], "image": image, "previous_image": current}
         if want_diff:
-            label = "Deployment %s/%s container %s" % (namespace, target, read["name"])
+            label = "%s container %s" % (workload.ref(target), read["name"])
             result["diff"] = {"before_header": label, "after_header": label,
                               "before": {"container": read["name"], "image": current}, "after": {"container": read["name"], "image": image}}
         if result["changed"] and not check_mode:
-            api.patch(DEPLOYMENT[0], DEPLOYMENT[1], namespace, target, image_patch(read["index"], read["name"], image, current is not None), "json")
+            workload.json_patch(target, workload.image_patch(read["index"], read["name"], image, current is not None))
         return result
 
     def stale(exc):
         """A failed name test (422) because the containers moved since the read."""
-        return isinstance(exc, CanaryApiError) and exc.status == 422 and _read(api, namespace, target, container)[:2] != (read["index"], read["name"])
+        return isinstance(exc, CanaryApiError) and exc.status == 422 and _read(workload, target, container)[:2] != (read["index"], read["name"])
 
     return retry_stale(attempt, stale, PLAN_ATTEMPTS)

@@ -74,11 +74,22 @@ class Workload(object):
         Returns (step or None, whether the template changes)."""
         raise NotImplementedError
 
+    def json_patch(self, name, ops):
+        """Apply the JSON patch ``ops`` to the object ``name`` of this kind (now: callers plan it as a step)."""
+        return self.api.patch(self.KIND[0], self.KIND[1], self.names.namespace, name, ops, "json")
+
     def annotate_step(self, name, ops, description):
         """Step: a JSON patch of ``name``'s metadata (the recovery record), no diff shown."""
-        kind = self.KIND
-        return Step(description, lambda ctx: self.api.patch(kind[0], kind[1], self.names.namespace, name, ops, "json"),
-                    show_diff=False)
+        return Step(description, lambda ctx: self.json_patch(name, ops), show_diff=False)
+
+    # -- containers ------------------------------------------------------------------------------------------
+    def containers(self, obj):
+        """The containers of ``obj``'s pod template (a list)."""
+        return (self.pod_spec(obj) or {}).get("containers") or []
+
+    def image_patch(self, index, name, image, has_image=True):
+        """The JSON patch setting the image of container ``index``, only while that index still holds ``name``."""
+        raise NotImplementedError
 
     # -- replicas --------------------------------------------------------------------------------------------
     def replicas(self, obj):

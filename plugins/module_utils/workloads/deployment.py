@@ -68,6 +68,11 @@ class DeploymentWorkload(Workload):
     def pod_template(self, obj):
         return _spec(obj).get("template")
 
+    def image_patch(self, index, name, image, has_image=True):
+        path = "/spec/template/spec/containers/%d" % index
+        return [{"op": "test", "path": path + "/name", "value": name},
+                {"op": "replace" if has_image else "add", "path": path + "/image", "value": image}]
+
     # -- the primary -----------------------------------------------------------------------------------------
     def primary_body(self, target, label, config_renames, replicas, config_checksums=None):
         """``replicas`` is the recorded count, not the target's live one: a re-run after the target was scaled to 0
