@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: progressive.canary contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""canary_analysis's run once its options are parsed: the webhooks of the type, then the checks (analysis.py), or
+"""canary_analysis's run once its options are parsed: the webhooks of the type, then the checks (gate.py), or
 with validate_only every input checked and nothing called; the outcome counted in the state when asked. Every
 failure is a CanaryError whose message and fields are the failed task's (canary_module.failing reports it)."""
 
