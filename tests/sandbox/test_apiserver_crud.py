@@ -64,7 +64,6 @@ def test_resource_version_increases_cluster_wide_and_generation_tracks_spec_only
     assert int(scaled.metadata.resourceVersion) > int(labelled.metadata.resourceVersion)
 
 
-
 def test_a_service_has_no_generation_as_on_a_real_api_server(k8s_client):
     services = k8s_client.resources.get(api_version="v1", kind="Service")
     created = services.create(namespace="default", body={"metadata": {"name": "web"},
@@ -74,6 +73,7 @@ def test_a_service_has_no_generation_as_on_a_real_api_server(k8s_client):
                                content_type="application/merge-patch+json")
     assert repointed.metadata.generation is None
     assert int(repointed.metadata.resourceVersion) > int(created.metadata.resourceVersion)
+
 
 def test_duplicate_create_and_stale_update_answer_409(k8s_client):
     configmaps = _configmaps(k8s_client)

@@ -375,8 +375,8 @@ PLANNED = [
 
 @pytest.mark.parametrize("case, init_changed, image_changed, run, would", PLANNED, ids=[row[0] for row in PLANNED])
 def test_check_mode_says_what_a_real_run_would_do(case, init_changed, image_changed, run, would):
-    planned = PlannedFilters().filters()["rollout_planned"](dict(run, resumed=[]), "test/podinfo", [10, 20], init_changed, image_changed,
-                                                           "podinfo:2")
+    rollout_planned = PlannedFilters().filters()["rollout_planned"]
+    planned = rollout_planned(dict(run, resumed=[]), "test/podinfo", [10, 20], init_changed, image_changed, "podinfo:2")
     assert (planned["action"], planned["outcome"]) == ("done", "checked"), case
     assert planned["reason"] == "check mode, nothing written; a real run would " + would
     assert planned["resumed"] == [], "the rest of the run record is kept"
