@@ -9,9 +9,11 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import IstioRouter
 from ansible_collections.progressive.canary.plugins.module_utils.routers.kubernetes import KubernetesRouter
+from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import OpenShiftRouter
 
 # provider name -> its Router class. A new router joins here (and passes tests/integration/test_router_contract.py).
 PROVIDERS = {IstioRouter.PROVIDER: IstioRouter}
+PROVIDERS[OpenShiftRouter.PROVIDER] = OpenShiftRouter
 DEFAULT_PROVIDER = IstioRouter.PROVIDER
 
 
