@@ -212,6 +212,7 @@ class OpenShiftRouter(Router):
             raise Refusal("%s, recorded by canary_init, is gone. Nothing was changed. Run canary_cleanup, then canary_init "
                           "with the Route to %s in place" % (names.ref(ROUTE, recorded["name"]), names.apex))
         self._refuse_inexact(names, live, recorded)
+        self._refuse_unreachable_port(names, live, options)
         desired_spec = routed_spec(with_recorded_backends(live["spec"], recorded), names, *weights)
         if live.get("spec") == desired_spec:
             return []
@@ -257,6 +258,21 @@ class OpenShiftRouter(Router):
                           "share would not be the one asked. Nothing was changed. Remove the annotation (a Route with two backends "
                           "of non-zero weight is balanced %s by default) or set it to %s, then run canary_init again"
                           % (ref, BALANCE_ANNOTATION, balance, EXACT_BALANCE, EXACT_BALANCE, EXACT_BALANCE))
+
+    @staticmethod
+    def _refuse_unreachable_port(names, live, options):
+        """The Route's ``spec.port.targetPort`` is looked up among the endpoint ports of each backend: the -primary and
+        -canary Services carry one port, named ``port_name``, to ``target_port`` (or ``port``). Another port name or
+        number would leave the Route without endpoints once it sends to them."""
+        target_port = ((live.get("spec") or {}).get("port") or {}).get("targetPort")
+        carried = (options.get("port_name") or "http", options.get("target_port") or options.get("port"))
+        if target_port is None or str(target_port) in [str(port) for port in carried]:
+            return
+        raise Refusal("%s sends to port %s, which %s and %s do not carry (their one port is named %s, to %s): the Route would "
+                      "have no endpoints. Nothing was changed. Set the Route's spec.port.targetPort to %s, or service.port_name "
+                      "to %s, and run canary_init again"
+                      % (names.ref(ROUTE, live["metadata"]["name"]), target_port, names.primary, names.canary, carried[0],
+                         carried[1], carried[0], target_port))
 
     # -- weights --------------------------------------------------------------------------------------------
     def _route(self, observed):
