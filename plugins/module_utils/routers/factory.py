@@ -32,8 +32,9 @@ def service_router():
 
 def check_recorded(names, provider, state):
     """Refuse a call whose ``provider`` is not the one the canary was initialized with (its objects are that provider's:
-    another one would neither find its route nor restore it)."""
-    if state is None or state.provider == provider:
+    another one would neither find its route nor restore it). A state holding only the lease (canary_init took it, then
+    re-read) records no provider yet: nothing of any provider was made before the originals were recorded."""
+    if state is None or not state["originals"] or state.provider == provider:
         return
     raise Refusal("canary %s/%s was initialized with provider %s (recorded in ConfigMap %s), this call asks for provider %s. "
                   "Nothing was changed. Call it with provider %s; to move the canary to %s, run canary_cleanup with provider %s, "
