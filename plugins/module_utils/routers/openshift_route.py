@@ -333,4 +333,6 @@ class OpenShiftRouter(Router):
         return []   # the Route is the only object, and finalize deleted it when it was ours
 
     def managed_names(self, names):
-        return {"route": names.apex}
+        """The Services the managed Route sends to (the Route itself is the user's, of any name, or ours named like the
+        apex)."""
+        return {"route_backends": [names.primary, names.canary]}
