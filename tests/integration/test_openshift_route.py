@@ -11,6 +11,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup 
 from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import ReleaseRequest, execute
+from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback import RollbackRun
 from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import ROUTE, OpenShiftRouter
@@ -118,7 +119,7 @@ def test_release_through_an_adopted_route_without_a_failed_request_then_the_rout
     assert traffic.total_failed() == 0, "no request through the Route failed"
 
 
-def test_the_users_other_backends_are_kept_and_restored(emulator, kube_api):  # noqa: F811
+def test_the_users_other_backends_are_kept_through_a_rollback_and_restored(emulator, kube_api):  # noqa: F811
     podinfo(emulator)
     user = kube_api.create(user_route(alternates=[("legacy", 30), ("mirror", 0)]))
     init(kube_api)
@@ -126,13 +127,22 @@ def test_the_users_other_backends_are_kept_and_restored(emulator, kube_api):  # 
     set_template(kube_api)
     execute(kube_api, ReleaseRequest("podinfo", NAMESPACE, weight=25, **OPENSHIFT), ShiftRun)
     assert backends(kube_api) == [("podinfo-primary", 75), ("legacy", 30), ("mirror", 0), ("podinfo-canary", 25)]
+    result = execute(kube_api, ReleaseRequest("podinfo", NAMESPACE, **OPENSHIFT), RollbackRun)
+    assert result["phase"] == "Failed", result
+    assert backends(kube_api) == [("podinfo-primary", 100), ("legacy", 30), ("mirror", 0), ("podinfo-canary", 0)]
     cleanup(kube_api)
     assert user_view(get_route(kube_api)) == user_view(user)
 
 
-def test_the_state_never_holds_the_routes_tls_key(emulator, kube_api):  # noqa: F811
+def test_check_mode_writes_nothing_and_neither_the_state_nor_the_diff_holds_the_tls_key(emulator, kube_api):  # noqa: F811
     podinfo(emulator)
     kube_api.create(user_route())
+    reset_request_log(emulator)
+    request = InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60, **OPENSHIFT)
+    planned = run_init(kube_api, request, check_mode=True, want_diff=True)
+    assert planned["changed"] and writes(emulator) == [], "check mode writes nothing"
+    shown = str(planned.get("diff"))
+    assert HOST in shown and "<redacted>" in shown and "not-a-real-key" not in shown, "the diff shows the Route, its TLS key redacted"
     init(kube_api)
     state = kube_api.get("v1", "ConfigMap", NAMESPACE, NAMES.state)
     text = str(state["data"])
