@@ -15,7 +15,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback
 from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import ROUTE, OpenShiftRouter
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, user_view, writes
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, run_playbook, user_view, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.integration.release_scenario import set_template
 from tests.sandbox.fixtures_mesh import wait_ready
@@ -204,3 +204,16 @@ def test_two_routes_to_the_apex_are_refused_naming_both(emulator, kube_api):  # 
     with pytest.raises(Refusal, match="Route test/podinfo-internal, Route test/podinfo-web all send to Service test/podinfo"):
         init(kube_api)
     assert writes(emulator) == []
+
+
+def test_the_modules_take_provider_openshift_and_expose(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    podinfo(emulator)
+    common = {"target": "podinfo", "namespace": NAMESPACE, "provider": "openshift"}
+    tasks = [{"name": "init", "progressive.canary.canary_init": dict(common, hpa="podinfo", ready_timeout=60,
+                                                                       service={"port": 9898, "expose": True})},
+             {"name": "cleanup", "progressive.canary.canary_cleanup": dict(common, ready_timeout=60)}]
+    returncode, results = run_playbook(tmp_path, tasks, kubeconfig)
+    assert returncode == 0, results
+    assert results["init"]["managed"]["route_backends"] == ["podinfo-primary", "podinfo-canary"], results["init"]
+    assert "Route test/podinfo" in results["cleanup"]["removed"], results["cleanup"]
+    assert get_route(kube_api, "podinfo") is None
