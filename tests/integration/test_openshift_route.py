@@ -17,7 +17,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.planning.plan i
 from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import ROUTE, OpenShiftRouter
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, run_playbook, user_view, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
-from tests.integration.release_scenario import set_template
+from tests.integration.release_scenario import Traffic, set_template
 from tests.sandbox.fixtures_mesh import wait_ready
 
 pytestmark = pytest.mark.needs_crds
@@ -61,33 +61,10 @@ def backends(api, name="podinfo-web"):
     return [(item["name"], item["weight"]) for item in [spec["to"]] + list(spec.get("alternateBackends") or [])]
 
 
-class Traffic(object):
-    """Background traffic on the Route's host throughout, plus exact samples of the split at a given moment."""
-
-    def __init__(self, mesh):
-        self.mesh = mesh
-        self.failed = 0
-        mesh.add_target(HOST, namespace="clients")
-
-    def sample(self):
-        self.mesh.stop_traffic()
-        self.failed += self.mesh.failed(HOST)
-        self.mesh.reset(HOST)
-        self.mesh.send(HOST, SAMPLE, namespace="clients")
-        counts = self.mesh.counts(HOST)
-        self.failed += counts["failed"]
-        self.mesh.reset(HOST)
-        self.mesh.start()
-        return counts["by_workload"]
-
-    def total_failed(self):
-        return self.failed + self.mesh.failed(HOST)
-
-
 def test_release_through_an_adopted_route_without_a_failed_request_then_the_route_back_exactly(emulator, kube_api, mesh):  # noqa: F811
     podinfo(emulator)
     user = kube_api.create(user_route())
-    traffic = Traffic(mesh)
+    traffic = Traffic(mesh, HOST, namespace="clients", sample_size=SAMPLE)
     assert traffic.sample() == {"podinfo": SAMPLE}, "before init the Route sends to the apex, which selects the target"
 
     result = init(kube_api)
