@@ -27,9 +27,9 @@ SAMPLE = 100
 OPENSHIFT = {"provider": "openshift"}
 
 
-def user_route(alternates=(), annotations=None, name="podinfo-web", target_port=9898):
+def user_route(alternates=(), annotations=None, name="podinfo-web", target_port=9898, to_weight=100):
     """The user's Route to the apex: edge TLS (with a private key), a port, annotations, maybe other backends."""
-    spec = {"host": HOST, "to": {"kind": "Service", "name": "podinfo", "weight": 100}, "port": {"targetPort": target_port},
+    spec = {"host": HOST, "to": {"kind": "Service", "name": "podinfo", "weight": to_weight}, "port": {"targetPort": target_port},
             "tls": {"termination": "edge", "key": "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----"}}
     if alternates:
         spec["alternateBackends"] = [{"kind": "Service", "name": service, "weight": weight} for service, weight in alternates]
@@ -142,8 +142,7 @@ def test_every_percent_round_trips_through_the_route_weights(emulator, kube_api)
      "Route test/podinfo-web already has 3 alternate backends (a, b, c), the most a Route takes: there is no room for podinfo-canary"),
     (user_route(annotations={"haproxy.router.openshift.io/balance": "leastconn"}),
      "has annotation haproxy.router.openshift.io/balance: leastconn: HAProxy splits by the backends' weights only with roundrobin"),
-    (dict(user_route(alternates=[("legacy", 50)]), spec=dict(user_route(alternates=[("legacy", 50)])["spec"],
-                                                             to={"kind": "Service", "name": "podinfo", "weight": 200})),
+    (user_route(alternates=[("legacy", 50)], to_weight=200),
      "sends to podinfo at weight 200 beside other backends"),
     (user_route(target_port="port-1"), "sends to port port-1, which podinfo-primary and podinfo-canary do not carry"),
 ], ids=["no-room", "balance", "to-weight", "port"])
@@ -186,8 +185,8 @@ def test_two_routes_to_the_apex_are_refused_naming_both(emulator, kube_api):  # 
 def test_the_modules_take_provider_openshift_and_expose(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
     podinfo(emulator)
     common = {"target": "podinfo", "namespace": NAMESPACE, "provider": "openshift"}
-    tasks = [{"name": "init", "progressive.canary.canary_init": dict(common, hpa="podinfo", ready_timeout=60,
-                                                                       service={"port": 9898, "expose": True})},
+    init_options = dict(common, hpa="podinfo", ready_timeout=60, service={"port": 9898, "expose": True})
+    tasks = [{"name": "init", "progressive.canary.canary_init": init_options},
              {"name": "cleanup", "progressive.canary.canary_cleanup": dict(common, ready_timeout=60)}]
     returncode, results = run_playbook(tmp_path, tasks, kubeconfig)
     assert returncode == 0, results
