@@ -43,7 +43,7 @@ description:
 - A second run with the same input writes nothing. After the rollout started, a re-run only converges the
   Services, DestinationRules and VirtualService settings, keeping the current weights.
 - A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.
-- With I(provider=openshift), no DestinationRule or VirtualService: the one Route whose C(spec.to) is the apex Service is
+- With I(provider=openshift), no DestinationRule or VirtualService; the one Route whose C(spec.to) is the apex Service is
   adopted, its C(spec.to) sent to C(<target>-primary) and one alternate backend added for C(<target>-canary) (weight =
   percent); the state records only its name, C(spec.to) and C(spec.alternateBackends), which cleanup puts back. Refuses,
   writing nothing, when there is no such Route (unless I(service.expose)), several, one with 3 alternate backends
