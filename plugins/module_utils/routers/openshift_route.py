@@ -136,7 +136,7 @@ class OpenShiftRouter(Router):
 
     PROVIDER = "openshift"
     KINDS = (ROUTE,)
-    OPTIONS = ("port_name", "expose")
+    OPTIONS = ("port", "target_port", "port_name", "expose")
 
     # -- reads ----------------------------------------------------------------------------------------------
     @staticmethod
