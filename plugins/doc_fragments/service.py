@@ -61,4 +61,12 @@ options:
         - Istio TrafficPolicy of both DestinationRules; only TrafficPolicy's fields, C(loadBalancer.simple) one of
           Istio's load balancers. The rest is judged by the API server and istiod in the dry run.
         type: dict
+      expose:
+        description:
+        - With I(provider=openshift), create a Route named like the target (its host assigned by OpenShift) when no
+          Route sends to the apex Service; canary_cleanup deletes it. Without it, canary_init adopts the one Route to the
+          apex Service and refuses, before any change, when there is none.
+        - Other providers ignore it.
+        type: bool
+        default: false
 """

@@ -43,6 +43,12 @@ description:
 - A second run with the same input writes nothing. After the rollout started, a re-run only converges the
   Services, DestinationRules and VirtualService settings, keeping the current weights.
 - A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.
+- With I(provider=openshift), no DestinationRule or VirtualService; the one Route whose C(spec.to) is the apex Service is
+  adopted, its C(spec.to) sent to C(<target>-primary) and one alternate backend added for C(<target>-canary) (weight =
+  percent); the state records only its name, C(spec.to) and C(spec.alternateBackends), which cleanup puts back. Refuses,
+  writing nothing, when there is no such Route (unless I(service.expose)), several, one with 3 alternate backends
+  already, a C(haproxy.router.openshift.io/balance) other than C(roundrobin), a C(spec.to.weight) other than 100 beside
+  other backends, or a C(spec.port.targetPort) the C(-primary) and C(-canary) Services do not carry.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -78,6 +84,14 @@ EXAMPLES = r"""
         attempts: 3
         perTryTimeout: 1s
         retryOn: gateway-error,connect-failure,refused-stream
+
+- name: Put podinfo under canary management on OpenShift, splitting the traffic of its Route
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    provider: openshift
+    service:
+      port: 9898
 """
 
 RETURN = r"""
@@ -92,7 +106,10 @@ revision:
   type: str
   sample: 3f1c2a9b0d4e5f60
 managed:
-  description: Names of everything the canary manages.
+  description:
+  - Names of everything the canary manages.
+  - With I(provider=openshift), C(route_backends) (the Services the managed Route sends to) instead of
+    C(virtual_service) and C(destination_rules).
   returned: always
   type: dict
   sample:

@@ -106,3 +106,31 @@ def kill_module_at(emulator, tmp_path, module, args, verb, path_regex, skip=0, a
     if applied:
         wait_for(lambda: len(_matching(emulator, verb, path_regex)) > seen + skip, timeout=30, what="the held %s %s to land" % (verb, path_regex))
     return output
+
+
+class Traffic(object):
+    """Background traffic on ``host`` (from clients in ``namespace``, else the host's own) throughout, plus exact
+    samples of the split at a given moment."""
+
+    def __init__(self, mesh, host, namespace=None, sample_size=100):
+        self.mesh = mesh
+        self.host = host
+        self.namespace = namespace
+        self.sample_size = sample_size
+        self.failed = 0
+        mesh.add_target(host, namespace=namespace)
+
+    def sample(self):
+        """Pause the background traffic, send ``sample_size`` requests at once, return their per-workload split."""
+        self.mesh.stop_traffic()
+        self.failed += self.mesh.failed(self.host)
+        self.mesh.reset(self.host)
+        self.mesh.send(self.host, self.sample_size, namespace=self.namespace)
+        counts = self.mesh.counts(self.host)
+        self.failed += counts["failed"]
+        self.mesh.reset(self.host)
+        self.mesh.start()
+        return counts["by_workload"]
+
+    def total_failed(self):
+        return self.failed + self.mesh.failed(self.host)

@@ -21,7 +21,8 @@ from tests.sandbox.apiserver import Emulator
 
 pytestmark = [pytest.mark.needs_crds, pytest.mark.usefixtures("namespace")]
 NAMES = CanaryNames("podinfo", NAMESPACE)
-OPTIONS = dict(PODINFO_SERVICE, target_port=None, headers=None, timeout=None, cors_policy=None, traffic_policy=None)
+# expose: a provider that creates its route only when asked (openshift) is asked to; the others ignore it.
+OPTIONS = dict(PODINFO_SERVICE, target_port=None, headers=None, timeout=None, cors_policy=None, traffic_policy=None, expose=True)
 WEIGHTS = [(80, 20), (50, 50), (0, 100), (100, 0)]
 
 
@@ -40,8 +41,32 @@ def _istio_kept(user, live):
             and spec["http"][0] == user["spec"]["http"][0] and spec["http"][1]["name"] == "main")
 
 
+def _openshift_user_object():
+    """A Route to the apex with the fields adoption must keep: host, path, port, edge TLS (with a private key, which the
+    state never records), annotations and another alternate backend."""
+    return {"apiVersion": "route.openshift.io/v1", "kind": "Route",
+            "metadata": {"name": "podinfo-web", "namespace": NAMESPACE, "labels": {"team": "web"},
+                         "annotations": {"haproxy.router.openshift.io/timeout": "30s"}},
+            "spec": {"host": "podinfo.apps.example.com", "path": "/", "port": {"targetPort": "http"},
+                     "to": {"kind": "Service", "name": "podinfo", "weight": 100},
+                     "alternateBackends": [{"kind": "Service", "name": "podinfo-legacy", "weight": 25}],
+                     "tls": {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect",
+                             "key": "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----"}}}
+
+
+def _openshift_kept(user, live):
+    """Adoption changes spec.to and adds the canary's alternate backend: everything else, the user's other backend first,
+    stays."""
+    spec, users = live["spec"], user["spec"]
+    unchanged = dict((key, value) for key, value in users.items() if key not in ("to", "alternateBackends"))
+    return (dict((key, value) for key, value in spec.items() if key in unchanged) == unchanged
+            and spec["alternateBackends"][0] == users["alternateBackends"][0]
+            and live["metadata"]["annotations"] == user["metadata"]["annotations"])
+
+
 # provider -> (a user's object the router adopts, what adoption keeps of it)
 USER_OBJECTS = {"istio": (_istio_user_object, _istio_kept)}
+USER_OBJECTS["openshift"] = (_openshift_user_object, _openshift_kept)
 
 
 @pytest.fixture

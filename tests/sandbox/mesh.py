@@ -5,6 +5,7 @@ emulator over HTTP (list calls on every tick, never a write) and sends steady sy
 hosts such as ``podinfo.test`` or ``app.example.com``. Each tick resolves a host as Istio's sidecar
 would:
 
+0. a host an OpenShift Route claims goes to the Route's backends by weight (mesh_openshift_route);
 1. a VirtualService bound to the mesh (``gateways`` empty or containing ``mesh``) whose ``hosts``
    contain the host (short names are relative to the VirtualService's namespace) routes by its first
    http route matching a plain ``GET /``: destinations by weight, a ``subset`` narrowed by the
@@ -37,6 +38,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
+from tests.sandbox.mesh_openshift_route import ROUTE_PATH, route_backends
 from tests.sandbox.prometheus import ISTIO_DURATION_BUCKETS_MS, Prometheus, bucket_bound_label, istio_labels
 
 ANNOTATION_PREFIX = "sandbox.progressive.canary/"
@@ -112,12 +114,21 @@ class ClusterReader:
     def destination_rules(self, namespace):
         return self._list("destinationrules", namespace)
 
+    def routes(self):
+        """OpenShift Routes of every namespace (none when the API does not serve them)."""
+        if "routes" not in self._cache:
+            self._cache["routes"] = (self._get(ROUTE_PATH) or {}).get("items") or []
+        return self._cache["routes"]
+
 
 class StaticCluster:
     """The same interface as ClusterReader over a list of objects (for resolving without an emulator)."""
 
     _KINDS = {"services": "Service", "deployments": "Deployment", "virtual_services": "VirtualService",
               "destination_rules": "DestinationRule"}
+
+    def routes(self):
+        return [o for o in self.objects if o.get("kind") == "Route"]
 
     def __init__(self, objects):
         self.objects = list(objects)
@@ -284,6 +295,10 @@ def find_virtual_service(cluster, host, namespace):
 
 def resolve(cluster, host, namespace):
     """Where requests from ``namespace`` to ``host`` go: a list of weighted Destinations."""
+    backends = route_backends(cluster, host)   # an OpenShift Route's host: its HAProxy backends (mesh_openshift_route)
+    if backends is not None:
+        ready = [d for d in (service_destination(cluster, fqdn, weight) for fqdn, weight in backends) if d.workloads]
+        return ready or [Destination(100, None, None, [], 503)]
     virtual_service = find_virtual_service(cluster, host, namespace)
     if virtual_service is None:
         for fqdn in request_candidates(host, namespace):

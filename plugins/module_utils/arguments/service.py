@@ -19,5 +19,6 @@ SERVICE = {
         "headers": {"type": "dict"},
         "cors_policy": {"type": "dict"},
         "traffic_policy": {"type": "dict"},
+        "expose": {"type": "bool", "default": False},
     }},
 }

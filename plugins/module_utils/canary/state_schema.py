@@ -166,6 +166,7 @@ def _originals(field, value):
     _string(field + ".selector_value", value.get("selector_value"), optional=False)
     _apex_service(field + ".apex_service", value.get("apex_service"))
     _mapping(field + ".virtual_service", value.get("virtual_service"), optional=True)
+    _mapping(field + ".openshift_route", value.get("openshift_route"), optional=True)
     _hpa(field + ".hpa", value.get("hpa"))
 
 

@@ -9,9 +9,11 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import IstioRouter
 from ansible_collections.progressive.canary.plugins.module_utils.routers.kubernetes import KubernetesRouter
+from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import OpenShiftRouter
 
 # provider name -> its Router class. A new router joins here (and passes tests/integration/test_router_contract.py).
 PROVIDERS = {IstioRouter.PROVIDER: IstioRouter}
+PROVIDERS[OpenShiftRouter.PROVIDER] = OpenShiftRouter
 DEFAULT_PROVIDER = IstioRouter.PROVIDER
 
 
@@ -30,8 +32,9 @@ def service_router():
 
 def check_recorded(names, provider, state):
     """Refuse a call whose ``provider`` is not the one the canary was initialized with (its objects are that provider's:
-    another one would neither find its route nor restore it)."""
-    if state is None or state.provider == provider:
+    another one would neither find its route nor restore it). A state holding only the lease (canary_init took it, then
+    re-read) records no provider yet: nothing of any provider was made before the originals were recorded."""
+    if state is None or not state["originals"] or state.provider == provider:
         return
     raise Refusal("canary %s/%s was initialized with provider %s (recorded in ConfigMap %s), this call asks for provider %s. "
                   "Nothing was changed. Call it with provider %s; to move the canary to %s, run canary_cleanup with provider %s, "
