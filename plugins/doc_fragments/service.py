@@ -31,13 +31,13 @@ options:
         default: http
       hosts:
         description:
-        - Hosts of the VirtualService besides the target's own name. DNS names (the first label may be a
+        - Provider C(istio) only. Hosts of the VirtualService besides the target's own name. DNS names (the first label may be a
           wildcard) or IP addresses, as istiod accepts them; C(*) only when C(mesh) is not among the gateways.
         type: list
         elements: str
         default: []
       gateways:
-        description: Gateways of the VirtualService, C(mesh) or C(<namespace>/<name>).
+        description: Provider C(istio) only. Gateways of the VirtualService, C(mesh) or C(<namespace>/<name>).
         type: list
         elements: str
         default: [mesh]
@@ -61,4 +61,19 @@ options:
         - Istio TrafficPolicy of both DestinationRules; only TrafficPolicy's fields, C(loadBalancer.simple) one of
           Istio's load balancers. The rest is judged by the API server and istiod in the dry run.
         type: dict
+      gateway_refs:
+        description:
+        - Provider C(gatewayapi) only (Flagger's C(gatewayRefs)). The Gateways the generated HTTPRoute attaches to
+          (north-south), each a Gateway API ParentReference as the spec spells it (C(name), C(namespace),
+          C(sectionName), C(port)); C(group) and C(kind) default to a Gateway.
+        - Not given, the HTTPRoute attaches to the apex Service itself (GAMMA, east-west mesh traffic).
+        - Also decides which user HTTPRoute is adopted, as the one routing the apex Service through these parents.
+        type: list
+        elements: dict
+      hostnames:
+        description:
+        - Provider C(gatewayapi) only. Hostnames of the generated HTTPRoute (C(spec.hostnames)), for example
+          C(app.example.com) or C(*.example.com); none matches every host of its parents.
+        type: list
+        elements: str
 """

@@ -19,5 +19,7 @@ SERVICE = {
         "headers": {"type": "dict"},
         "cors_policy": {"type": "dict"},
         "traffic_policy": {"type": "dict"},
+        "gateway_refs": {"type": "list", "elements": "dict"},
+        "hostnames": {"type": "list", "elements": "str"},
     }},
 }
