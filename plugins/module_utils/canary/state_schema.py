@@ -166,6 +166,9 @@ def _originals(field, value):
     _string(field + ".selector_value", value.get("selector_value"), optional=False)
     _apex_service(field + ".apex_service", value.get("apex_service"))
     _mapping(field + ".virtual_service", value.get("virtual_service"), optional=True)
+    if _mapping(field + ".http_route", value.get("http_route"), optional=True):     # provider gatewayapi
+        _string(field + ".http_route.name", value["http_route"].get("name"), optional=False)
+        _mapping(field + ".http_route.spec", value["http_route"].get("spec"))
     _hpa(field + ".hpa", value.get("hpa"))
 
 

@@ -50,7 +50,8 @@ def service_router():
 def check_recorded(names, provider, state):
     """Refuse a call whose ``provider`` is not the one the canary was initialized with (its objects are that provider's:
     another one would neither find its route nor restore it)."""
-    if state is None or state.provider == provider:
+    if state is None or state.provider == provider or not state["originals"]:
+        # no originals: the state is the lease's, written before canary_init recorded anything (nor a provider)
         return
     raise Refusal("canary %s/%s was initialized with provider %s (recorded in ConfigMap %s), this call asks for provider %s. "
                   "Nothing was changed. Call it with provider %s; to move the canary to %s, run canary_cleanup with provider %s, "
