@@ -147,3 +147,49 @@ def test_options_the_provider_does_not_read_are_refused_before_any_write(emulato
     _start(emulator)
     request = InitRequest("podinfo", NAMESPACE, copy.deepcopy(service), hpa="podinfo", ready_timeout=60, provider=provider)
     _refused_before_any_write(emulator, kube_api, request, [text])
+
+
+def _split(mesh, host, sample=100):
+    """Pause the background traffic, send ``sample`` requests to ``host`` at once; returns (per-workload split, failed)."""
+    mesh.stop_traffic()
+    failed = mesh.failed(host)
+    mesh.reset(host)
+    mesh.send(host, sample, namespace=NAMESPACE)
+    counts = mesh.counts(host)
+    mesh.reset(host)
+    mesh.start()
+    return counts["by_workload"], failed + counts["failed"]
+
+
+@pytest.mark.parametrize("host, service, user_route", [
+    ("podinfo.test", MESH_SERVICE, None),
+    ("app.example.com", GATEWAY_SERVICE, _user_route("web", parent={"name": "public", "namespace": "istio-system"},
+                                                     hostnames=["app.example.com"])),
+], ids=["mesh-generated-route", "gateway-adopted-route"])
+def test_no_request_fails_through_init_shift_promote_cleanup(emulator, kube_api, mesh, host, service, user_route):  # noqa: F811
+    request = _start(emulator, service)
+    if user_route is not None:
+        kube_api.create(user_route)
+    mesh.add_target(host, namespace=NAMESPACE)
+    failed = {}
+    assert run_init(kube_api, request)["phase"] == "Initialized"
+    split, failures = _split(mesh, host)
+    failed["init"] = failures
+    assert split == {"podinfo-primary": 100}
+    set_template(kube_api)
+    shift(kube_api, 30, ready_timeout=60, provider=PROVIDER)
+    split, failures = _split(mesh, host)
+    failed["shift"] = failures
+    assert split == {"podinfo-primary": 70, "podinfo": 30}, "the HTTPRoute's weights split the traffic"
+    promote(kube_api, ready_timeout=60, provider=PROVIDER)
+    split, failures = _split(mesh, host)
+    failed["promote"] = failures
+    assert split == {"podinfo-primary": 100}
+    run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60, provider=PROVIDER))
+    split, failures = _split(mesh, host)
+    failed["cleanup"] = failures
+    assert split == {"podinfo": 100}, "after cleanup the target serves again"
+    mesh.stop_traffic()
+    failed["end"] = mesh.failed(host)
+    mesh.remove_target(host)
+    assert failed == {"init": 0, "shift": 0, "promote": 0, "cleanup": 0, "end": 0}, "failed requests until each step"
