@@ -193,3 +193,26 @@ def test_no_request_fails_through_init_shift_promote_cleanup(emulator, kube_api,
     failed["end"] = mesh.failed(host)
     mesh.remove_target(host)
     assert failed == {"init": 0, "shift": 0, "promote": 0, "cleanup": 0, "end": 0}, "failed requests until each step"
+
+
+@pytest.mark.parametrize("adopt", [False, True], ids=["generated", "adopted"])
+def test_check_mode_then_second_runs_write_nothing(emulator, kube_api, adopt):  # noqa: F811
+    request = _start(emulator)
+    if adopt:
+        kube_api.create(_user_route("web"))
+    reset_request_log(emulator)
+    planned = run_init(kube_api, request, check_mode=True, want_diff=True)
+    assert planned["changed"] and writes(emulator) == [], "check mode writes nothing"
+    route_action = "manage the canary rule of HTTPRoute test/web" if adopt else "create HTTPRoute test/podinfo"
+    assert route_action in planned["actions"], planned["actions"]
+    done = run_init(kube_api, request)
+    assert done["actions"] == planned["actions"], "check mode announced exactly what the run did"
+    reset_request_log(emulator)
+    again = run_init(kube_api, request)
+    assert again["changed"] is False and again["actions"] == [] and writes(emulator) == []
+    cleanup = CleanupRequest("podinfo", NAMESPACE, ready_timeout=60, provider=PROVIDER)
+    planned = run_cleanup(kube_api, cleanup, check_mode=True)
+    assert planned["changed"] and writes(emulator) == []
+    assert run_cleanup(kube_api, cleanup)["actions"] == planned["actions"]
+    reset_request_log(emulator)
+    assert run_cleanup(kube_api, cleanup)["changed"] is False and writes(emulator) == []
