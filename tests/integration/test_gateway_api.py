@@ -48,8 +48,8 @@ def _user_route(name="podinfo", parent=None, hostnames=None):
         {"timeouts": {"request": "10s"}, "backendRefs": [{"name": "podinfo", "port": 9898}]}]}
     if hostnames:
         spec["hostnames"] = hostnames
-    return {"apiVersion": HTTP_ROUTE[0], "kind": HTTP_ROUTE[1], "metadata": {"name": name, "namespace": NAMESPACE,
-                                                                                "labels": {"team": "web"}}, "spec": spec}
+    metadata = {"name": name, "namespace": NAMESPACE, "labels": {"team": "web"}}
+    return {"apiVersion": HTTP_ROUTE[0], "kind": HTTP_ROUTE[1], "metadata": metadata, "spec": spec}
 
 
 def _release(api, service):
