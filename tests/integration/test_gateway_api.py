@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DESTINATION_RULE, VIRTUAL_SERVICE, is_managed
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
+    DESTINATION_RULE, VIRTUAL_SERVICE, CanaryNames, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
 from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api import HTTP_ROUTE
@@ -61,6 +63,8 @@ def _release(api, service):
     set_template(api)
     shift(api, 30, ready_timeout=60, provider=PROVIDER)
     seen["shift"] = _routes(api)
+    info = canary_info(api, CanaryNames("podinfo", NAMESPACE), PROVIDER)
+    assert info["initialized"] and info["weight"] == 30, info
     promote(api, ready_timeout=60, provider=PROVIDER)
     seen["promote"] = _routes(api)
     cleanup = run_cleanup(api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60, provider=PROVIDER))
