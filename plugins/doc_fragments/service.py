@@ -31,13 +31,13 @@ options:
         default: http
       hosts:
         description:
-        - Hosts of the VirtualService besides the target's own name. DNS names (the first label may be a
+        - Provider C(istio) only. Hosts of the VirtualService besides the target's own name. DNS names (the first label may be a
           wildcard) or IP addresses, as istiod accepts them; C(*) only when C(mesh) is not among the gateways.
         type: list
         elements: str
         default: []
       gateways:
-        description: Gateways of the VirtualService, C(mesh) or C(<namespace>/<name>).
+        description: Provider C(istio) only. Gateways of the VirtualService, C(mesh) or C(<namespace>/<name>).
         type: list
         elements: str
         default: [mesh]
@@ -66,7 +66,22 @@ options:
         - With I(provider=openshift), create a Route named like the target (its host assigned by OpenShift) when no
           Route sends to the apex Service; canary_cleanup deletes it. Without it, canary_init adopts the one Route to the
           apex Service and refuses, before any change, when there is none.
-        - Other providers ignore it.
+        - Provider C(openshift) only.
         type: bool
         default: false
+      gateway_refs:
+        description:
+        - Provider C(gatewayapi) only (Flagger's C(gatewayRefs)). The Gateways the generated HTTPRoute attaches to
+          (north-south), each a Gateway API ParentReference as the spec spells it (C(name), C(namespace),
+          C(sectionName), C(port)); C(group) and C(kind) default to a Gateway.
+        - Not given, the HTTPRoute attaches to the apex Service itself (GAMMA, east-west mesh traffic).
+        - Also decides which user HTTPRoute is adopted, as the one routing the apex Service through these parents.
+        type: list
+        elements: dict
+      hostnames:
+        description:
+        - Provider C(gatewayapi) only. Hostnames of the generated HTTPRoute (C(spec.hostnames)), for example
+          C(app.example.com) or C(*.example.com); none matches every host of its parents.
+        type: list
+        elements: str
 """

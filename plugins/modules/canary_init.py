@@ -92,6 +92,27 @@ EXAMPLES = r"""
     provider: openshift
     service:
       port: 9898
+
+- name: The same with the Gateway API, mesh traffic (an HTTPRoute attached to the Service podinfo, GAMMA)
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    hpa: podinfo
+    provider: gatewayapi
+    service:
+      port: 9898
+
+- name: The same with the Gateway API, through a Gateway for one hostname (north-south)
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    provider: gatewayapi
+    service:
+      port: 9898
+      gateway_refs:
+        - name: public
+          namespace: istio-system
+      hostnames: [app.example.com]
 """
 
 RETURN = r"""
@@ -107,9 +128,10 @@ revision:
   sample: 3f1c2a9b0d4e5f60
 managed:
   description:
-  - Names of everything the canary manages.
-  - With I(provider=openshift), C(route_backends) (the Services the managed Route sends to) instead of
-    C(virtual_service) and C(destination_rules).
+  - Names of everything the canary manages. The routing objects are the provider's, C(virtual_service) and
+    C(destination_rules) with C(istio), C(http_route) with C(gatewayapi) (the apex's name; an adopted HTTPRoute of
+    another name is named in the state's originals), C(route_backends) with C(openshift) (the Services the managed
+    Route sends to).
   returned: always
   type: dict
   sample:

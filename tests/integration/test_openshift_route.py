@@ -15,7 +15,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback
 from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import ROUTE, OpenShiftRouter
-from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, run_playbook, user_view, writes
+from tests.integration.canary_scenario import NAMESPACE, load_podinfo, reset_request_log, run_playbook, user_view, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.integration.release_scenario import Traffic, set_template
 from tests.sandbox.fixtures_mesh import wait_ready
@@ -48,8 +48,12 @@ def podinfo(emulator):
     wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
 
 
+# The service option as the openshift provider reads it (Istio's hosts, retries... are refused with it).
+ROUTE_SERVICE = {"port": 9898, "port_name": "http"}
+
+
 def init(api, service=None):
-    return run_init(api, InitRequest("podinfo", NAMESPACE, service or PODINFO_SERVICE, hpa="podinfo", ready_timeout=60, **OPENSHIFT))
+    return run_init(api, InitRequest("podinfo", NAMESPACE, service or ROUTE_SERVICE, hpa="podinfo", ready_timeout=60, **OPENSHIFT))
 
 
 def cleanup(api):
@@ -115,7 +119,7 @@ def test_check_mode_writes_nothing_and_neither_the_state_nor_the_diff_holds_the_
     podinfo(emulator)
     kube_api.create(user_route())
     reset_request_log(emulator)
-    request = InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60, **OPENSHIFT)
+    request = InitRequest("podinfo", NAMESPACE, ROUTE_SERVICE, hpa="podinfo", ready_timeout=60, **OPENSHIFT)
     planned = run_init(kube_api, request, check_mode=True, want_diff=True)
     assert planned["changed"] and writes(emulator) == [], "check mode writes nothing"
     shown = str(planned.get("diff"))
@@ -163,7 +167,7 @@ def test_without_a_route_init_refuses_unless_expose_asks_for_one(emulator, kube_
         init(kube_api)
     assert writes(emulator) == []
 
-    result = init(kube_api, dict(PODINFO_SERVICE, expose=True))
+    result = init(kube_api, dict(ROUTE_SERVICE, expose=True))
     assert result["phase"] == "Initialized"
     assert backends(kube_api, "podinfo") == [("podinfo-primary", 100), ("podinfo-canary", 0)]
     assert get_route(kube_api, "podinfo")["spec"]["port"] == {"targetPort": "http"}

@@ -65,8 +65,25 @@ def _openshift_kept(user, live):
 
 
 # provider -> (a user's object the router adopts, what adoption keeps of it)
-USER_OBJECTS = {"istio": (_istio_user_object, _istio_kept)}
-USER_OBJECTS["openshift"] = (_openshift_user_object, _openshift_kept)
+def _gatewayapi_user_object():
+    """A user's mesh (GAMMA) HTTPRoute on the apex Service, named like it."""
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "podinfo", "namespace": NAMESPACE, "labels": {"team": "web"}},
+            "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "podinfo"}], "rules": [
+                {"matches": [{"path": {"type": "PathPrefix", "value": "/admin"}}], "backendRefs": [{"name": "admin", "port": 80}]},
+                {"timeouts": {"request": "10s"}, "backendRefs": [{"name": "podinfo", "port": 9898}]}]}}
+
+
+def _gatewayapi_kept(user, live):
+    """Adoption touches the rule to the apex only: parentRefs, the other rules and the rule's timeouts stay."""
+    spec = live["spec"]
+    return (spec["parentRefs"] == user["spec"]["parentRefs"] and spec["rules"][0] == user["spec"]["rules"][0]
+            and spec["rules"][1]["timeouts"] == {"request": "10s"})
+
+
+# provider -> (a user's object the router adopts, what adoption keeps of it)
+USER_OBJECTS = {"istio": (_istio_user_object, _istio_kept), "gatewayapi": (_gatewayapi_user_object, _gatewayapi_kept),
+                "openshift": (_openshift_user_object, _openshift_kept)}
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ would:
    contain the host (short names are relative to the VirtualService's namespace) routes by its first
    http route matching a plain ``GET /``: destinations by weight, a ``subset`` narrowed by the
    DestinationRule of the destination host; no matching route answers 404;
-2. otherwise the host's Service (``name.namespace[.svc[.cluster.local]]``) routes to its selector.
+2. otherwise an HTTPRoute attached to the host's Service (GAMMA) or, for a host that is no Service, to a
+   Gateway with the host among its hostnames: mesh_gateway_api.py;
+3. otherwise the host's Service (``name.namespace[.svc[.cluster.local]]``) routes to its selector.
 
 A Service selects the Deployments whose pod-template labels match (requests split by ready replicas);
 no Service, no selector or no ready replica answers 503. A workload answers 500 for the fraction given
@@ -38,6 +40,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
+from tests.sandbox import mesh_gateway_api
 from tests.sandbox.mesh_openshift_route import ROUTE_PATH, route_backends
 from tests.sandbox.prometheus import ISTIO_DURATION_BUCKETS_MS, Prometheus, bucket_bound_label, istio_labels
 
@@ -97,7 +100,8 @@ class ClusterReader:
     def _list(self, kind, namespace):
         key = (kind, namespace)
         if key not in self._cache:
-            prefix = {"services": "/api/v1", "deployments": "/apis/apps/v1"}.get(kind) or self._istio()
+            prefix = {"services": "/api/v1", "deployments": "/apis/apps/v1",
+                      "httproutes": mesh_gateway_api.GATEWAY_API_PREFIX}.get(kind) or self._istio()
             body = self._get("%s/namespaces/%s/%s" % (prefix, namespace, kind)) if prefix else None
             self._cache[key] = (body or {}).get("items") or []
         return self._cache[key]
@@ -120,12 +124,15 @@ class ClusterReader:
             self._cache["routes"] = (self._get(ROUTE_PATH) or {}).get("items") or []
         return self._cache["routes"]
 
+    def http_routes(self, namespace):
+        return self._list("httproutes", namespace)
+
 
 class StaticCluster:
     """The same interface as ClusterReader over a list of objects (for resolving without an emulator)."""
 
     _KINDS = {"services": "Service", "deployments": "Deployment", "virtual_services": "VirtualService",
-              "destination_rules": "DestinationRule"}
+              "destination_rules": "DestinationRule", "http_routes": "HTTPRoute"}
 
     def routes(self):
         return [o for o in self.objects if o.get("kind") == "Route"]
@@ -301,6 +308,11 @@ def resolve(cluster, host, namespace):
         return ready or [Destination(100, None, None, [], 503)]
     virtual_service = find_virtual_service(cluster, host, namespace)
     if virtual_service is None:
+        routed = mesh_gateway_api.resolve_http_route(
+            cluster, request_candidates(host, namespace), namespace, split_service_fqdn,
+            lambda fqdn, weight: service_destination(cluster, fqdn, weight), lambda weight, status: Destination(weight, None, None, [], status))
+        if routed is not None:
+            return routed
         for fqdn in request_candidates(host, namespace):
             if split_service_fqdn(fqdn) and _find_service(cluster, *split_service_fqdn(fqdn)):
                 return [service_destination(cluster, fqdn, 100)]

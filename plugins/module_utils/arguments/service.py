@@ -20,5 +20,7 @@ SERVICE = {
         "cors_policy": {"type": "dict"},
         "traffic_policy": {"type": "dict"},
         "expose": {"type": "bool", "default": False},
+        "gateway_refs": {"type": "list", "elements": "dict"},
+        "hostnames": {"type": "list", "elements": "str"},
     }},
 }

@@ -167,6 +167,9 @@ def _originals(field, value):
     _apex_service(field + ".apex_service", value.get("apex_service"))
     _mapping(field + ".virtual_service", value.get("virtual_service"), optional=True)
     _mapping(field + ".openshift_route", value.get("openshift_route"), optional=True)
+    if _mapping(field + ".http_route", value.get("http_route"), optional=True):     # provider gatewayapi
+        _string(field + ".http_route.name", value["http_route"].get("name"), optional=False)
+        _mapping(field + ".http_route.spec", value["http_route"].get("spec"))
     _hpa(field + ".hpa", value.get("hpa"))
 
 

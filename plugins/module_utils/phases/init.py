@@ -65,6 +65,7 @@ def read_facts(api, request):
     """All reads, and every refusal, before anything is written."""
     names = request.names
     validation.check_init_request(request)
+    routers.check_options(request.provider, request.service)
     facts = InitFacts()
     facts.workload = workload = workloads.workload(api, names)
     facts.target = workload.read(names.target)

@@ -7,12 +7,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.service import SERVICE
+from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api import GatewayApiRouter
 from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import IstioRouter
 from ansible_collections.progressive.canary.plugins.module_utils.routers.kubernetes import KubernetesRouter
 from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import OpenShiftRouter
 
 # provider name -> its Router class. A new router joins here (and passes tests/integration/test_router_contract.py).
-PROVIDERS = {IstioRouter.PROVIDER: IstioRouter}
+PROVIDERS = {IstioRouter.PROVIDER: IstioRouter, GatewayApiRouter.PROVIDER: GatewayApiRouter}
 PROVIDERS[OpenShiftRouter.PROVIDER] = OpenShiftRouter
 DEFAULT_PROVIDER = IstioRouter.PROVIDER
 
@@ -23,6 +25,23 @@ def router_for(provider):
         return PROVIDERS[provider]()
     except KeyError:
         raise Refusal("provider %r is not one this collection routes with; choose one of %s" % (provider, ", ".join(sorted(PROVIDERS))))
+
+
+def check_options(provider, service):
+    """Refuse, before anything is read, a ``service`` suboption set (not at its default) that the chosen provider does
+    not read: it would be silently ignored."""
+    router = router_for(provider)
+    read = set(router.OPTIONS) | set(KubernetesRouter.OPTIONS)
+    suboptions = SERVICE["service"]["options"]
+    ignored = sorted(key for key, value in service.items()
+                     if key in suboptions and key not in read and value not in (None, suboptions[key].get("default")))
+    if ignored:
+        users = dict((key, sorted(name for name, cls in PROVIDERS.items() if key in cls.OPTIONS)) for key in ignored)
+        raise Refusal("service.%s do%s not apply to provider %s (%s); nothing was changed. Remove %s, or choose the provider "
+                      "that reads %s"
+                      % (", service.".join(ignored), "es" if len(ignored) == 1 else "", provider,
+                         "; ".join("%s is read by %s" % (key, ", ".join(users[key]) or "no provider") for key in ignored),
+                         "it" if len(ignored) == 1 else "them", "it" if len(ignored) == 1 else "them"))
 
 
 def service_router():
