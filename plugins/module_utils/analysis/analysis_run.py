@@ -18,7 +18,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.promet
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import build_payload, prepare_hooks, run_webhooks
 
-CONTEXT_OPTIONS = ("namespace", "target", "service", "name", "interval")
+CONTEXT_OPTIONS = ("namespace", "target", "service", "name", "interval", "provider")
 
 
 def _connection(params):

@@ -25,7 +25,10 @@ import re
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, prometheus_duration
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
-    BUILTIN_UNITS, ISTIO_QUERIES, QueryTemplateError, render_query,
+    QueryTemplateError, render_query,
+)
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.observers import (
+    BUILTIN_NAMES, NoBuiltinMetrics, builtin_template, builtin_unit,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import (
     PrometheusError, query as prometheus_query,
@@ -72,11 +75,11 @@ def check_type(check):
         return WEB
     if check.get("query"):
         return QUERY
-    if check.get("name") in ISTIO_QUERIES:
+    if check.get("name") in BUILTIN_NAMES:
         return BUILTIN
     raise AnalysisConfigError(
         "check %r has no query and no web spec, and is not a builtin check (builtin: %s)"
-        % (check.get("name"), ", ".join(sorted(ISTIO_QUERIES)))
+        % (check.get("name"), ", ".join(BUILTIN_NAMES))
     )
 
 
@@ -140,7 +143,14 @@ def prepare_check(check, context):
                                        "check %r: interval" % name)
     except DurationError as exc:
         raise AnalysisConfigError(str(exc))
-    template = check["query"] if kind == QUERY else ISTIO_QUERIES[name]
+    if kind == BUILTIN:
+        try:
+            template = builtin_template(context.get("provider"), name)
+        except NoBuiltinMetrics as exc:
+            raise AnalysisConfigError(str(exc))
+        plan["unit"] = builtin_unit(context.get("provider"), name)
+    else:
+        template = check["query"]
     try:
         plan["query"] = render_query(template, template_variables(context, check, interval))
     except QueryTemplateError as exc:
@@ -274,7 +284,7 @@ def _result(plan, verdict, reason, value=None, raw_value=None):
 
 
 def _no_data_reason(plan, context, cause):
-    what = BUILTIN_UNITS.get(plan["name"]) if plan["type"] == BUILTIN else "query"
+    what = plan["unit"] if plan["type"] == BUILTIN else "query"
     return "no data: check %r (%s) %s for workload %r in namespace %r over the last %s; selectors: %s; %s" % (
         plan["name"], what, cause, context["target"], context["namespace"], plan["interval"],
         " ".join(selectors_in(plan["query"])) or "(none)", NO_TRAFFIC_HINT,
@@ -293,7 +303,7 @@ def run_prometheus_check(connection, plan, context, at_time=None):
     except AmbiguousResult as exc:
         return _result(plan, ERROR, "check %r: the query %s" % (plan["name"], exc))
     verdict, reason = judge(value, plan["threshold_range"])
-    unit = " (%s)" % BUILTIN_UNITS[plan["name"]] if plan["type"] == BUILTIN else ""
+    unit = " (%s)" % plan["unit"] if plan["type"] == BUILTIN else ""
     return _result(plan, verdict, "check %r%s: %s" % (plan["name"], unit, reason), value, raw)
 
 
