@@ -26,7 +26,10 @@ configuration when istiod is unreachable.
 
 Metrics (``/metrics``): ``istio_requests_total`` and ``istio_request_duration_milliseconds`` with
 ``reporter="destination"`` for requests that reached a workload and ``reporter="source"`` for every
-request (503/404 included, with ``destination_workload="unknown"``), as Istio reports them.
+request (503/404 included, with ``destination_workload="unknown"``), as Istio reports them. Requests through an
+OpenShift Route also count in the router's HAProxy families (``haproxy_server_http_responses_total``,
+``haproxy_server_http_average_response_latency_milliseconds``, ``haproxy_backend_http_responses_total``; see
+mesh_haproxy_metrics), beside Istio's.
 Per-host counts (``/counts``, ``Mesh.counts``) say how many requests failed, for "no request failed".
 """
 
@@ -41,7 +44,8 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from tests.sandbox import mesh_gateway_api
-from tests.sandbox.mesh_openshift_route import ROUTE_PATH, route_backends
+from tests.sandbox.mesh_haproxy_metrics import HAProxyRouterMetrics
+from tests.sandbox.mesh_openshift_route import ROUTE_PATH, routed_backends
 from tests.sandbox.prometheus import ISTIO_DURATION_BUCKETS_MS, Prometheus, bucket_bound_label, istio_labels
 
 ANNOTATION_PREFIX = "sandbox.progressive.canary/"
@@ -57,8 +61,9 @@ DEFAULT_TICK_S = 0.2
 # A workload behind a Service: its Deployment name, ready replicas and behaviour.
 Workload = namedtuple("Workload", "name namespace ready error_rate latency_ms")
 # Where a share of a host's traffic goes: weight, the destination Service (None when unknown), its
-# ready workloads, and the status the mesh answers itself when there is nothing to send to (503, 404).
-Destination = namedtuple("Destination", "weight service namespace workloads local_status")
+# ready workloads, the status the mesh answers itself when there is nothing to send to (503, 404), and the
+# OpenShift Route whose router sends there (None for mesh traffic).
+Destination = namedtuple("Destination", "weight service namespace workloads local_status route", defaults=(None,))
 
 
 class MeshApiError(RuntimeError):
@@ -302,9 +307,11 @@ def find_virtual_service(cluster, host, namespace):
 
 def resolve(cluster, host, namespace):
     """Where requests from ``namespace`` to ``host`` go: a list of weighted Destinations."""
-    backends = route_backends(cluster, host)   # an OpenShift Route's host: its HAProxy backends (mesh_openshift_route)
-    if backends is not None:
-        ready = [d for d in (service_destination(cluster, fqdn, weight) for fqdn, weight in backends) if d.workloads]
+    routed = routed_backends(cluster, host)   # an OpenShift Route's host: its HAProxy backends (mesh_openshift_route)
+    if routed is not None:
+        route, backends = routed
+        ready = [d._replace(route=route) for d in (service_destination(cluster, fqdn, weight) for fqdn, weight in backends)
+                 if d.workloads]
         return ready or [Destination(100, None, None, [], 503)]
     virtual_service = find_virtual_service(cluster, host, namespace)
     if virtual_service is None:
@@ -427,6 +434,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         self._targets = {}
         self._counts = {}
         self._metrics = IstioMetrics()
+        self._router_metrics = HAProxyRouterMetrics()
         self._round_robin = {}
         self._error_credit = {}
         self._last_resolution = {}
@@ -447,6 +455,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._targets.clear()
             self._counts.clear()
             self._metrics.clear()
+            self._router_metrics.clear()
             self._round_robin.clear()
             self._error_credit.clear()
             self._last_resolution.clear()
@@ -543,6 +552,8 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             labels = istio_labels(reporter, workload_namespace, workload_name, destination.service, destination.namespace,
                                   code, self.source_workload, self.source_namespace)
             self._metrics.observe(labels, 1, latency_ms)
+        if workload is not None and destination.route:
+            self._router_metrics.observe(destination.namespace, destination.route, destination.service, workload.name, code, latency_ms)
 
     def tick(self, elapsed_s):
         """Send each target's share of ``elapsed_s`` seconds of traffic."""
@@ -623,7 +634,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
 
     def metrics_text(self):
         with self._lock:
-            return self._metrics.render()
+            return self._metrics.render() + self._router_metrics.render()
 
     # -- HTTP --
 

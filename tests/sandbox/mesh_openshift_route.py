@@ -11,7 +11,7 @@ As OpenShift's router does (docs: "Route-specific annotations", "Load balancing 
   endpoint port names, a number among the endpoint ports);
 - no backend left answers 503, as the router does for a Route without endpoints.
 
-mesh.resolve asks ``route_backends`` first; a host no Route claims resolves as before (VirtualService, Service)."""
+mesh.resolve asks ``routed_backends`` first; a host no Route claims resolves as before (VirtualService, Service)."""
 
 ROUTE_PATH = "/apis/route.openshift.io/v1/routes"
 DEFAULT_WEIGHT = 100
@@ -45,6 +45,13 @@ def _port_matches(service, target_port):
 def route_backends(cluster, host):
     """``[(service fqdn, weight)]`` of the Route for ``host``, the backends HAProxy would send to (weight > 0, a port
     matching the Route's); None when no Route claims the host."""
+    routed = routed_backends(cluster, host)
+    return None if routed is None else routed[1]
+
+
+def routed_backends(cluster, host):
+    """``(route name, route_backends)`` of the Route for ``host`` (its name labels the router's metrics); None when no
+    Route claims the host."""
     route = route_for_host(cluster.routes(), host)
     if route is None:
         return None
@@ -58,4 +65,4 @@ def route_backends(cluster, host):
         service = services.get(reference.get("name"))
         if weight > 0 and service is not None and _port_matches(service, target_port):
             backends.append(("%s.%s.svc.cluster.local" % (reference["name"], namespace), weight))
-    return backends
+    return route["metadata"]["name"], backends

@@ -108,3 +108,38 @@ def test_route_weights_follow_the_emulator_live(mesh, emulator):
     mesh.reset(HOST)
     mesh.send(HOST, 100, namespace=NS)
     assert mesh.counts(HOST)["by_workload"] == {"podinfo-primary": 40, "podinfo": 60}
+
+
+def router_lines(mesh, family):
+    return sorted(line for line in mesh.metrics_text().splitlines() if line.startswith(family + "{"))
+
+
+def test_route_traffic_counts_in_the_routers_haproxy_families_with_its_labels():
+    """openshift/router's exporter: per server (pod) responses by class and average latency, labelled server, namespace,
+    route, pod, service; per backend (the Route) responses by class."""
+    objects = podinfo_objects() + [route_manifest("web", [("podinfo-primary", 80), ("podinfo-canary", 20)])]
+    objects[1]["spec"]["template"]["metadata"]["annotations"] = {"sandbox.progressive.canary/error-rate": "0.1",
+                                                                 "sandbox.progressive.canary/latency-ms": "40"}
+    mesh = static_mesh(objects)
+    mesh.send(HOST, 500, namespace="clients")
+    canary = [line for line in router_lines(mesh, "haproxy_server_http_responses_total") if 'service="podinfo-canary"' in line]
+    assert len(canary) == 6   # one series per class: 1xx 2xx 3xx 4xx 5xx other
+    labels = '{server="10.2.0.1:8080",namespace="test",route="web",pod="podinfo-sandbox",service="podinfo-canary",code="%s"}'
+    assert "haproxy_server_http_responses_total" + labels % "2xx" + " 90" in canary
+    assert "haproxy_server_http_responses_total" + labels % "5xx" + " 10" in canary
+    assert "haproxy_server_http_responses_total" + labels % "4xx" + " 0" in canary
+    latency = router_lines(mesh, "haproxy_server_http_average_response_latency_milliseconds")
+    assert ('haproxy_server_http_average_response_latency_milliseconds{server="10.2.0.1:8080",namespace="test",route="web",'
+            'pod="podinfo-sandbox",service="podinfo-canary"} 40') in latency
+    backend = router_lines(mesh, "haproxy_backend_http_responses_total")
+    assert 'haproxy_backend_http_responses_total{backend="http",namespace="test",route="web",code="2xx"} 490' in backend
+
+
+def test_mesh_traffic_and_router_503s_reach_no_haproxy_server():
+    """Only requests a Route's router sends to a pod are a server's; a Service host is mesh traffic, and a Route
+    without endpoints is answered by the router itself."""
+    mesh = static_mesh(podinfo_objects() + [route_manifest("web", [("podinfo-primary", 0), ("podinfo-canary", 0)])])
+    assert mesh.send(HOST, 10, namespace=NS) == {503: 10}
+    mesh.send("legacy.test", 10)
+    assert "haproxy_" not in mesh.metrics_text()
+    assert "istio_requests_total" in mesh.metrics_text()
