@@ -1,10 +1,14 @@
 """The mesh resolving OpenShift Routes (mesh_openshift_route): a Route's host goes to its backends by weight, as
 OpenShift's HAProxy router sends it; over a static set of objects, and live from the emulator."""
 
+import subprocess
+
+import pytest
 import requests
 
 from tests.sandbox.fixtures_mesh import create_objects, deployment_manifest, service_manifest, wait_ready
 from tests.sandbox.mesh import Mesh, StaticCluster
+from tests.sandbox.prometheus import PrometheusUnavailable, find_prometheus
 
 NS = "test"
 HOST = "podinfo.apps.example.com"
@@ -143,3 +147,21 @@ def test_mesh_traffic_and_router_503s_reach_no_haproxy_server():
     mesh.send("legacy.test", 10)
     assert "haproxy_" not in mesh.metrics_text()
     assert "istio_requests_total" in mesh.metrics_text()
+
+
+def test_promtool_parses_the_router_families_and_only_objects_to_the_routers_own_naming():
+    """The exporter names its gauges ``*_total`` and its latency in milliseconds, which promtool's linter dislikes."""
+    try:
+        promtool = find_prometheus()[1]
+    except PrometheusUnavailable as exc:
+        pytest.skip(str(exc))
+    mesh = static_mesh(podinfo_objects() + [route_manifest("web", [("podinfo-primary", 80), ("podinfo-canary", 20)])])
+    mesh.send(HOST, 50, namespace="clients")
+    checked = subprocess.run([promtool, "check", "metrics"], input=mesh.metrics_text(), capture_output=True, text=True, check=False)
+    problems = [line.strip() for line in (checked.stdout + checked.stderr).splitlines() if line.strip() and "haproxy" in line]
+    assert checked.returncode in (0, 3), problems
+    assert sorted(problems) == [
+        'haproxy_backend_http_responses_total non-counter metrics should not have "_total" suffix',
+        'haproxy_server_http_average_response_latency_milliseconds use base unit "seconds" instead of "milliseconds"',
+        'haproxy_server_http_responses_total non-counter metrics should not have "_total" suffix',
+    ]
