@@ -15,9 +15,14 @@ version_added: "0.1.0"
 description:
   - Runs a list of checks once against the canary workload and returns, per check, the query as sent,
     the value, the bounds, a verdict (C(pass), C(fail), C(no data), C(error)) and a reason a person can act on.
-  - Builtin checks are Flagger's Istio queries, C(request-success-rate) (percent of non-5xx requests) and
-    C(request-duration) (p99 latency in milliseconds), rendered for the canary workload and namespace with
-    the check's O(checks[].interval) as the range window.
+  - Builtin checks are Flagger's C(request-success-rate) (percent of non-5xx requests) and C(request-duration),
+    rendered for the canary workload and namespace with the check's O(checks[].interval) as the range window, on
+    the metrics of O(provider). With C(istio) and C(gatewayapi) (on Istio), Flagger's Istio queries; there
+    C(request-duration) is the p99 latency in milliseconds. With C(openshift), the OpenShift router's HAProxy metrics
+    of the C(<target>-canary) Service's pods (C(haproxy_server_http_responses_total),
+    C(haproxy_server_http_average_response_latency_milliseconds)); there C(request-duration) is the slowest canary
+    pod's average response time in milliseconds, HAProxy keeping no latency histogram.
+  - A builtin check with a provider that has no standard metrics is refused before any query; use a custom check.
   - Custom checks run a PromQL template; web checks read a number from a JSON endpoint with JMESPath.
   - No data (empty result, NaN, missing value) is a failed check unless the check sets O(checks[].on_no_data=pass).
     An unreachable or erroring Prometheus is a failed check with the HTTP status and Prometheus's error text.
@@ -79,6 +84,24 @@ EXAMPLES = r"""
           max: 1
     fail_on_failure: false
   register: gate
+
+- name: On OpenShift, the same builtin checks on the router's HAProxy metrics
+  progressive.canary.canary_analysis:
+    namespace: test
+    target: podinfo
+    provider: openshift
+    prometheus:
+      url: https://thanos-querier.openshift-monitoring.svc:9091
+      bearer_token: "{{ prometheus_token }}"
+    checks:
+      - name: request-success-rate
+        interval: 1m
+        threshold_range:
+          min: 99
+      - name: request-duration
+        interval: 1m
+        threshold_range:
+          max: 500
 
 - name: Before changing anything, check every check and webhook, and let Prometheus parse every query
   progressive.canary.canary_analysis:
