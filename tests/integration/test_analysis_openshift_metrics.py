@@ -8,17 +8,11 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_
     REQUEST_DURATION, REQUEST_SUCCESS_RATE, render_query,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.observers import builtin_template
+from tests.integration.test_analysis_live import CHECKS, WAIT_S, WINDOW, settled
 from tests.integration.test_analysis_module import run_playbook
 from tests.sandbox.fixtures_mesh import create_objects, deployment_manifest, service_manifest, wait_ready
-from tests.sandbox.prometheus import sample_values
 
 NS = "gate-route"
-WAIT_S = 90
-WINDOW = "10s"
-CHECKS = [
-    {"name": REQUEST_SUCCESS_RATE, "interval": WINDOW, "threshold_range": {"min": 99}},
-    {"name": REQUEST_DURATION, "interval": WINDOW, "threshold_range": {"max": 500}},
-]
 # target: (canary error rate, canary latency ms, expected success rate, expected average latency)
 CANARIES = {
     "healthy": (0.0, 20, 100.0, 20),
@@ -46,13 +40,6 @@ def canary_objects(target, error_rate, latency_ms):
 
 def openshift_query(name, target):
     return render_query(builtin_template("openshift", name), {"namespace": NS, "target": target, "interval": WINDOW})
-
-
-def settled(expected, tolerance):
-    def accept(data):
-        values = sample_values(data)
-        return len(values) == 1 and abs(values[0] - expected) <= tolerance
-    return accept
 
 
 def test_builtin_checks_on_the_routers_haproxy_metrics(tmp_path, prometheus_live, mesh, emulator):
