@@ -53,9 +53,8 @@ def test_builtin_checks_on_the_routers_haproxy_metrics(tmp_path, prometheus_live
         prometheus_live.wait_for_value(openshift_query(REQUEST_SUCCESS_RATE, target), WAIT_S, accept=settled(success_rate, 2.5))
         prometheus_live.wait_for_value(openshift_query(REQUEST_DURATION, target), WAIT_S, accept=settled(latency, 0.5))
 
-    tasks = [{"progressive.canary.canary_analysis": {"namespace": NS, "target": target, "provider": "openshift",
-                                                      "prometheus": {"url": prometheus_live.url}, "checks": CHECKS}}
-             for target in CANARIES]
+    options = {"namespace": NS, "provider": "openshift", "prometheus": {"url": prometheus_live.url}, "checks": CHECKS}
+    tasks = [{"progressive.canary.canary_analysis": dict(options, target=target)} for target in CANARIES]
     results, _output = run_playbook(tmp_path, tasks)
     outcomes = dict(zip(CANARIES, results))
 
