@@ -141,6 +141,7 @@ def task_costs_part(runs):
     for name, costs in measured["tasks"].items():
         figures["seconds.task.%s" % name] = (costs["per_task"], "s")
         figures["requests.task.%s.gets" % name] = (costs["requests_per_task"]["gets"], "")
+        figures["requests.task.%s.discovery_first_process" % name] = (costs["requests_first_task"]["discovery"], "")
     for name, times in measured["imports"].items():
         figures["seconds.import.%s" % slug(name)] = (times["process_wall"], "s")
     return figures, measured
