@@ -11,6 +11,7 @@ or a part fails; a part that cannot run here (no ../shared, no Prometheus) is sk
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import traceback
@@ -64,10 +65,12 @@ def memory_part(runs):
     count = max(runs // 2, 1)
     init = measure_init(count)
     prometheus = start_prometheus()
+    workdir = tempfile.mkdtemp(prefix="bench-memory-")
     try:
-        analysis = measure_analysis(prometheus, count, tempfile.mkdtemp(prefix="bench-memory-"))
+        analysis = measure_analysis(prometheus, count, workdir)
     finally:
         prometheus.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     figures = {"memory_mib.canary_init": (max(init), "MiB"), "memory_mib.canary_analysis": (max(analysis), "MiB")}
     return figures, {"canary_init": init, "canary_analysis": analysis}
 
