@@ -3,6 +3,7 @@ simulator sending traffic, and real Prometheus scraping the mesh every second, i
 Each canary is tests/e2e's Podinfo (podinfo in a namespace of its own, traffic to its apex host)."""
 import contextlib
 import os
+from pathlib import Path
 
 from tests.e2e.rollout_scenario import Podinfo
 from tests.sandbox.apiserver import Emulator
@@ -32,7 +33,6 @@ class ReleaseSandbox(object):
         self._canaries += 1
         scratch = os.path.join(self.root, "canary%d" % self._canaries)
         os.mkdir(scratch)
-        from pathlib import Path
         return Podinfo(self.emulator, self.kubeconfig, self.mesh, self.prometheus, Path(scratch)).load(traffic=traffic)
 
 

@@ -34,7 +34,7 @@ def _plays(run):
     return [[task["hosts"]["localhost"] for task in play["tasks"]] for play in run.report["plays"]]
 
 
-def run_rollout(sandbox, canary, name, **overrides):
+def run_rollout(canary, name, **overrides):
     """playbooks/rollout.yml for ``canary`` (overrides: the role's variables); returns (PlaybookRun, rollout_result)."""
     run = run_playbook(PLAYBOOKS / "rollout.yml", "%s/%s" % (canary.tmp_path, name), canary.release_vars(**overrides))
     result = rollout_result(_plays(run))
@@ -46,7 +46,7 @@ def run_rollout(sandbox, canary, name, **overrides):
 def release(sandbox, canary, name, image, release_analysis, steps):
     """A healthy release that must be promoted after ``steps`` steps: (PlaybookRun, its requests by kind)."""
     reset_request_log(sandbox.emulator)
-    run, result = run_rollout(sandbox, canary, name, rollout_image=image, rollout_analysis=release_analysis)
+    run, result = run_rollout(canary, name, rollout_image=image, rollout_analysis=release_analysis)
     if result["outcome"] != "promoted" or len(result["steps"]) != steps:
         raise ReleaseFailed("%s: %s after %d steps (wanted promoted after %d): %s" % (
             name, result["outcome"], len(result["steps"]), steps, result["summary"]))
@@ -58,7 +58,7 @@ def measure_steps(sandbox, variant):
     and the anatomy of the long release's steps."""
     metrics = METRICS[variant]
     canary = sandbox.canary(traffic=bool(metrics))  # no traffic: no mesh reads in the request log
-    run_rollout(sandbox, canary, "init")
+    run_rollout(canary, "init")
     measured = {}
     for step_weight, steps, image in RELEASES:
         measured[steps] = release(sandbox, canary, "release-%d-steps" % steps, image, analysis(step_weight, metrics), steps)
@@ -77,7 +77,7 @@ def measure_long_release(sandbox):
     """A release of LONG_STEPS steps (step_weight 2, no metric checks): each step's seconds and the controller's
     resident memory at its start, and both ends compared."""
     canary = sandbox.canary(traffic=False)
-    run_rollout(sandbox, canary, "init")
+    run_rollout(canary, "init")
     run, _requests = release(sandbox, canary, "release-%d-steps" % LONG_STEPS, NEW_IMAGE, analysis(100 // LONG_STEPS, []), LONG_STEPS)
     found = step_anatomy.steps(run.timeline)
     first, last = found[:ENDS], found[-ENDS:]
