@@ -4,8 +4,9 @@ Parts: ``operations`` (API requests and wall time per operation on the emulator)
 against real Prometheus, directly and as ansible-playbook tasks), ``memory`` (peak RSS of module processes), and
 issue 10's figures of the rollout role: ``steps`` (time and API requests per analysis step), ``shift_vs_k8s`` (a
 canary_shift task vs a kubernetes.core.k8s patch), ``fleet`` (N canaries in one play, strategy free, one bad canary
-among five), ``long_release`` (50 steps: time per step and controller memory at both ends) and ``task_costs``
-(where a step's time goes: imports, one more task of each kind, requests per module process).
+among five), ``long_release`` (50 steps: time per step and controller memory at both ends), ``task_costs``
+(where a step's time goes: imports, one more task of each kind, requests per module process) and ``include_depth``
+(the controller's memory over 50 self-includes, as step.yml does, with and without a growing run record).
 Prints a table, writes JSON to bench/results/ and exits 1 when a figure is over its budget (bench/budgets.yml)
 or a part fails; a part that cannot run here (no ../shared, no Prometheus) is skipped with its reason."""
 import argparse
@@ -23,7 +24,7 @@ from tests.sandbox.prometheus import PrometheusUnavailable
 from bench import report
 from bench.timing import median
 
-PARTS = ("operations", "analysis", "memory", "steps", "shift_vs_k8s", "fleet", "long_release", "task_costs")
+PARTS = ("operations", "analysis", "memory", "steps", "shift_vs_k8s", "fleet", "long_release", "task_costs", "include_depth")
 
 
 def slug(name):
@@ -150,8 +151,17 @@ def task_costs_part(runs):
     return figures, measured
 
 
+def include_depth_part(_runs):
+    from bench.include_depth import measure
+
+    measured = measure()
+    figures = dict(("memory_mib.include_depth.%s" % variant, (entry["rss_growth_mib"], "MiB")) for variant, entry in measured.items())
+    return figures, measured
+
+
 RUNNERS = {"operations": operations_part, "analysis": analysis_part, "memory": memory_part, "steps": steps_part,
-           "shift_vs_k8s": shift_vs_k8s_part, "fleet": fleet_part, "long_release": long_release_part, "task_costs": task_costs_part}
+           "shift_vs_k8s": shift_vs_k8s_part, "fleet": fleet_part, "long_release": long_release_part, "task_costs": task_costs_part,
+           "include_depth": include_depth_part}
 
 
 def run_parts(parts, runs):
