@@ -5,8 +5,8 @@ import json
 import os
 from pathlib import Path
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import run_checks
-from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnection
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
 from tests import ansible_playbook
 from tests.sandbox.prometheus import Prometheus, istio_series, render_openmetrics
 

@@ -2,10 +2,10 @@
 entry points with kubernetes.core's client over HTTP; requests are counted from the emulator's request log."""
 import time
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE
 from tests.integration.release_scenario import NEW_IMAGE, promote, rollback, set_template, shift
 from tests.sandbox.fixtures_api import wait_for

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
 from tests.integration.canary_scenario import NAMESPACE, load_podinfo, reset_request_log
 from tests.sandbox.apiserver import Emulator
 from tests.sandbox.fixtures_mesh import wait_ready

@@ -40,6 +40,24 @@ options:
     - Must be at least 1.
     type: int
     default: 300
+  provider:
+    description:
+    - The traffic provider that routes the canary's traffic, C(istio) (DestinationRules and a VirtualService).
+    - C(gatewayapi) routes through one Gateway API HTTPRoute (C(gateway.networking.k8s.io/v1)), attached to the Gateways
+      of I(service.gateway_refs), else to the apex Service for mesh traffic.
+    - C(openshift) routes through an OpenShift Route (route.openshift.io/v1), its C(spec.to) sent to the C(-primary) and
+      one alternate backend to the C(-canary) Service; see I(service.expose).
+    - A I(service) suboption the chosen provider does not read is refused before anything is read.
+    - canary_init records it in the canary's state; canary_shift, canary_promote, canary_rollback, canary_cleanup,
+      canary_info and a later canary_init refuse another one before anything is written (a state written before this
+      option existed means C(istio)). canary_analysis measures its builtin checks on this provider's metrics (Istio's for C(istio)
+      and C(gatewayapi), the router's HAProxy metrics for C(openshift)); canary_image and canary_lease route nothing
+      and ignore it (they take it so that one set of options serves every canary module, as the rollout role passes them).
+    - Not for the C(group/progressive.canary.canary) entry of C(module_defaults), because canary_webhook and the
+      kubernetes.core modules of the group do not take it.
+    type: str
+    choices: [gatewayapi, istio, openshift]
+    default: istio
 """
 
     SELECTOR = r"""

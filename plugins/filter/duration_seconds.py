@@ -51,7 +51,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, parse_duration
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, parse_duration
 
 
 def duration_seconds(value, field="duration"):

@@ -61,7 +61,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import close_gate
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import close_gate, merged
 
 
 def rollout_gate(run, gate, gate_type):
@@ -69,9 +69,7 @@ def rollout_gate(run, gate, gate_type):
         update = close_gate(run, gate, gate_type)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
-    updated = dict(run)
-    updated.update(update)
-    return updated
+    return merged(run, update)
 
 
 class FilterModule(object):

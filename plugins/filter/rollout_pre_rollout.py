@@ -64,13 +64,11 @@ _value:
       type: str
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import after_pre_rollout
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import after_pre_rollout, merged
 
 
 def rollout_pre_rollout(run, pre_rollout, threshold, skip_analysis):
-    updated = dict(run)
-    updated.update(after_pre_rollout(run, pre_rollout, threshold, skip_analysis))
-    return updated
+    return merged(run, after_pre_rollout(run, pre_rollout, threshold, skip_analysis))
 
 
 class FilterModule(object):

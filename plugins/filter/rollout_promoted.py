@@ -68,13 +68,11 @@ _value:
       type: str
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merge_promote
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merge_promote, merged
 
 
 def rollout_promoted(run, promote, phase_before, resuming=False):
-    updated = dict(run)
-    updated.update(merge_promote(run, promote, phase_before, resuming))
-    return updated
+    return merged(run, merge_promote(run, promote, phase_before, resuming))
 
 
 class FilterModule(object):

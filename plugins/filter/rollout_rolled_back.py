@@ -54,13 +54,11 @@ _value:
       type: str
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merge_rollback
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merge_rollback, merged
 
 
 def rollout_rolled_back(run, rollback):
-    updated = dict(run)
-    updated.update(merge_rollback(run, rollback))
-    return updated
+    return merged(run, merge_rollback(run, rollback))
 
 
 class FilterModule(object):

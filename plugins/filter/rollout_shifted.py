@@ -63,13 +63,11 @@ _value:
       type: str
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merge_shift
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merge_shift, merged
 
 
 def rollout_shifted(run, shift, progress_deadline):
-    updated = dict(run)
-    updated.update(merge_shift(run, shift, progress_deadline))
-    return updated
+    return merged(run, merge_shift(run, shift, progress_deadline))
 
 
 class FilterModule(object):

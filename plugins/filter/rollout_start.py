@@ -87,13 +87,11 @@ _value:
       elements: str
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import start_action
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merged, start_action
 
 
 def rollout_start(run, info, threshold, image="", phase_at_start=None):
-    updated = dict(run)
-    updated.update(start_action(info, threshold, image, phase_at_start, run.get("resumed", [])))
-    return updated
+    return merged(run, start_action(info, threshold, image, phase_at_start, run.get("resumed", [])))
 
 
 class FilterModule(object):

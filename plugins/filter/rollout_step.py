@@ -84,13 +84,11 @@ _value:
       elements: dict
 """
 
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import next_step
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merged, next_step
 
 
 def rollout_step(run, weights, threshold, checks=None, rollback_hooks=None):
-    updated = dict(run)
-    updated.update(next_step(run, weights, threshold, checks, rollback_hooks))
-    return updated
+    return merged(run, next_step(run, weights, threshold, checks, rollback_hooks))
 
 
 class FilterModule(object):

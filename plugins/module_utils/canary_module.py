@@ -19,9 +19,11 @@ __metaclass__ = type
 
 from contextlib import contextmanager
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import api_from_params
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact, secrets_in
 
 
@@ -46,14 +48,22 @@ class CanaryModule(AnsibleModule):
         kwargs["msg"] = msg
         super(CanaryModule, self).fail_json(**self._redacted_result(kwargs))
 
+    def kube_api(self, **fields):
+        """The KubeApi the connection options describe (arguments/common.py); without the kubernetes library the task
+        fails saying so, with ``fields`` in the result. Raises CanaryApiError for an unusable option: call it inside
+        failing()."""
+        if not HAS_KUBERNETES:
+            self.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR), **fields)
+        return api_from_params(self.params)
+
 
 @contextmanager
-def failing(module, message="%s", **fields):
-    """The one failure handler of the modules: a CanaryError raised inside fails the task with ``message % error``
-    and ``fields`` updated by the error's own result fields (errors.py); anything else is a bug, left to Ansible."""
+def failing(module, prefix="", **fields):
+    """The one failure handler of the modules: a CanaryError raised inside fails the task with ``prefix`` and the
+    error's message, and ``fields`` updated by the error's own result fields (errors.py); anything else is a bug, left
+    to Ansible."""
     try:
-        yield
+        with reworded(prefix, **fields):
+            yield
     except CanaryError as exc:
-        result = dict(fields)
-        result.update(exc.result_fields())
-        module.fail_json(msg=message % (exc,), **result)
+        module.fail_json(msg=str(exc), **exc.result_fields())

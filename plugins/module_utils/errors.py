@@ -3,11 +3,14 @@
 """The one exception base of the collection: every error a module reports as a failed task derives from CanaryError
 (Refusal and InputError, CanaryApiError, StateError, NotReadyError, AnalysisConfigError, WebhookConfigError...).
 Its message is the task's ``msg``; ``result`` holds fields merged into the failed task's result (``actions``,
-``ready``, ``held_by``...). canary_module.failing() turns it into fail_json."""
+``ready``, ``held_by``...). canary_module.failing() turns it into fail_json; ``reworded`` says, in module_utils, what
+was being done when an error happened."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from contextlib import contextmanager
 
 
 class CanaryError(Exception):
@@ -20,3 +23,17 @@ class CanaryError(Exception):
     def result_fields(self):
         """The fields this error adds to the failure result (subclasses that set no ``result`` add none)."""
         return dict(self.__dict__.get("result") or {})
+
+
+@contextmanager
+def reworded(prefix, *error_classes, **fields):
+    """Inside, a CanaryError (of ``error_classes`` when given) is raised again as one whose message is ``prefix``
+    followed by its own and whose result is ``fields`` updated by its own result fields; anything else passes through
+    untouched."""
+    caught = error_classes or (CanaryError,)
+    try:
+        yield
+    except caught as exc:
+        result = dict(fields)
+        result.update(exc.result_fields())
+        raise CanaryError("%s%s" % (prefix, exc), **result)

@@ -27,6 +27,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
+def merged(run, update):
+    """The run record (the role's ``__rollout_run``) with a decision's ``update`` applied: what every rollout_* filter
+    returns."""
+    updated = dict(run)
+    updated.update(update)
+    return updated
+
+
 def as_int(value):
     """Jinja's ``int`` filter: a number from an int, a float or a string of one, else 0."""
     try:
@@ -247,3 +255,25 @@ def merge_rollback(run, rollback):
     reason = (rollback.get("failure_reason") or run.get("reason")) if rolled_back else run.get("reason")
     return {"action": "done", "revision": rollback.get("revision"),
             "outcome": "rolled back" if rolled_back else "unchanged", "reason": reason}
+
+
+def check_mode_plan(run, target_ref, weights, init_changed, image_changed, image):
+    """Check mode: what a real run would do, from what this run saw (canary_init and the image patch in check mode
+    write nothing, so the canary's state is the one before them), as the run record's update that ends the run. The
+    analysis is not simulated: it needs real traffic."""
+    plans = []
+    steps = ", ".join(str(weight) for weight in weights)
+    if init_changed:
+        plans.append("put Deployment %s under canary management" % target_ref)
+    if image_changed:
+        plans.append("set image %s and release it: analysis at weights %s" % (image, steps))
+    elif run.get("action") == "release":
+        start = " from weight %s" % run["weight"] if as_int(run.get("weight")) > 0 else ""
+        plans.append("release revision %s: analysis at weights %s%s" % (run.get("revision"), steps, start))
+    elif run.get("action") == "promote":
+        plans.append("promote revision %s without analysis" % run.get("revision"))
+    elif run.get("action") in ("rollback", "tidy"):
+        plans.append("roll back revision %s: %s" % (run.get("revision"), run.get("reason")))
+    elif not plans:
+        plans.append("nothing: %s" % (run.get("reason") or "revision %s is the promoted one" % run.get("revision")))
+    return {"action": "done", "outcome": "checked", "reason": "check mode, nothing written; a real run would " + ", then ".join(plans)}

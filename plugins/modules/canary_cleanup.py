@@ -37,6 +37,7 @@ author:
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
 - progressive.canary.common.selector
 attributes:
   check_mode:
@@ -45,12 +46,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows every object restored or removed (Secret values redacted).
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -81,25 +76,21 @@ actions:
   sample: ["restore Deployment test/podinfo: 2 replicas, promoted template", "restore Service test/podinfo as recorded"]
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import (
-    SELECTOR_ARG_SPEC, api_from_params, argument_spec)
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+
+ARGUMENT_SPEC = argument_spec(SELECTOR)
 
 
 def main():
-    module = CanaryModule(argument_spec=argument_spec(SELECTOR_ARG_SPEC), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     request = CleanupRequest(params["target"], params["namespace"], selector_labels=params["selector_labels"],
                              ready_timeout=params["ready_timeout"], lease_holder=params["lease_holder"],
-                             lease_seconds=params["lease_seconds"])
+                             lease_seconds=params["lease_seconds"], provider=params["provider"])
     with failing(module):
-        result = run_cleanup(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
+        result = run_cleanup(module.kube_api(), request, check_mode=module.check_mode, want_diff=module._diff)
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)

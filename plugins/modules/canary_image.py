@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
 options:
   image:
     description:
@@ -43,15 +44,9 @@ attributes:
   diff_mode:
     support: full
     description: Shows the container's image before and after.
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
 notes:
 - The lease options of the common fragment are accepted and ignored; the module takes no lease (it changes the user's
   Deployment, as C(kubectl set image) would, not the canary's objects).
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -88,28 +83,23 @@ previous_image:
   sample: ghcr.io/stefanprodan/podinfo:6.4.0
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
-from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.phases.image import set_image
 
-IMAGE_ARG_SPEC = {
+ARGUMENT_SPEC = argument_spec({
     "image": {"type": "str", "required": True},
     "container": {"type": "str"},
-}
+})
 
 
 def main():
-    module = CanaryModule(argument_spec=argument_spec(IMAGE_ARG_SPEC), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     if not params["image"].strip():
         module.fail_json(msg="image must not be empty")
     with failing(module):
-        result = set_image(api_from_params(params), params["namespace"], params["target"], params["image"],
+        result = set_image(module.kube_api(), params["namespace"], params["target"], params["image"],
                            container=params["container"], check_mode=module.check_mode, want_diff=module._diff)
     module.exit_json(**result)
 

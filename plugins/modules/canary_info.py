@@ -21,6 +21,7 @@ author:
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
 attributes:
   check_mode:
     support: full
@@ -28,14 +29,8 @@ attributes:
   diff_mode:
     support: none
     description: Changes nothing, so there is nothing to show.
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
 notes:
 - The lease options of the common fragment are accepted and ignored, the module takes no lease.
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -158,21 +153,18 @@ primary:
   sample: {replicas: 2, ready_replicas: 2, ready: true, reason: "2 of 2 replicas ready"}
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+
+ARGUMENT_SPEC = argument_spec()
 
 
 def main():
-    module = CanaryModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     with failing(module):
-        info = canary_info(api_from_params(module.params), CanaryNames(module.params["target"], module.params["namespace"]))
+        info = canary_info(module.kube_api(), CanaryNames(module.params["target"], module.params["namespace"]), module.params["provider"])
     module.exit_json(changed=False, **info)
 
 

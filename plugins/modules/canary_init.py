@@ -43,12 +43,20 @@ description:
 - A second run with the same input writes nothing. After the rollout started, a re-run only converges the
   Services, DestinationRules and VirtualService settings, keeping the current weights.
 - A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.
+- With I(provider=openshift), no DestinationRule or VirtualService; the one Route whose C(spec.to) is the apex Service is
+  adopted, its C(spec.to) sent to C(<target>-primary) and one alternate backend added for C(<target>-canary) (weight =
+  percent); the state records only its name, C(spec.to) and C(spec.alternateBackends), which cleanup puts back. Refuses,
+  writing nothing, when there is no such Route (unless I(service.expose)), several, one with 3 alternate backends
+  already, a C(haproxy.router.openshift.io/balance) other than C(roundrobin), a C(spec.to.weight) other than 100 beside
+  other backends, or a C(spec.port.targetPort) the C(-primary) and C(-canary) Services do not carry.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
 - progressive.canary.common.selector
+- progressive.canary.service
 attributes:
   check_mode:
     support: full
@@ -56,68 +64,11 @@ attributes:
   diff_mode:
     support: full
     description: Shows every object created or changed (Secret values redacted).
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
 options:
   hpa:
     description:
     - Name of the target's HorizontalPodAutoscaler; a C(<hpa>-primary) copy is made for the primary.
     type: str
-  service:
-    description:
-    - The Services and routing, named like Flagger's Canary C(service) spec.
-    type: dict
-    required: true
-    suboptions:
-      port:
-        description: Port of the C(-primary), C(-canary) (and a created apex) Service, 1 to 65535.
-        type: int
-        required: true
-      target_port:
-        description:
-        - Container port (number, or an IANA port name of at most 15 characters) the Services send to; defaults to
-          I(port). A container must expose it.
-        type: raw
-      port_name:
-        description: Name of the Service port, a DNS-1123 label (at most 63 lower case letters, digits and C(-)).
-        type: str
-        default: http
-      hosts:
-        description:
-        - Hosts of the VirtualService besides the target's own name. DNS names (the first label may be a
-          wildcard) or IP addresses, as istiod accepts them; C(*) only when C(mesh) is not among the gateways.
-        type: list
-        elements: str
-        default: []
-      gateways:
-        description: Gateways of the VirtualService, C(mesh) or C(<namespace>/<name>).
-        type: list
-        elements: str
-        default: [mesh]
-      retries:
-        description:
-        - Istio HTTPRetry of the managed route, for example C(attempts=3), C(perTryTimeout=1s).
-        - Only HTTPRetry's fields; C(attempts) 0 or more (0 disables retries and then allows no other field),
-          durations as for I(timeout), C(retryOn) a comma-separated list of Envoy retry policies or HTTP status codes.
-        type: dict
-      timeout:
-        description: Istio timeout of the managed route, a Go duration of at least 1ms to the millisecond, e.g. C(10s), C(1m30s).
-        type: str
-      headers:
-        description: Istio Headers of the managed route.
-        type: dict
-      cors_policy:
-        description: Istio CorsPolicy of the managed route.
-        type: dict
-      traffic_policy:
-        description:
-        - Istio TrafficPolicy of both DestinationRules; only TrafficPolicy's fields, C(loadBalancer.simple) one of
-          Istio's load balancers. The rest is judged by the API server and istiod in the dry run.
-        type: dict
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -133,6 +84,35 @@ EXAMPLES = r"""
         attempts: 3
         perTryTimeout: 1s
         retryOn: gateway-error,connect-failure,refused-stream
+
+- name: Put podinfo under canary management on OpenShift, splitting the traffic of its Route
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    provider: openshift
+    service:
+      port: 9898
+
+- name: The same with the Gateway API, mesh traffic (an HTTPRoute attached to the Service podinfo, GAMMA)
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    hpa: podinfo
+    provider: gatewayapi
+    service:
+      port: 9898
+
+- name: The same with the Gateway API, through a Gateway for one hostname (north-south)
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    provider: gatewayapi
+    service:
+      port: 9898
+      gateway_refs:
+        - name: public
+          namespace: istio-system
+      hostnames: [app.example.com]
 """
 
 RETURN = r"""
@@ -147,7 +127,11 @@ revision:
   type: str
   sample: 3f1c2a9b0d4e5f60
 managed:
-  description: Names of everything the canary manages.
+  description:
+  - Names of everything the canary manages. The routing objects are the provider's, C(virtual_service) and
+    C(destination_rules) with C(istio), C(http_route) with C(gatewayapi) (the apex's name; an adopted HTTPRoute of
+    another name is named in the state's originals), C(route_backends) with C(openshift) (the Services the managed
+    Route sends to).
   returned: always
   type: dict
   sample:
@@ -169,31 +153,22 @@ actions:
   sample: ["create Service test/podinfo-primary", "scale Deployment test/podinfo to 0"]
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.service import SERVICE
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import (
-    SELECTOR_ARG_SPEC, SERVICE_OPTIONS_SPEC, api_from_params, argument_spec)
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+
+ARGUMENT_SPEC = argument_spec(SELECTOR, SERVICE, {"hpa": {"type": "str"}})
 
 
 def main():
-    module = CanaryModule(
-        argument_spec=argument_spec(SELECTOR_ARG_SPEC, {
-            "hpa": {"type": "str"},
-            "service": {"type": "dict", "required": True, "options": SERVICE_OPTIONS_SPEC},
-        }),
-        supports_check_mode=True,
-    )
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     request = InitRequest(params["target"], params["namespace"], params["service"], hpa=params["hpa"],
                           selector_labels=params["selector_labels"], ready_timeout=params["ready_timeout"],
-                          lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"])
+                          lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"], provider=params["provider"])
     with failing(module):
-        result = run_init(api_from_params(params), request, check_mode=module.check_mode, want_diff=module._diff)
+        result = run_init(module.kube_api(), request, check_mode=module.check_mode, want_diff=module._diff)
     module.exit_json(**result)
 
 

@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
 options:
   state:
     description:
@@ -70,12 +71,6 @@ attributes:
   diff_mode:
     support: none
     description: The lease is not shown as a diff.
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -136,39 +131,29 @@ msg:
   sample: "took the lease of podinfo-canary-state as rollout/test/podinfo/43"
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
-from ansible_collections.progressive.canary.plugins.module_utils.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params, argument_spec
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.run_lease import LeaseRequest, acquire, hold, release
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import LeaseRequest, acquire, hold, release
 
-LEASE_ARG_SPEC = {
+ARGUMENT_SPEC = argument_spec({
     "state": {"type": "str", "choices": ["acquired", "held", "released"], "default": "acquired"},
     "operation": {"type": "str"},
     "wait": {"type": "int", "default": 0},
     "hold": {"type": "int", "default": 0},
     "controller_pid": {"type": "int"},
-}
+})
 ACTIONS = {"acquired": acquire, "held": hold, "released": release}
 
 
 def main():
-    module = CanaryModule(argument_spec=argument_spec(LEASE_ARG_SPEC), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    if not params["lease_holder"]:
-        module.fail_json(msg="lease_holder is required: it names the run that holds the lease across its tasks")
-    for name in ("wait", "hold"):
-        if params[name] < 0:
-            module.fail_json(msg="%s must be 0 or more seconds (got %d)" % (name, params[name]))
-    request = LeaseRequest(CanaryNames(params["target"], params["namespace"]), params["lease_holder"], params["lease_seconds"],
-                           operation=params["operation"], wait=params["wait"], hold=params["hold"],
-                           controller_pid=params["controller_pid"])
     with failing(module, acquired=False):
-        result = ACTIONS[params["state"]](api_from_params(params), request, check_mode=module.check_mode)
+        request = LeaseRequest(CanaryNames(params["target"], params["namespace"]), params["lease_holder"], params["lease_seconds"],
+                               operation=params["operation"], wait=params["wait"], hold=params["hold"],
+                               controller_pid=params["controller_pid"])
+        result = ACTIONS[params["state"]](module.kube_api(), request, check_mode=module.check_mode)
     if result.get("taken_over"):
         module.warn(result["msg"])
     module.exit_json(**result)

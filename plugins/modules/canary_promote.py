@@ -33,25 +33,12 @@ author:
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
+- progressive.canary.release
 attributes:
-  check_mode:
-    support: full
-    description: Reads the cluster, plans, and reports what would change without writing or waiting.
   diff_mode:
     support: full
     description: Shows every object changed (Secret values redacted).
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
-options:
-  ready_timeout:
-    description:
-    - Seconds to wait for the primary to be ready after its template changed.
-    - Defaults to the primary's C(spec.progressDeadlineSeconds) (600 when unset), as does 0; negative values are refused.
-    type: int
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -116,14 +103,17 @@ actions:
   sample: ["copy the target's template to Deployment test/podinfo-primary", "scale Deployment test/podinfo to 0"]
 """
 
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import argument_spec
-from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
-from ansible_collections.progressive.canary.plugins.module_utils.release import RELEASE_ARG_SPEC, run_module
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
+
+ARGUMENT_SPEC = argument_spec(RELEASE)
 
 
 def main():
-    module = CanaryModule(argument_spec=argument_spec(RELEASE_ARG_SPEC), supports_check_mode=True)
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module, PromoteRun)
 
 

@@ -29,29 +29,18 @@ author:
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
+- progressive.canary.release
 attributes:
-  check_mode:
-    support: full
-    description: Reads the cluster, plans, and reports what would change without writing.
   diff_mode:
     support: full
     description: Shows the VirtualService and Deployment changes.
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
 options:
   reason:
     description:
     - Why the rollout is aborted; stored in the state and shown by canary_info.
     type: str
     default: rolled back by canary_rollback
-  ready_timeout:
-    description:
-    - Not used by this module (nothing is waited for); accepted so that module defaults can be shared.
-    type: int
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -111,14 +100,17 @@ actions:
   sample: ["route 100/0 (primary/canary) in VirtualService test/podinfo", "scale Deployment test/podinfo to 0"]
 """
 
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import argument_spec
-from ansible_collections.progressive.canary.plugins.module_utils.release import RELEASE_ARG_SPEC, run_module
-from ansible_collections.progressive.canary.plugins.module_utils.rollback import DEFAULT_REASON, RollbackRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
+from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback import DEFAULT_REASON, RollbackRun
+
+ARGUMENT_SPEC = argument_spec(RELEASE, {"reason": {"type": "str", "default": DEFAULT_REASON}})
 
 
 def main():
-    module = CanaryModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, {"reason": {"type": "str", "default": DEFAULT_REASON}}), supports_check_mode=True)
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module, RollbackRun, ("reason",))
 
 

@@ -34,30 +34,18 @@ author:
 extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
+- progressive.canary.cluster
+- progressive.canary.release
 attributes:
-  check_mode:
-    support: full
-    description: Reads the cluster, plans, and reports what would change without writing or waiting.
   diff_mode:
     support: full
     description: Shows the VirtualService and Deployment changes.
-  platform:
-    platforms: kubernetes
-    support: full
-    description: Talks to the Kubernetes API with the kubernetes Python client.
 options:
   weight:
     description:
     - Percentage of the traffic sent to the canary, 0 to 100.
     type: int
     required: true
-  ready_timeout:
-    description:
-    - Seconds to wait for the target to be ready before traffic is sent to it.
-    - Defaults to the target's C(spec.progressDeadlineSeconds) (600 when unset), as does 0; negative values are refused.
-    type: int
-requirements:
-- kubernetes >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -144,14 +132,17 @@ actions:
   sample: ["scale Deployment test/podinfo to 2", "route 80/20 (primary/canary) in VirtualService test/podinfo"]
 """
 
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import argument_spec
-from ansible_collections.progressive.canary.plugins.module_utils.release import RELEASE_ARG_SPEC, run_module
-from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
+from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
+
+ARGUMENT_SPEC = argument_spec(RELEASE, {"weight": {"type": "int", "required": True}})
 
 
 def main():
-    module = CanaryModule(argument_spec=argument_spec(RELEASE_ARG_SPEC, {"weight": {"type": "int", "required": True}}), supports_check_mode=True)
+    module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module, ShiftRun, ("weight",))
 
 

@@ -174,78 +174,26 @@ msg:
   type: str
 """
 
-import copy
-import time
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import common_options, connection_spec
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhook_run import call_webhooks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import HOOK_TYPES
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
-from ansible_collections.progressive.canary.plugins.module_utils.connection import (
-    DEFAULT_REQUEST_TIMEOUT, CanaryApiError, HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)
-from ansible_collections.progressive.canary.plugins.module_utils.module_args import api_from_params
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.run_lease import renewing_sleep
-from ansible_collections.progressive.canary.plugins.module_utils.state import DEFAULT_LEASE_SECONDS, Lease, StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import (
-    HOOK_ARGUMENT_SPEC, HOOK_TYPES, WebhookConfigError, build_payload, run_webhooks, summary,
-)
-
-ARGUMENT_SPEC = dict(
-    copy.deepcopy(AUTH_ARG_SPEC),
-    type=dict(type="str", required=True, choices=list(HOOK_TYPES)),
-    name=dict(type="str", required=True, aliases=["target"]),
-    lease_holder=dict(type="str"),
-    lease_seconds=dict(type="int", default=DEFAULT_LEASE_SECONDS),
-    request_timeout=dict(type="float", default=DEFAULT_REQUEST_TIMEOUT),
-    namespace=dict(type="str", required=True),
-    phase=dict(type="str", default="Progressing"),
-    checksum=dict(type="str", default=""),
-    webhooks=dict(type="list", elements="dict", default=[], options=HOOK_ARGUMENT_SPEC),
-    fail_on_failure=dict(type="bool", default=True),
-)
-
-
-def _kept_lease(module):
-    """The canary's lease, taken or joined for the gates to renew; None without lease_holder, in check mode, or
-    when the canary has no state object (nothing to keep)."""
-    params = module.params
-    if not params["lease_holder"] or module.check_mode:
-        return None
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(KUBERNETES_IMPORT_ERROR))
-    lease = Lease(StateStore(api_from_params(params), CanaryNames(params["name"], params["namespace"])), params["lease_holder"],
-                  params["lease_seconds"], operation="webhook")
-    return lease if lease.acquire(create=False) is not None else None
-
-
-def _leave(lease):
-    """Release a lease taken for this call; a joined run lease stays the run's."""
-    if lease is not None and not lease.joined:
-        try:
-            lease.release()
-        except (CanaryApiError, StateError):
-            pass    # it expires on its own; the hooks' outcome is what the caller needs
+# Not all the common options: the canary is named by ``name`` here (Flagger's payload's field).
+ARGUMENT_SPEC = connection_spec(WEBHOOKS, common_options("namespace", "request_timeout", "lease_holder", "lease_seconds"), {
+    "type": {"type": "str", "required": True, "choices": list(HOOK_TYPES)},
+    "name": {"type": "str", "required": True, "aliases": ["target"]},
+    "phase": {"type": "str", "default": "Progressing"},
+    "checksum": {"type": "str", "default": ""},
+    "fail_on_failure": {"type": "bool", "default": True},
+})
 
 
 def main():
     module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
-    payload = build_payload(params["name"], params["namespace"], params["phase"], params["checksum"])
-    lease = None
-    try:
-        lease = _kept_lease(module)
-        outcome = run_webhooks(params["webhooks"], params["type"], payload, check_mode=module.check_mode,
-                               sleep=renewing_sleep(lease) if lease is not None else time.sleep)
-    except WebhookConfigError as exc:
-        module.fail_json(msg="invalid webhooks: %s" % exc)
-    except (CanaryApiError, StateError) as exc:
-        module.fail_json(msg="keeping the lease of canary %s/%s: %s" % (params["namespace"], params["name"], exc))
-    finally:
-        _leave(lease)
-    result = dict(changed=False, msg=summary(outcome, params["type"]), **outcome)
-    if not outcome["passed"] and params["fail_on_failure"]:
-        module.fail_json(**result)
+    with failing(module):
+        result = call_webhooks(module.params, module.check_mode, module.kube_api)
     module.exit_json(**result)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
 from tests import ansible_playbook
 
 REPO = Path(__file__).resolve().parents[2]

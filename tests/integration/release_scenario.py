@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, VIRTUAL_SERVICE
-from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
-from ansible_collections.progressive.canary.plugins.module_utils.release import ReleaseRequest, execute
-from ansible_collections.progressive.canary.plugins.module_utils.rollback import RollbackRun
-from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT, VIRTUAL_SERVICE
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import ReleaseRequest, execute
+from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback import RollbackRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, reset_request_log
 from tests.sandbox.fixtures_api import wait_for
 from tests.sandbox.fixtures_mesh import wait_ready
@@ -106,3 +106,31 @@ def kill_module_at(emulator, tmp_path, module, args, verb, path_regex, skip=0, a
     if applied:
         wait_for(lambda: len(_matching(emulator, verb, path_regex)) > seen + skip, timeout=30, what="the held %s %s to land" % (verb, path_regex))
     return output
+
+
+class Traffic(object):
+    """Background traffic on ``host`` (from clients in ``namespace``, else the host's own) throughout, plus exact
+    samples of the split at a given moment."""
+
+    def __init__(self, mesh, host, namespace=None, sample_size=100):
+        self.mesh = mesh
+        self.host = host
+        self.namespace = namespace
+        self.sample_size = sample_size
+        self.failed = 0
+        mesh.add_target(host, namespace=namespace)
+
+    def sample(self):
+        """Pause the background traffic, send ``sample_size`` requests at once, return their per-workload split."""
+        self.mesh.stop_traffic()
+        self.failed += self.mesh.failed(self.host)
+        self.mesh.reset(self.host)
+        self.mesh.send(self.host, self.sample_size, namespace=self.namespace)
+        counts = self.mesh.counts(self.host)
+        self.failed += counts["failed"]
+        self.mesh.reset(self.host)
+        self.mesh.start()
+        return counts["by_workload"]
+
+    def total_failed(self):
+        return self.failed + self.mesh.failed(self.host)

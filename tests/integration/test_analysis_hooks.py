@@ -2,9 +2,9 @@
 hook fails the run and is recorded in the state object as one failed check, like a failed metric check."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryState, StateStore
 from tests.integration.loopback_http import LoopbackServer, Reply
 from tests.integration.test_analysis_module import run_playbook
 from tests.integration.test_analysis_state import score_check

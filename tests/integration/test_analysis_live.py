@@ -4,11 +4,11 @@
 rate; ``slow`` (800 ms) fails the p99 latency. Windows are short (``[10s]``); the test first waits until
 Prometheus shows each workload's configured behaviour, then runs the gate once.
 """
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import run_checks
-from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
     REQUEST_DURATION, REQUEST_SUCCESS_RATE, builtin_query,
 )
-from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnection
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
 from tests.sandbox.fixtures_mesh import create_objects, deployment_manifest, service_manifest, wait_ready
 from tests.sandbox.prometheus import sample_values
 

@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import run_checks
-from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnection
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
 from tests.integration.loopback_http import LoopbackServer, Reply, forwarding_responder
 from tests.sandbox.prometheus import Prometheus, PrometheusUnavailable, find_prometheus, istio_series, render_openmetrics
 

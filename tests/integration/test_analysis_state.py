@@ -1,10 +1,10 @@
 """Recording a failed run in the canary's state object (emulator over HTTP), directly and through Ansible."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import record_in_state, run_checks
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState, StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import record_in_state, run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryState, Lease, StateError, StateStore
 from tests.integration.loopback_http import LoopbackServer, Reply
 from tests.integration.test_analysis_module import run_playbook
 
@@ -61,3 +61,20 @@ def test_module_records_through_ansible_and_not_in_check_mode(tmp_path, kubeconf
     results, _output = run_playbook(tmp_path, [task], check=True)
     assert results[0]["passed"] is False and "state" not in results[0]
     assert store.read()["failed_checks"] == 1
+
+
+def test_a_refused_recording_fails_after_the_outcome_with_the_holder(tmp_path, kubeconfig, store, score_endpoint):  # pylint: disable=redefined-outer-name
+    """The one handler reports a recording refused by another run's lease: the outcome's line, the cause, the
+    outcome's fields and who holds the lease; nothing is counted."""
+    store.create(CanaryState({"phase": "Progressing"}))
+    Lease(store, holder="other-run", duration=60, operation="rollout").acquire()
+    task = {"progressive.canary.canary_analysis": {
+        "namespace": "test", "target": "podinfo", "kubeconfig": str(kubeconfig), "record_in_state": True,
+        "lease_holder": "this-run", "fail_on_failure": False, "checks": [score_check(score_endpoint, 0.9)]}}
+    results, _output = run_playbook(tmp_path, [task])
+    failed = results[0]
+    assert failed["failed"] is True and failed["passed"] is False and failed["failed_check_names"] == ["score"]
+    assert failed["msg"].startswith("1 of 1 checks failed: check 'score': ")
+    assert "; recording the outcome in the state object failed: canary test/podinfo is locked by" in failed["msg"]
+    assert failed["held_by"]["holder"] == "other-run"
+    assert store.read()["failed_checks"] == 0

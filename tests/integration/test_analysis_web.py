@@ -1,7 +1,7 @@
 """The web check against a local JSON server: value extracted with JMESPath, bounds, missing path = no data."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import AnalysisConfigError, run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import AnalysisConfigError, run_checks
 from tests.integration.loopback_http import LoopbackServer, Reply
 
 CONTEXT = {"namespace": "test", "target": "podinfo"}

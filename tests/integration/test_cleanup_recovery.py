@@ -9,12 +9,12 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.router import set_weights
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import set_weights
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, Lease, StateStore
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, reset_request_log, user_view
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.fixtures_mesh import wait_ready
@@ -30,8 +30,8 @@ GENERATED = [(("apps/v1", "Deployment"), "podinfo-primary"), (("v1", "Service"),
 # A process running canary_init with a 2 s lease, as a playbook would (same code path, its own process).
 INIT_PROCESS = """
 import sys
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 service = {"port": 9898, "hosts": ["app.example.com"]}
 run_init(connect({"kubeconfig": sys.argv[1]}), InitRequest("podinfo", "test", service, hpa="podinfo", ready_timeout=60,
                                                         lease_holder="killed-init", lease_seconds=2))

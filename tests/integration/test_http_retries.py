@@ -3,10 +3,10 @@ connection) is retried as the same request and the check gets its real answer; a
 says how often it was tried. Webhooks are POSTs to user endpoints: never retried."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.prometheus_api import PrometheusConnection, PrometheusError, query
-from ansible_collections.progressive.canary.plugins.module_utils.retry import MAX_ATTEMPTS
-from ansible_collections.progressive.canary.plugins.module_utils.web_check import WebCheckError, fetch_web_value
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import call_once
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection, PrometheusError, query
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import MAX_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.web_check import WebCheckError, fetch_web_value
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import call_once
 from tests.integration.loopback_http import LoopbackServer, Reply, forwarding_responder
 from tests.integration.test_analysis_prometheus import prometheus  # noqa: F401  pylint: disable=unused-import  # a fixture
 

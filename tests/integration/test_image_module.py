@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.image import set_image
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.phases.image import set_image
 from tests.integration.canary_scenario import NAMESPACE, load_podinfo, reset_request_log, run_playbook, user_view, writes
 from tests.sandbox.fixtures_api import wait_for
 from tests.sandbox.fixtures_mesh import wait_ready

@@ -2,9 +2,9 @@
 initialized is reported as such, and the status follows a release (weight, step, failed checks, pending)."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
 from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo, reset_request_log  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import init_podinfo, set_template, shift
 

@@ -1,8 +1,8 @@
 """API failures reach the user as one error type whose message names the object and the cause."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, connect
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, connect
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log
 
 pytestmark = pytest.mark.needs_crds

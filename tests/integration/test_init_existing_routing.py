@@ -3,8 +3,8 @@ already exists (only the canary route managed, its spec given back exactly)."""
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.fixtures_mesh import wait_ready

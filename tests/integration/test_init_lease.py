@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import ConflictError
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, LeaseLost, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import ConflictError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, Lease, LeaseLost, StateStore
 from tests.integration.canary_scenario import NAMESPACE, reset_request_log
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 

@@ -2,9 +2,9 @@
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.apiserver import Emulator

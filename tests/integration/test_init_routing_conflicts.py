@@ -6,8 +6,8 @@ import copy
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.fixtures_mesh import wait_ready

@@ -10,16 +10,16 @@ import json
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
-from ansible_collections.progressive.canary.plugins.module_utils.release import ReleaseRequest, execute
-from ansible_collections.progressive.canary.plugins.module_utils.rollback import RollbackRun
-from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import ReleaseRequest, execute
+from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback import RollbackRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 from tests.integration.canary_scenario import (NAMESPACE, PODINFO_SERVICE, load_podinfo, podinfo_manifests,
                                                reset_request_log, run_playbook, writes)
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture

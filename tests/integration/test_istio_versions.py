@@ -3,10 +3,10 @@ canary's DestinationRules and VirtualService are read and written at the newest 
 a whole lifecycle (init, shift, promote, cleanup), and the user's VirtualService is adopted and restored there."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import VIRTUAL_SERVICE
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import VIRTUAL_SERVICE
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, user_view
 from tests.integration.release_scenario import NEW_IMAGE, promote, set_template, shift
 from tests.sandbox.apiserver import Emulator

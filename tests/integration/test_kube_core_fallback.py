@@ -5,8 +5,8 @@ import pytest
 
 from ansible_collections.kubernetes.core.plugins.module_utils.client import discovery
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
-from ansible_collections.progressive.canary.plugins.module_utils import kube_core
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, connect
+from ansible_collections.progressive.canary.plugins.module_utils.kube import kube_core
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, connect
 from tests.integration.canary_scenario import NAMESPACE, load_podinfo
 
 pytestmark = pytest.mark.needs_crds

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.processes import node_id
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, Lease, StateStore, parse_time, utc_now
-from tests.integration.canary_scenario import NAMESPACE
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.processes import node_id
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, Lease, StateStore, parse_time, utc_now
+from tests.integration.canary_scenario import NAMESPACE, reset_request_log
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.integration.loopback_http import LoopbackServer, Reply
+from tests.integration.test_analysis_module import run_playbook
 from tests.sandbox.fixtures_api import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,9 +26,9 @@ NAMES = CanaryNames("podinfo", NAMESPACE)
 # A process that takes the lease for one call (as canary_cleanup does), says so, and works on until it is killed.
 HOLDER = """
 import sys, time
-from ansible_collections.progressive.canary.plugins.module_utils.connection import connect
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
 api = connect({"kubeconfig": sys.argv[1]}, request_timeout=10)
 Lease(StateStore(api, CanaryNames("podinfo", sys.argv[2])), holder="cleanup-job-1", duration=600, operation="cleanup").acquire()
 print("held", flush=True)
@@ -168,3 +169,16 @@ def test_a_live_holder_past_its_expiry_is_still_not_taken_over(store, holder_pro
     with pytest.raises(CanaryLeaseHeld) as held:
         Lease(store, holder="cleanup-job-2", duration=60).acquire()
     assert "its lease expired at 2000-01-01T00:00:00Z but its process %d on this host still runs" % holder_process.pid in str(held.value)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({}, "lease_holder is required: it names the run that holds the lease across its tasks"),
+    ({"lease_holder": "run-1", "hold": -1}, "hold must be 0 or more seconds (got -1)"),
+])
+def test_a_lease_request_no_lease_can_be_held_with_is_refused_before_a_request(
+        store, emulator, kubeconfig, tmp_path, options, message):  # pylint: disable=redefined-outer-name,unused-argument
+    reset_request_log(emulator)
+    task = {"progressive.canary.canary_lease": dict(options, target="podinfo", namespace=NAMESPACE, kubeconfig=str(kubeconfig))}
+    results, _output = run_playbook(tmp_path, [task])
+    assert results[0]["failed"] is True and results[0]["msg"] == message and results[0]["acquired"] is False
+    assert emulator.request_log.records() == []

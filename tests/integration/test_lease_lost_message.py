@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import Lease, LeaseLost, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, LeaseLost, StateStore
 from tests.integration.canary_scenario import NAMESPACE
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 

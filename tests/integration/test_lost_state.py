@@ -5,14 +5,14 @@ import json
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import CONFIGMAP, DEPLOYMENT, SERVICE, CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.recovery import RECORD_ANNOTATION
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils import services
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CONFIGMAP, DEPLOYMENT, SERVICE, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.canary.recovery import RECORD_ANNOTATION
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.routers import kubernetes as services
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, user_view
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.integration.test_cleanup_recovery import APEX_HOST, _kill_init_at

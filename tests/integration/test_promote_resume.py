@@ -5,13 +5,14 @@ import threading
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
-from ansible_collections.progressive.canary.plugins.module_utils.release import ReleaseRequest, execute
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryLeaseHeld, StateStore
-from ansible_collections.progressive.canary.plugins.module_utils.workload import CONFIG_CHECKSUM_ANNOTATION, readiness
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import ReleaseRequest, execute
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.deployment import readiness
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.pod_template import CONFIG_CHECKSUM_ANNOTATION
 from tests.integration.canary_scenario import NAMESPACE, kube_api, podinfo_manifests, reset_request_log  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import DEPLOYMENT, NEW_IMAGE, get as _get, init_podinfo, kill_module_at, promote as _promote, set_template
 from tests.integration.release_scenario import progressing, shift as _shift  # noqa: F401  pylint: disable=unused-import  # a fixture
@@ -187,7 +188,7 @@ def test_two_concurrent_runs_one_fails_on_the_lease_and_nothing_interleaves(emul
     writes_before = len(emulator.request_log.writes())
     with pytest.raises(CanaryLeaseHeld) as held:
         _shift(kube_api, 40, ready_timeout=60, lease_holder="run-b")
-    ready, why = readiness(_get(kube_api, DEPLOYMENT, "podinfo"))
+    ready, why, _final = readiness(_get(kube_api, DEPLOYMENT, "podinfo"))
     assert not ready, "run-a must still be waiting for the window to hold only run-b's requests: " + why
     assert "run-a" in str(held.value)
     assert len(emulator.request_log.writes()) == writes_before, "the refused run wrote nothing"

@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.release import PLAN_ATTEMPTS
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import PLAN_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
 from tests.integration.canary_scenario import NAMESPACE, kube_api, reset_request_log  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import DEPLOYMENT, NEW_IMAGE, get, init_podinfo, promote, rollback, route, set_template, shift
 from tests.integration.release_scenario import progressing  # noqa: F401  pylint: disable=unused-import  # a fixture

@@ -4,10 +4,10 @@ step, no request to the apex host fails while the mesh sends traffic throughout,
 follow the weights."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from tests.integration.canary_scenario import NAMESPACE, kube_api  # noqa: F401  pylint: disable=unused-import
-from tests.integration.release_scenario import DEPLOYMENT, NEW_IMAGE, get as _get, init_podinfo, promote, route as _route, shift
+from tests.integration.release_scenario import DEPLOYMENT, NEW_IMAGE, Traffic, get as _get, init_podinfo, promote, route as _route, shift
 from tests.sandbox.fixtures_api import wait_for
 
 pytestmark = pytest.mark.needs_crds
@@ -20,30 +20,6 @@ def _image(deployment):
     return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
 
 
-class Traffic(object):
-    """Background traffic on the apex host throughout, plus exact samples of the split at a given moment."""
-
-    def __init__(self, mesh):
-        self.mesh = mesh
-        self.failed = 0
-        mesh.add_target(APEX_HOST)
-
-    def sample(self):
-        """Pause the background traffic, send SAMPLE requests at once, return their per-workload split."""
-        self.mesh.stop_traffic()
-        self.failed += self.mesh.failed(APEX_HOST)
-        self.mesh.reset(APEX_HOST)
-        self.mesh.send(APEX_HOST, SAMPLE)
-        counts = self.mesh.counts(APEX_HOST)
-        self.failed += counts["failed"]
-        self.mesh.reset(APEX_HOST)
-        self.mesh.start()
-        return counts["by_workload"]
-
-    def total_failed(self):
-        return self.failed + self.mesh.failed(APEX_HOST)
-
-
 def _assert_split(by_workload, canary_weight):
     canary = by_workload.get("podinfo", 0)
     assert abs(canary - SAMPLE * canary_weight / 100) <= 2, by_workload
@@ -52,7 +28,7 @@ def _assert_split(by_workload, canary_weight):
 
 def test_reference_release_matches_the_seed_and_no_request_fails(emulator, kube_api, kubectl, mesh):  # noqa: F811
     init_podinfo(emulator, kube_api)
-    traffic = Traffic(mesh)
+    traffic = Traffic(mesh, APEX_HOST, sample_size=SAMPLE)
     before = canary_info(kube_api, NAMES)
     assert before["initialized"] and not before["pending"] and before["weight"] == 0
 

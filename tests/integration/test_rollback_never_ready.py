@@ -3,11 +3,11 @@ traffic; canary_rollback leaves 100/0 and zero replicas, records the failed revi
 and a plain re-run does not retry that revision."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError
-from ansible_collections.progressive.canary.plugins.module_utils.info import canary_info
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.workload import NotReadyError
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
 from tests.integration.canary_scenario import NAMESPACE, kube_api, reset_request_log  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import DEPLOYMENT, get, init_podinfo, promote, rollback, route, set_template, shift
 

@@ -5,13 +5,13 @@ request to the prod apex host may reach them at any phase (init, every step, pro
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import DEPLOYMENT, SERVICE
-from ansible_collections.progressive.canary.plugins.module_utils.promote import PromoteRun
-from ansible_collections.progressive.canary.plugins.module_utils.release import ReleaseRequest, execute
-from ansible_collections.progressive.canary.plugins.module_utils.rollback import RollbackRun
-from ansible_collections.progressive.canary.plugins.module_utils.shift import ShiftRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT, SERVICE
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import ReleaseRequest, execute
+from ansible_collections.progressive.canary.plugins.module_utils.phases.rollback import RollbackRun
+from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 from tests.integration.canary_scenario import NAMESPACE
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.fixtures_mesh import wait_ready

@@ -2,9 +2,9 @@
 nothing, only the managed route changes, and a new revision during the analysis restarts it from weight 0."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
 from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo, reset_request_log  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import (
     DEPLOYMENT, VIRTUAL_SERVICE, get, init_podinfo, promote, route, set_template, shift)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.names import CONFIGMAP, DEPLOYMENT, HPA, SERVICE, CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CONFIGMAP, DEPLOYMENT, HPA, SERVICE, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
 from tests.integration.canary_scenario import NAMESPACE, kube_api  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import NEW_IMAGE, get, promote, route, set_template, shift
 from tests.sandbox.fixtures_mesh import wait_ready

@@ -7,13 +7,13 @@ import json
 import pytest
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import record_in_state, run_checks
-from ansible_collections.progressive.canary.plugins.module_utils.cleanup import CleanupRequest, run_cleanup
-from ansible_collections.progressive.canary.plugins.module_utils.connection import CanaryApiError, connect
-from ansible_collections.progressive.canary.plugins.module_utils.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.retry import MAX_ATTEMPTS
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import record_in_state, run_checks
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, connect
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import MAX_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryState, StateStore
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, user_view
 from tests.integration.loopback_http import LoopbackServer, Reply
 from tests.integration.release_scenario import set_template, shift

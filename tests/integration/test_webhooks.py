@@ -1,7 +1,7 @@
 """Webhooks and gates against loopback receivers: payload, success <= 202, gates open/closed/timing out, 5xx."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import build_payload, run_webhooks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import build_payload, run_webhooks
 from tests.integration.loopback_http import LoopbackServer, Reply
 
 PAYLOAD = build_payload("podinfo", "test", "Progressing", "rev-abc")

@@ -5,11 +5,14 @@ emulator over HTTP (list calls on every tick, never a write) and sends steady sy
 hosts such as ``podinfo.test`` or ``app.example.com``. Each tick resolves a host as Istio's sidecar
 would:
 
+0. a host an OpenShift Route claims goes to the Route's backends by weight (mesh_openshift_route);
 1. a VirtualService bound to the mesh (``gateways`` empty or containing ``mesh``) whose ``hosts``
    contain the host (short names are relative to the VirtualService's namespace) routes by its first
    http route matching a plain ``GET /``: destinations by weight, a ``subset`` narrowed by the
    DestinationRule of the destination host; no matching route answers 404;
-2. otherwise the host's Service (``name.namespace[.svc[.cluster.local]]``) routes to its selector.
+2. otherwise an HTTPRoute attached to the host's Service (GAMMA) or, for a host that is no Service, to a
+   Gateway with the host among its hostnames: mesh_gateway_api.py;
+3. otherwise the host's Service (``name.namespace[.svc[.cluster.local]]``) routes to its selector.
 
 A Service selects the Deployments whose pod-template labels match (requests split by ready replicas);
 no Service, no selector or no ready replica answers 503. A workload answers 500 for the fraction given
@@ -23,7 +26,10 @@ configuration when istiod is unreachable.
 
 Metrics (``/metrics``): ``istio_requests_total`` and ``istio_request_duration_milliseconds`` with
 ``reporter="destination"`` for requests that reached a workload and ``reporter="source"`` for every
-request (503/404 included, with ``destination_workload="unknown"``), as Istio reports them.
+request (503/404 included, with ``destination_workload="unknown"``), as Istio reports them. Requests through an
+OpenShift Route also count in the router's HAProxy families (``haproxy_server_http_responses_total``,
+``haproxy_server_http_average_response_latency_milliseconds``, ``haproxy_backend_http_responses_total``; see
+mesh_haproxy_metrics), beside Istio's.
 Per-host counts (``/counts``, ``Mesh.counts``) say how many requests failed, for "no request failed".
 """
 
@@ -37,6 +43,9 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
+from tests.sandbox import mesh_gateway_api
+from tests.sandbox.mesh_haproxy_metrics import HAProxyRouterMetrics
+from tests.sandbox.mesh_openshift_route import ROUTE_PATH, routed_backends
 from tests.sandbox.prometheus import ISTIO_DURATION_BUCKETS_MS, Prometheus, bucket_bound_label, istio_labels
 
 ANNOTATION_PREFIX = "sandbox.progressive.canary/"
@@ -52,8 +61,9 @@ DEFAULT_TICK_S = 0.2
 # A workload behind a Service: its Deployment name, ready replicas and behaviour.
 Workload = namedtuple("Workload", "name namespace ready error_rate latency_ms")
 # Where a share of a host's traffic goes: weight, the destination Service (None when unknown), its
-# ready workloads, and the status the mesh answers itself when there is nothing to send to (503, 404).
-Destination = namedtuple("Destination", "weight service namespace workloads local_status")
+# ready workloads, the status the mesh answers itself when there is nothing to send to (503, 404), and the
+# OpenShift Route whose router sends there (None for mesh traffic).
+Destination = namedtuple("Destination", "weight service namespace workloads local_status route", defaults=(None,))
 
 
 class MeshApiError(RuntimeError):
@@ -95,7 +105,8 @@ class ClusterReader:
     def _list(self, kind, namespace):
         key = (kind, namespace)
         if key not in self._cache:
-            prefix = {"services": "/api/v1", "deployments": "/apis/apps/v1"}.get(kind) or self._istio()
+            prefix = {"services": "/api/v1", "deployments": "/apis/apps/v1",
+                      "httproutes": mesh_gateway_api.GATEWAY_API_PREFIX}.get(kind) or self._istio()
             body = self._get("%s/namespaces/%s/%s" % (prefix, namespace, kind)) if prefix else None
             self._cache[key] = (body or {}).get("items") or []
         return self._cache[key]
@@ -112,12 +123,24 @@ class ClusterReader:
     def destination_rules(self, namespace):
         return self._list("destinationrules", namespace)
 
+    def routes(self):
+        """OpenShift Routes of every namespace (none when the API does not serve them)."""
+        if "routes" not in self._cache:
+            self._cache["routes"] = (self._get(ROUTE_PATH) or {}).get("items") or []
+        return self._cache["routes"]
+
+    def http_routes(self, namespace):
+        return self._list("httproutes", namespace)
+
 
 class StaticCluster:
     """The same interface as ClusterReader over a list of objects (for resolving without an emulator)."""
 
     _KINDS = {"services": "Service", "deployments": "Deployment", "virtual_services": "VirtualService",
-              "destination_rules": "DestinationRule"}
+              "destination_rules": "DestinationRule", "http_routes": "HTTPRoute"}
+
+    def routes(self):
+        return [o for o in self.objects if o.get("kind") == "Route"]
 
     def __init__(self, objects):
         self.objects = list(objects)
@@ -284,8 +307,19 @@ def find_virtual_service(cluster, host, namespace):
 
 def resolve(cluster, host, namespace):
     """Where requests from ``namespace`` to ``host`` go: a list of weighted Destinations."""
+    routed = routed_backends(cluster, host)   # an OpenShift Route's host: its HAProxy backends (mesh_openshift_route)
+    if routed is not None:
+        route, backends = routed
+        ready = [d._replace(route=route) for d in (service_destination(cluster, fqdn, weight) for fqdn, weight in backends)
+                 if d.workloads]
+        return ready or [Destination(100, None, None, [], 503)]
     virtual_service = find_virtual_service(cluster, host, namespace)
     if virtual_service is None:
+        routed = mesh_gateway_api.resolve_http_route(
+            cluster, request_candidates(host, namespace), namespace, split_service_fqdn,
+            lambda fqdn, weight: service_destination(cluster, fqdn, weight), lambda weight, status: Destination(weight, None, None, [], status))
+        if routed is not None:
+            return routed
         for fqdn in request_candidates(host, namespace):
             if split_service_fqdn(fqdn) and _find_service(cluster, *split_service_fqdn(fqdn)):
                 return [service_destination(cluster, fqdn, 100)]
@@ -400,6 +434,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         self._targets = {}
         self._counts = {}
         self._metrics = IstioMetrics()
+        self._router_metrics = HAProxyRouterMetrics()
         self._round_robin = {}
         self._error_credit = {}
         self._last_resolution = {}
@@ -420,6 +455,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._targets.clear()
             self._counts.clear()
             self._metrics.clear()
+            self._router_metrics.clear()
             self._round_robin.clear()
             self._error_credit.clear()
             self._last_resolution.clear()
@@ -516,6 +552,8 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             labels = istio_labels(reporter, workload_namespace, workload_name, destination.service, destination.namespace,
                                   code, self.source_workload, self.source_namespace)
             self._metrics.observe(labels, 1, latency_ms)
+        if workload is not None and destination.route:
+            self._router_metrics.observe(destination.namespace, destination.route, destination.service, workload.name, code, latency_ms)
 
     def tick(self, elapsed_s):
         """Send each target's share of ``elapsed_s`` seconds of traffic."""
@@ -596,7 +634,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
 
     def metrics_text(self):
         with self._lock:
-            return self._metrics.render()
+            return self._metrics.render() + self._router_metrics.render()
 
     # -- HTTP --
 

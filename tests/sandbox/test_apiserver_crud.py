@@ -64,6 +64,17 @@ def test_resource_version_increases_cluster_wide_and_generation_tracks_spec_only
     assert int(scaled.metadata.resourceVersion) > int(labelled.metadata.resourceVersion)
 
 
+def test_a_service_has_no_generation_as_on_a_real_api_server(k8s_client):
+    services = k8s_client.resources.get(api_version="v1", kind="Service")
+    created = services.create(namespace="default", body={"metadata": {"name": "web"},
+                                                         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    assert created.metadata.generation is None
+    repointed = services.patch(namespace="default", name="web", body={"spec": {"selector": {"app": "web-primary"}}},
+                               content_type="application/merge-patch+json")
+    assert repointed.metadata.generation is None
+    assert int(repointed.metadata.resourceVersion) > int(created.metadata.resourceVersion)
+
+
 def test_duplicate_create_and_stale_update_answer_409(k8s_client):
     configmaps = _configmaps(k8s_client)
     created = configmaps.create(namespace="default", body={"metadata": {"name": "a"}, "data": {"k": "1"}})

@@ -172,6 +172,21 @@ def test_crd_cel_rules_refuse_a_wildcard_subset_label(emulator):
     assert status == 422 and "wildcard not allowed in label value match" in answer["message"]
 
 
+def http_route(backend_ref):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "web"},
+            "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "web", "port": 80}],
+                     "rules": [{"backendRefs": [dict({"name": "web-primary", "weight": 100}, **backend_ref)]}]}}
+
+
+@needs_crds
+def test_crd_cel_rules_refuse_a_service_backend_ref_without_port(emulator):
+    status, answer = _create(emulator, http_route({}), dry_run=True)
+    assert status == 422 and "spec.rules[0].backendRefs[0]" in answer["message"], answer
+    assert "Must have port for Service reference" in answer["message"]
+    assert _create(emulator, http_route({"port": 80}), dry_run=True)[0] == 201
+    assert _create(emulator, http_route({"group": "example.com", "kind": "Backend"}), dry_run=True)[0] == 201
+
+
 # -- istiod's validating webhook (400) ---------------------------------------------------------------------------
 
 WEBHOOK_REFUSALS = [

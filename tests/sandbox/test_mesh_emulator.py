@@ -137,4 +137,5 @@ def test_mesh_reads_with_list_calls_only(mesh, canary_cluster):
         "GET /apis/%s/namespaces/test/virtualservices" % istio: 2,
         "GET /api/v1/namespaces/test/services": 2,
         "GET /apis/apps/v1/namespaces/test/deployments": 2,
+        "GET /apis/route.openshift.io/v1/routes": 2,     # which hosts OpenShift Routes claim (mesh_openshift_route)
     }

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
     REQUEST_DURATION,
     REQUEST_SUCCESS_RATE,
     builtin_query,

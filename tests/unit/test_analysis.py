@@ -3,12 +3,12 @@ import math
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils import analysis
-from ansible_collections.progressive.canary.plugins.module_utils.analysis import (
+from ansible_collections.progressive.canary.plugins.module_utils.analysis import gate as analysis
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import (
     AmbiguousResult, AnalysisConfigError, NoData, judge, prepare_checks, selectors_in, single_value,
 )
-from ansible_collections.progressive.canary.plugins.module_utils.istio_queries import (
-    ISTIO_QUERIES, QueryTemplateError, builtin_query, render_query,
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
+    BUILTIN_UNITS, ISTIO_QUERIES, QueryTemplateError, builtin_query, render_query,
 )
 
 CONTEXT = {"namespace": "test", "target": "podinfo"}
@@ -137,4 +137,4 @@ def test_no_data_counts_as_failed_unless_explicitly_passed():
 
 
 def test_every_builtin_has_a_unit():
-    assert set(ISTIO_QUERIES) == set(analysis.BUILTIN_UNITS)
+    assert set(ISTIO_QUERIES) == set(BUILTIN_UNITS)

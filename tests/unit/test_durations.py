@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.progressive.canary.plugins.filter.duration_seconds import FilterModule
-from ansible_collections.progressive.canary.plugins.module_utils.durations import DurationError, parse_duration, prometheus_duration
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, parse_duration, prometheus_duration
 
 ACCEPTED = [
     ("1m30s", 90), ("1h2m3.5s", 3723.5), ("500ms", 0.5), ("1.5h", 5400), ("30s", 30), ("1m", 60), ("2h", 7200),

@@ -5,7 +5,7 @@ import inspect
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils import kube_core
+from ansible_collections.progressive.canary.plugins.module_utils.kube import kube_core
 from ansible_collections.kubernetes.core.plugins.module_utils import k8sdynamicclient
 from ansible_collections.kubernetes.core.plugins.module_utils.client import discovery
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client

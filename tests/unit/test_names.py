@@ -1,7 +1,7 @@
 """Names and selector-label choice of the contract's "Names" table."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CanaryNames, SelectorLabelError, is_managed, managed_annotations, managed_labels, selector_label)
 
 

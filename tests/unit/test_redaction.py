@@ -1,9 +1,9 @@
 """Credentials in URLs: what is replaced, what stays readable, what Ansible is asked to mask, what the state keeps."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.http_client import HttpRequestError, http_request, http_url_problem
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.http_client import HttpRequestError, http_request, http_url_problem
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact, redact_text, redact_url, secrets_in
-from ansible_collections.progressive.canary.plugins.module_utils.state import stored
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import stored
 
 
 @pytest.mark.parametrize("url, shown", [

@@ -2,16 +2,17 @@
 primary template promote compares (the same transform as init's primary Deployment)."""
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils import config_copies
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.promote import primary_template
-from ansible_collections.progressive.canary.plugins.module_utils.release import (
-    ReleaseFacts, ReleaseRequest, is_pending, ready_timeout, scale_up_replicas)
-from ansible_collections.progressive.canary.plugins.module_utils.state import CanaryState
-from ansible_collections.progressive.canary.plugins.module_utils.workload import (
-    CONFIG_CHECKSUM_ANNOTATION, primary_deployment, target_template)
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import primary_template
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
+    ReleaseFacts, is_pending)
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryState
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.deployment import DeploymentWorkload
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.pod_template import CONFIG_CHECKSUM_ANNOTATION, target_template
 
 NAMES = CanaryNames("podinfo", "test")
+DEPLOYMENT = DeploymentWorkload(None, NAMES)
 TARGET = yaml.safe_load("""
 apiVersion: apps/v1
 kind: Deployment
@@ -33,12 +34,13 @@ spec:
 
 def _facts(state=None, primary_replicas=None, target=None):
     facts = ReleaseFacts()
+    facts.workload = DEPLOYMENT
     facts.state = CanaryState(state or {"phase": "Initialized", "originals": {"selector_label": "app", "selector_value": "podinfo"}})
     facts.label, facts.value = "app", "podinfo"
     facts.target = target or TARGET
     facts.primary = {"spec": {"replicas": primary_replicas}}
     facts.tracked = {("ConfigMap", "podinfo-env"): {"data": {"color": "blue"}}, ("Secret", "podinfo-secret"): {"data": {"key": "YQ=="}}}
-    facts.checksums = config_copies.tracked_checksums(facts.tracked)
+    facts.checksums = config_tracker.tracked_checksums(facts.tracked)
     return facts
 
 
@@ -49,23 +51,23 @@ def test_pending_is_neither_the_promoted_nor_the_failed_revision():
 
 
 def test_scale_up_replicas_recorded_else_primary_else_hpa_min_else_1():
-    recorded = _facts({"originals": {"target_replicas": 3}}, primary_replicas=5)
-    assert scale_up_replicas(recorded, {"spec": {"minReplicas": 2}}) == 3
-    assert scale_up_replicas(_facts({"originals": {"target_replicas": 0}}, primary_replicas=5)) == 5
-    assert scale_up_replicas(_facts({"originals": {"x": 1}}), {"spec": {"minReplicas": 2}}) == 2
-    assert scale_up_replicas(_facts({"originals": {"x": 1}})) == 1
+    scale_up = DEPLOYMENT.scale_from_zero_replicas
+    assert scale_up(3, {"spec": {"replicas": 5}}, {"spec": {"minReplicas": 2}}) == 3
+    assert scale_up(0, {"spec": {"replicas": 5}}) == 5
+    assert scale_up(None, {"spec": {"replicas": None}}, {"spec": {"minReplicas": 2}}) == 2
+    assert scale_up(None, {"spec": {"replicas": None}}) == 1
 
 
 def test_ready_timeout_is_the_option_else_the_progress_deadline():
-    assert ready_timeout(ReleaseRequest("podinfo", "test", ready_timeout=5), TARGET) == 5
-    assert ready_timeout(ReleaseRequest("podinfo", "test"), TARGET) == 60
-    assert ready_timeout(ReleaseRequest("podinfo", "test"), {"spec": {}}) == 600
+    assert DEPLOYMENT.ready_timeout(5, TARGET) == 5
+    assert DEPLOYMENT.ready_timeout(None, TARGET) == 60
+    assert DEPLOYMENT.ready_timeout(None, {"spec": {}}) == 600
 
 
 def test_primary_template_is_init_s_transform_of_the_target_template():
     facts = _facts()
-    renames = config_copies.primary_renames(sorted(facts.tracked))
-    built_by_init = primary_deployment(TARGET, NAMES, "app", renames, 2, facts.checksums)["spec"]["template"]
+    renames = config_tracker.primary_renames(sorted(facts.tracked))
+    built_by_init = DEPLOYMENT.primary_body(TARGET, "app", renames, 2, facts.checksums)["spec"]["template"]
     template = primary_template(facts)
     assert template == built_by_init
     assert template["metadata"]["labels"] == {"app": "podinfo-primary"}
@@ -81,7 +83,7 @@ def test_the_primary_template_changes_with_the_tracked_config_data_and_only_with
     assert primary_template(_facts()) == stamped, "the same data: the same template (the primary is not restarted)"
     changed = _facts()
     changed.tracked[("ConfigMap", "podinfo-env")] = {"data": {"color": "green"}}
-    changed.checksums = config_copies.tracked_checksums(changed.tracked)
+    changed.checksums = config_tracker.tracked_checksums(changed.tracked)
     rolled = primary_template(changed)
     assert rolled["metadata"]["annotations"][CONFIG_CHECKSUM_ANNOTATION] != stamped["metadata"]["annotations"][CONFIG_CHECKSUM_ANNOTATION]
     assert rolled["spec"] == stamped["spec"], "only the annotation tells the two apart"
@@ -92,5 +94,5 @@ def test_the_primary_template_changes_with_the_tracked_config_data_and_only_with
 
 def test_the_target_template_back_from_the_primary_has_no_checksum_and_the_same_revision():
     facts = _facts()
-    back = target_template(primary_template(facts), "app", "podinfo", config_copies.original_renames(sorted(facts.tracked)))
+    back = target_template(primary_template(facts), "app", "podinfo", config_tracker.original_renames(sorted(facts.tracked)))
     assert back == TARGET["spec"]["template"]

@@ -1,10 +1,12 @@
 """The retry policy and the judgement of a retried write (pure functions, no network)."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils import retry
-from ansible_collections.progressive.canary.plugins.module_utils.image import find_container, image_patch
-from ansible_collections.progressive.canary.plugins.module_utils.plan import Refusal
-from ansible_collections.progressive.canary.plugins.module_utils.retried_writes import holds, patch_in_effect
+from ansible_collections.progressive.canary.plugins.module_utils.kube import retry
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.phases.image import find_container
+from ansible_collections.progressive.canary.plugins.module_utils.workloads import factory as workloads
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.kube.retried_writes import holds, patch_in_effect
 
 LIVE = {"apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "podinfo", "resourceVersion": "9", "labels": {"app": "podinfo"}},
@@ -53,6 +55,36 @@ def test_call_with_retries_sends_the_same_call_until_it_answers_or_gives_up():
     assert log.retried == [] and log.note() == ""
 
 
+class _Stale(Exception):
+    pass
+
+
+def _attempts(outcomes, calls):
+    """An attempt that raises or returns the next of ``outcomes``, counting its calls."""
+    def attempt():
+        calls.append(1)
+        outcome = outcomes[min(len(calls), len(outcomes)) - 1]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    return attempt
+
+
+@pytest.mark.parametrize("outcomes, stale, calls_made, answer", [
+    ([_Stale("409"), "written"], True, 2, "written"),   # made again from fresh reads
+    ([_Stale("409")], True, 3, None),                   # the last error raised after the last attempt
+    ([_Stale("409")], False, 1, None),                  # an error that is not stale raised at once
+])
+def test_retry_stale_is_the_one_conflict_loop(outcomes, stale, calls_made, answer):
+    calls = []
+    if answer is None:
+        with pytest.raises(_Stale):
+            retry.retry_stale(_attempts(outcomes, calls), lambda exc: stale and isinstance(exc, _Stale), 3)
+    else:
+        assert retry.retry_stale(_attempts(outcomes, calls), lambda exc: stale and isinstance(exc, _Stale), 3) == answer
+    assert len(calls) == calls_made
+
+
 def test_a_put_is_in_effect_when_the_live_object_holds_every_field_sent():
     sent = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "podinfo", "resourceVersion": "8"},
             "spec": {"selector": {"app": "podinfo-primary"}, "ports": [{"port": 9898}]}}
@@ -79,11 +111,12 @@ def test_a_json_patch_is_in_effect_when_applying_it_changes_nothing():
 
 def test_the_image_patch_touches_the_image_of_the_named_container_only():
     deployment = {"spec": {"template": {"spec": {"containers": [{"name": "app"}, {"name": "sidecar"}]}}}}
-    assert find_container(deployment, "ns", "web") == (0, "app")
-    assert find_container(deployment, "ns", "web", "sidecar") == (1, "sidecar")
+    workload = workloads.workload(None, CanaryNames("web", "ns"))
+    assert find_container(workload, deployment, "web") == (0, "app")
+    assert find_container(workload, deployment, "web", "sidecar") == (1, "sidecar")
     with pytest.raises(Refusal) as refusal:
-        find_container(deployment, "ns", "web", "ap")
+        find_container(workload, deployment, "web", "ap")
     assert "Deployment ns/web has no container 'ap'; its containers are: app, sidecar" in str(refusal.value)
-    assert image_patch(1, "sidecar", "busybox:1") == [
+    assert workload.image_patch(1, "sidecar", "busybox:1") == [
         {"op": "test", "path": "/spec/template/spec/containers/1/name", "value": "sidecar"},
         {"op": "replace", "path": "/spec/template/spec/containers/1/image", "value": "busybox:1"}]

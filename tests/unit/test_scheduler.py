@@ -5,6 +5,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.progressive.canary.plugins.filter.rollout_gate import FilterModule as GateFilters
+from ansible_collections.progressive.canary.plugins.filter.rollout_planned import FilterModule as PlannedFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_pre_rollout import FilterModule as PreRolloutFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_promoted import FilterModule as PromotedFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_rolled_back import FilterModule as RolledBackFilters
@@ -12,7 +13,7 @@ from ansible_collections.progressive.canary.plugins.filter.rollout_shifted impor
 from ansible_collections.progressive.canary.plugins.filter.rollout_start import FilterModule as StartFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_step import FilterModule as StepFilters
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
-    after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, next_step, next_step_weight,
+    after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, merged, next_step, next_step_weight,
     start_action, step_line)
 
 THRESHOLD = 3
@@ -341,3 +342,41 @@ def test_filters_merge_the_outcome_into_the_run():
     assert run["reason"].startswith("3 failed checks")
     run = promoted(dict(run, action="promote"), {"phase": "Succeeded", "revision": "rev2"}, "Progressing")
     assert (run["started"], run["action"], run["outcome"], run["resumed"]) == (1.0, "done", "promoted", [])
+
+
+def test_a_decision_is_merged_into_a_copy_of_the_run_record():
+    run = {"action": "release", "weight": 10, "resumed": []}
+    assert merged(run, {"action": "shift", "next_weight": 20}) == {
+        "action": "shift", "weight": 10, "resumed": [], "next_weight": 20}
+    assert run == {"action": "release", "weight": 10, "resumed": []}
+
+
+# Check mode's report, every branch planned.j2 had: (init would change, image would change, the run's start fields) -> what a real run would do.
+PLANNED = [
+    ("new canary with an image", True, True, {"action": "release", "weight": 0, "revision": None},
+     "put Deployment test/podinfo under canary management, then set image podinfo:2 and release it: analysis at weights 10, 20"),
+    ("image set on a managed canary", False, True, {"action": "none", "revision": "r1"},
+     "set image podinfo:2 and release it: analysis at weights 10, 20"),
+    ("pending revision", False, False, {"action": "release", "weight": 0, "revision": "r2"},
+     "release revision r2: analysis at weights 10, 20"),
+    ("resumed analysis", False, False, {"action": "release", "weight": "20", "revision": "r2"},
+     "release revision r2: analysis at weights 10, 20 from weight 20"),
+    ("promotion without analysis", False, False, {"action": "promote", "revision": "r2"}, "promote revision r2 without analysis"),
+    ("rollback", False, False, {"action": "rollback", "revision": "r2", "reason": "failed checks 5/5"},
+     "roll back revision r2: failed checks 5/5"),
+    ("tidy", False, False, {"action": "tidy", "revision": "r2", "reason": "a rollback left the canary up"},
+     "roll back revision r2: a rollback left the canary up"),
+    ("nothing, with a reason", False, False, {"action": "none", "revision": "r1", "reason": "revision r1 failed before"},
+     "nothing: revision r1 failed before"),
+    ("nothing, promoted", False, False, {"action": "none", "revision": "r1"}, "nothing: revision r1 is the promoted one"),
+    ("init only", True, False, {"action": "none", "revision": "r1"}, "put Deployment test/podinfo under canary management"),
+]
+
+
+@pytest.mark.parametrize("case, init_changed, image_changed, run, would", PLANNED, ids=[row[0] for row in PLANNED])
+def test_check_mode_says_what_a_real_run_would_do(case, init_changed, image_changed, run, would):
+    rollout_planned = PlannedFilters().filters()["rollout_planned"]
+    planned = rollout_planned(dict(run, resumed=[]), "test/podinfo", [10, 20], init_changed, image_changed, "podinfo:2")
+    assert (planned["action"], planned["outcome"]) == ("done", "checked"), case
+    assert planned["reason"] == "check mode, nothing written; a real run would " + would
+    assert planned["resumed"] == [], "the rest of the run record is kept"

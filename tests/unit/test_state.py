@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import (
     SCHEMA_VERSION, CanaryState, PHASES, StateError, StateStore, format_time, parse_time, utc_now)
 
 NAMES = CanaryNames("podinfo", "test")
@@ -148,3 +148,23 @@ def test_a_state_of_a_newer_schema_version_is_refused_naming_it():
     with pytest.raises(StateError) as error:
         StateStore(None, NAMES).decode(dict(configmap, data={"state.json": json.dumps(written)}))
     assert "field schema_version is 3, expected at most 2: a newer release of progressive.canary wrote this state" in str(error.value)
+
+
+@pytest.mark.parametrize("fixture", ["canary_b55e108_initialized.json", "canary_b55e108_progressing.json"])
+def test_a_state_without_a_provider_reads_as_istio(fixture):
+    configmap = released_state_configmap(fixture)
+    store = StateStore(None, NAMES)
+    state = store.decode(configmap)
+    assert "provider" not in state.data and state.provider == "istio", "written before the provider option: Istio"
+    rewritten = json.loads(store._body(state)["data"]["state.json"])  # pylint: disable=protected-access
+    assert rewritten["schema_version"] == 2 and "provider" not in rewritten
+    assert store.decode(dict(configmap, data={"state.json": json.dumps(rewritten)})).provider == "istio", "version 2 without it too"
+
+
+def test_the_provider_is_recorded_and_checked():
+    state = CanaryState({}).record_provider("gateway-api")
+    assert state.provider == "gateway-api" and state["provider"] == "gateway-api"
+    configmap = released_state_configmap("canary_b55e108_initialized.json")
+    written = dict(json.loads(configmap["data"]["state.json"]), provider=5)
+    with pytest.raises(StateError, match="field provider is 5, expected a non-empty string"):
+        StateStore(None, NAMES).decode(dict(configmap, data={"state.json": json.dumps(written)}))

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import TARGET_ANNOTATION, CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import TARGET_ANNOTATION, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 
 NAMES = CanaryNames("podinfo", "test")
 GOOD = {

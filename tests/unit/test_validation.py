@@ -1,9 +1,9 @@
 """The input rules of validation.py, at their limits (the integration table shows them refused before any write)."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.durations import go_duration_seconds
-from ansible_collections.progressive.canary.plugins.module_utils.validation import (
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import go_duration_seconds
+from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import (
     InputError, check_istio_duration, check_names, host_problem, label_value_problem, port_name_problem)
 
 

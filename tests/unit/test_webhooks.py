@@ -1,7 +1,8 @@
 """Unit tests of the webhook definitions: durations, payload and validation."""
 import pytest
 
-from ansible_collections.progressive.canary.plugins.module_utils.webhooks import WebhookConfigError, build_payload, parse_duration, prepare_hook, run_webhooks
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import (
+    WebhookConfigError, build_payload, parse_duration, prepare_hook, run_webhooks)
 
 
 @pytest.mark.parametrize("text, seconds", [("10s", 10), ("500ms", 0.5), ("1m30s", 90), ("1h", 3600), ("1d", 86400), (5, 5), ("2.5", 2.5)])

@@ -3,9 +3,10 @@ import copy
 
 import yaml
 
-from ansible_collections.progressive.canary.plugins.module_utils.names import CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.workload import (
-    primary_deployment, primary_hpa, primary_selector, readiness, relabel_template, revision)
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.autoscaler import primary_hpa
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.deployment import DeploymentWorkload, readiness
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.pod_template import relabel_template, revision
 
 TARGET = yaml.safe_load("""
 apiVersion: apps/v1
@@ -33,11 +34,13 @@ spec:
       volumes: [{name: cfg, configMap: {name: podinfo-config}}]
 """)
 NAMES = CanaryNames("podinfo", "test")
+# Planning only: nothing here reads or writes through an API.
+DEPLOYMENT = DeploymentWorkload(None, NAMES)
 RENAMES = {("ConfigMap", "podinfo-config"): "podinfo-config-primary", ("ConfigMap", "podinfo-env"): "podinfo-env-primary"}
 
 
 def test_primary_rewrites_selector_template_and_pod_selectors():
-    primary = primary_deployment(TARGET, NAMES, "app", RENAMES, replicas=2)
+    primary = DEPLOYMENT.primary_body(TARGET, "app", RENAMES, replicas=2)
     spec = primary["spec"]
     assert primary["metadata"]["name"] == "podinfo-primary"
     assert primary["metadata"]["labels"]["app"] == "podinfo-primary" and primary["metadata"]["labels"]["team"] == "a"
@@ -54,7 +57,7 @@ def test_primary_rewrites_selector_template_and_pod_selectors():
 
 
 def test_relabel_back_restores_the_target_template():
-    primary = primary_deployment(TARGET, NAMES, "app", RENAMES, replicas=2)
+    primary = DEPLOYMENT.primary_body(TARGET, "app", RENAMES, replicas=2)
     inverse = dict((("ConfigMap", new), old) for (_kind, old), new in RENAMES.items())
     back = relabel_template(primary["spec"]["template"], "app", "podinfo-primary", "podinfo", inverse)
     assert back == TARGET["spec"]["template"]
@@ -93,14 +96,14 @@ def test_readiness():
     assert not readiness(_deployment(2, 3, 3, 2, 1))[0]
     assert readiness(_deployment(0, 1, 1, 0, 0))[0]
     stuck = _deployment(2, 1, 1, 0, 0, conditions=[{"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "m"}])
-    assert readiness(stuck) == (False, "progress deadline exceeded: m")
-    assert readiness(None) == (False, "the Deployment does not exist")
+    assert readiness(stuck) == (False, "progress deadline exceeded: m", True), "final: it cannot become ready"
+    assert readiness(None) == (False, "the Deployment does not exist", False)
 
 
 def test_primary_selector_is_the_whole_target_selector_suffixed_or_the_live_primarys_own():
     target = {"spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "prod"}}}}
     wanted = {"app.kubernetes.io/name": "web-primary", "app.kubernetes.io/instance": "prod"}
-    assert primary_selector(target, "app.kubernetes.io/name") == wanted
+    assert DEPLOYMENT.primary_selector(target, "app.kubernetes.io/name") == wanted
     # A primary made by an earlier release keeps its (immutable) selector: the Services follow it.
     old_primary = {"spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "web-primary"}}}}
-    assert primary_selector(target, "app.kubernetes.io/name", old_primary) == {"app.kubernetes.io/name": "web-primary"}
+    assert DEPLOYMENT.primary_selector(target, "app.kubernetes.io/name", old_primary) == {"app.kubernetes.io/name": "web-primary"}

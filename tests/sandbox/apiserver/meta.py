@@ -51,8 +51,17 @@ def without_rv(obj):
     return obj
 
 
+# Built-in kinds of the core group whose registry strategy never sets metadata.generation (a real Service, for one,
+# has none: a guard on it must use its resourceVersion).
+CORE_KINDS_WITHOUT_GENERATION = {"services", "configmaps", "secrets", "endpoints", "namespaces", "serviceaccounts", "events"}
+
+
 def tracks_generation(resource, obj):
-    return resource.custom or "spec" in obj
+    if resource.custom:
+        return True
+    if not resource.group and resource.plural in CORE_KINDS_WITHOUT_GENERATION:
+        return False
+    return "spec" in obj
 
 
 def fold_string_data(obj):

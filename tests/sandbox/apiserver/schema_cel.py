@@ -1,4 +1,4 @@
-"""The few CEL rules (`x-kubernetes-validations`) of the shared Istio CRDs, evaluated as the API server does.
+"""The few CEL rules (`x-kubernetes-validations`) of the shared Istio and Gateway API CRDs, evaluated as the API server does.
 
 There is no CEL interpreter here: each rule text the emulator understands maps to a Python predicate. A rule not in
 `RULES` is skipped (docs/sandbox.md lists that), so a new CRD rule is never refused by accident. Messages follow
@@ -25,6 +25,9 @@ RULES = {
     '!self.contains("*")': lambda value: "*" not in value,
     'self.all(key, !key.contains("*"))': lambda value: all("*" not in key for key in value),
     "self.all(key, key.size() != 0)": lambda value: all(len(key) != 0 for key in value),
+    # Gateway API: a backendRef (or mirror target) that is a core Service must name its port
+    "(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true":
+        lambda value: not (value.get("group", "") == "" and value.get("kind", "Service") == "Service") or "port" in value,
 }
 
 

@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_analysis's own options; specified by plugins/module_utils/arguments/analysis.py (ANALYSIS)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  service:
+    description: Name of the apex Service, rendered as C({{ service }}). Defaults to O(target).
+    type: str
+  name:
+    description: Name of the canary, rendered as C({{ name }}). Defaults to O(target).
+    type: str
+  interval:
+    description:
+      - Range window of checks that do not set their own O(checks[].interval), a duration such as C(30s), C(1m30s)
+        or C(1.5m), written in the query as Prometheus takes it (C(1m30s)).
+    type: str
+    default: 1m
+  evaluation_time:
+    description:
+      - Evaluate the Prometheus queries at this instant (RFC 3339 or Unix timestamp) instead of now.
+    type: str
+  prometheus:
+    description:
+      - How to reach a server speaking the Prometheus HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics).
+      - Required unless every check is a web check.
+    type: dict
+    suboptions:
+      url:
+        description:
+          - Base URL, for example C(http://prometheus.istio-system:9090); C(/api/v1/query) is appended.
+          - Only C(http) and C(https) URLs with a host are accepted. Basic-auth credentials may be given in the URL
+            (C(https://user:password@host)); they are sent with the first request and never shown.
+        type: str
+        required: true
+      bearer_token:
+        description: Bearer token sent in the C(Authorization) header. Mutually exclusive with O(prometheus.username).
+        type: str
+      username:
+        description: Username for basic auth.
+        type: str
+      password:
+        description: Password for basic auth.
+        type: str
+      headers:
+        description:
+          - Extra request headers, for example C(X-Scope-OrgID) for Mimir.
+          - Treated as secret (no_log), since headers often carry credentials; their values are masked
+            wherever they appear in the task output.
+        type: dict
+      validate_certs:
+        description: Verify the server's TLS certificate.
+        type: bool
+        default: true
+      ca_path:
+        description: PEM file of the CA that signed the server's certificate.
+        type: path
+      timeout:
+        description: Seconds to wait for Prometheus on each socket operation.
+        type: float
+        default: 10
+  checks:
+    description:
+      - The checks; all run every time, in order. Names must be unique.
+      - May be empty only when O(webhooks) has hooks of type O(webhook_type); a gate with nothing to check is refused.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - Name of the check. V(request-success-rate) and V(request-duration) without O(checks[].query)
+            or O(checks[].web) are the builtin Istio checks.
+        type: str
+        required: true
+      query:
+        description:
+          - PromQL template of a custom check. It must return a single value (one series, or a scalar);
+            several series or a range vector is an error, not a guess.
+          - Placeholders C({{ namespace }}), C({{ target }}), C({{ service }}), C({{ name }}), C({{ interval }})
+            and user variables as C({{ my_var }}) or C({{ variables.my_var }}); an undefined one is refused.
+          - Ansible templates task arguments itself, so mark the query C(!unsafe) (or wrap it in
+            C({% raw %})...C({% endraw %})) to pass these placeholders through to the module.
+        type: str
+      interval:
+        description: Range window of this check (C({{ interval }})), a duration as O(interval) takes it. Defaults to O(interval).
+        type: str
+      template_variables:
+        description: User variables for O(checks[].query).
+        type: dict
+      threshold_range:
+        description:
+          - Accepted values, inclusive. At least one bound is required.
+          - O(checks[].threshold_range.min) may not be above O(checks[].threshold_range.max).
+        type: dict
+        required: true
+        suboptions:
+          min:
+            description: Lowest accepted value.
+            type: float
+          max:
+            description: Highest accepted value.
+            type: float
+      on_no_data:
+        description:
+          - What a check without data counts as. Only an explicit V(pass) makes no data pass.
+        type: str
+        choices: [fail, pass]
+        default: fail
+      web:
+        description: Read the value from a JSON endpoint instead of Prometheus.
+        type: dict
+        suboptions:
+          url:
+            description:
+              - URL of the endpoint, C(http) or C(https). Credentials in it (C(user:password@), C(?api_key=...)) are
+                redacted in every result and message.
+            type: str
+            required: true
+          method:
+            description: HTTP method.
+            type: str
+            choices: [GET, POST]
+            default: GET
+          body:
+            description: JSON body sent with V(POST).
+            type: raw
+          value_path:
+            description: JMESPath expression selecting the number in the response; nothing found is no data.
+            type: str
+            required: true
+          headers:
+            description: Extra request headers, treated as secret (no_log) since they often carry credentials.
+            type: dict
+          bearer_token:
+            description: Bearer token.
+            type: str
+          username:
+            description: Username for basic auth.
+            type: str
+          password:
+            description: Password for basic auth.
+            type: str
+          timeout:
+            description: Seconds to wait on each socket operation.
+            type: float
+            default: 10
+          validate_certs:
+            description: Verify the server's TLS certificate.
+            type: bool
+            default: true
+          ca_path:
+            description: PEM file of the CA that signed the server's certificate.
+            type: path
+  webhook_type:
+    description: Which of the O(webhooks) to call before the checks.
+    type: str
+    choices: [rollout, pre-rollout]
+    default: rollout
+  checksum:
+    description: Identifies the canary revision being analysed, sent to the webhooks as C(checksum).
+    type: str
+    default: ""
+  record_in_state:
+    description:
+      - Count a failed run as one failed check (as Flagger) in the canary's state object, so that the rollout
+        role and C(canary_info) see the same C(failed_checks). A passed run writes nothing.
+      - Needs the Kubernetes connection options and an initialised canary (the state object is never created here);
+        takes the canary's lease for the write (see O(lease_holder)). Nothing is written in check mode.
+    type: bool
+    default: false
+  fail_on_failure:
+    description:
+      - Fail the task when a check does not pass. The result carries the checks either way.
+      - The rollout role sets V(false) and counts failures itself, as Flagger does.
+    type: bool
+    default: true
+  validate_only:
+    description:
+      - Check the inputs and call nothing. Every check is validated (a known builtin, or a query whose every
+        placeholder is defined, or a web spec with an http(s) URL and a valid JMESPath; coherent O(checks[].threshold_range);
+        a Prometheus duration as interval), every webhook of O(webhooks), whatever its type, is validated, and every
+        Prometheus query is rendered and sent to Prometheus once.
+      - A query Prometheus refuses (a PromQL syntax error, answered HTTP 400) fails the task quoting Prometheus's
+        message, as do any other 4xx answer (credentials, a wrong path), an answer that is not the Prometheus API, and
+        a query returning a range vector. A query without data, or with several series, is fine at this stage (the
+        canary may have no traffic yet).
+      - An outage (no answer, a 5xx) says nothing about the settings and does not fail the task; the check's
+        RV(checks[].parsed) is V(false) and RV(msg) says why (the analysis counts an outage that lasts as failed checks).
+      - No webhook and no web endpoint is called, nothing is recorded (O(record_in_state) is ignored); every check is
+        returned with the verdict V(valid) and every webhook is listed in RV(skipped_hooks).
+    type: bool
+    default: false
+"""

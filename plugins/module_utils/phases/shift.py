@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_shift: start a rollout of a pending revision and set the canary's weight.
+
+One call does what a step of the rollout needs, in this order (each part only when needed):
+1. A new revision arrived while another was under analysis: route 100/0 and restart the analysis at
+   weight 0 (``restarted``); the requested weight is not applied, the caller starts its steps again.
+   A target reverted to the promoted (or the failed) revision abandons the analysis instead.
+2. A pending revision and no analysis yet: phase ``Progressing`` with the revision under analysis
+   (failed checks and step back to 0), scale the target up from 0 and wait until it is ready.
+3. A weight above 0: the target scaled up when it is at 0 and ready before any traffic reaches it
+   (NotReadyError otherwise, the caller rolls back), then the managed route at 100-w / w and the
+   weight and step recorded."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
+    ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
+
+
+class ShiftRun(ReleaseRun):
+    OPERATION = "shift"
+    REPORTED_FLAGS = ("restarted",)
+
+    def __init__(self, api, request, facts):
+        super(ShiftRun, self).__init__(api, request, facts)
+        self.weight = request.extra["weight"]
+        self.applied_weight = facts.weights[1]
+        self.restarted = False
+
+    def build(self):
+        if not 0 <= self.weight <= 100:
+            raise Refusal("weight must be between 0 and 100, got %s" % self.weight)
+        state = self.facts.state
+        if state.phase in PROMOTION_PHASES:
+            raise Refusal("canary %s/%s is being promoted (phase %s): run canary_promote to finish it"
+                          % (self.names.namespace, self.names.target, state.phase))
+        if self.facts.rollout_restarted:
+            self._restart()
+        elif not self.facts.pending:
+            self._not_pending()
+        else:
+            self._progress()
+        return self.plan
+
+    def _restart(self):
+        self.restarted = True
+        self.applied_weight = 0
+        self.route_step(0)
+        if self.facts.pending:
+            revision = self.facts.revision
+            self.record_step("restart the analysis at weight 0 for the new revision %s" % revision,
+                             lambda state: state.start_analysis(revision))
+        else:
+            self.scale_step(self.names.target, self.facts.target, 0)
+            revision = self.facts.revision
+            self.record_step("abandon the analysis: the target is back at revision %s" % revision,
+                             lambda state: state.abandon_analysis(revision))
+
+    def _not_pending(self):
+        state = self.facts.state
+        if self.weight > 0:
+            if self.facts.revision == state.get("failed_revision"):
+                raise Refusal("revision %s of %s/%s was rolled back (%s); it is not retried: apply a new revision"
+                              % (self.facts.revision, self.names.namespace, self.names.target, state.get("failure_reason") or "no reason recorded"))
+            raise Refusal("nothing to roll out: the revision %s of %s/%s is the promoted one (change the pod template or a tracked config)"
+                          % (self.facts.revision, self.names.namespace, self.names.target))
+        self.applied_weight = 0
+        self.route_step(0)
+
+    def _progress(self):
+        state = self.facts.state
+        revision = self.facts.revision
+        starting = state.phase not in ANALYSIS_PHASES
+        if starting:
+            self.record_step("start the analysis of revision %s" % revision, lambda state: state.start_analysis(revision))
+        moving = self.facts.weights[1] != self.weight
+        if starting:
+            self.selector_steps()
+        if starting or (self.weight > 0 and moving):
+            self._ready_target()
+        self.applied_weight = self.weight
+        self.route_step(self.weight)
+        weight = self.weight
+        self.record_step("record weight %d" % weight, lambda state: state.record_weight(weight))
+
+    def _ready_target(self):
+        """Never traffic to a target with no ready replica: scale it up from 0, then wait."""
+        target = self.facts.target
+        workload = self.facts.workload
+        if not workload.replicas(target):
+            replicas = workload.scale_from_zero_replicas(self.facts.originals.get("target_replicas"), self.facts.primary, self.target_hpa())
+            self.scale_step(self.names.target, target, replicas)
+        self.wait_step(self.names.target, target)
+
+    def result(self):
+        state = self.current_state()
+        result = describe_revisions(self.facts.revision, state)
+        result.update({"weight": self.applied_weight, "phase": state.phase, "step": state.get("step", 0),
+                       "restarted": self.restarted, "target": self.facts.workload.ref(self.names.target)})
+        return result

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The router seam, shaped like Flagger's pkg/router (Reconcile / SetRoutes / GetRoutes / Finalize): a router owns the
+objects that send the canary's traffic somewhere, reads them, and returns planned steps; it never writes itself.
+
+A traffic router (one per provider, listed in factory.py) implements ``Router``:
+
+- ``read(api, names, options, missing_ok)`` -> ``Observed``: every read the router needs, before planning.
+- ``original(observed)`` -> the keys of the state's ``originals`` it records of the user's objects (before any change).
+- ``reconcile(observed, options, weights, original)`` -> steps creating or adopting its objects with the canary's
+  route at ``weights`` (primary, canary); it raises ``Refusal`` for what it must not touch.
+- ``get_routes(observed)`` -> (primary, canary) weights of the managed route, None when there is none
+  (``require_routes`` refuses then); ``read_routes(api, names)`` reads only what these two need.
+- ``set_routes(observed, primary, canary)`` -> steps putting the managed route at those weights.
+- ``finalize(observed, original)`` -> steps giving the user's objects back exactly as recorded (or deleting the ones
+  the collection created); ``removals(observed)`` -> steps deleting its generated objects, once nothing routes to them.
+
+The apex / ``-primary`` / ``-canary`` Services are a router part of their own (kubernetes.py, Flagger's
+KubernetesRouter) that every provider stands on."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import functools
+
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
+from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_steps
+
+# What cleanup reports of a router's step: an object given back as recorded, or one deleted.
+RESTORED = "restored"
+REMOVED = "removed"
+
+
+class RouterStep(Step):
+    """A planned step about one object: ``ref`` names it ("Kind namespace/name"), ``outcome`` says what cleanup reports
+    of it (RESTORED, REMOVED or None)."""
+
+    def __init__(self, description, execute, ref=None, outcome=None, **kwargs):
+        super(RouterStep, self).__init__(description, execute, **kwargs)
+        self.ref = ref
+        self.outcome = outcome
+
+
+class Observed(object):
+    """What a router read of one canary: its live objects by (kind pair, name), None when absent; whether the API
+    server serves its kinds; and the API its steps will write through."""
+
+    def __init__(self, api, names, served=True):
+        self.api = api
+        self.names = names
+        self.served = served
+        self.live = {}
+        self.others = []    # objects of other names that share what the canary's objects would use
+
+    def get(self, kind_pair, name):
+        return self.live.get((kind_pair, name))
+
+
+def clash(names, obj, kind_pair):
+    """The refusal for a name held by an object progressive.canary did not create for this target."""
+    return Refusal("%s already exists and was not created by progressive.canary for %s; rename or remove it"
+                   % (names.ref(kind_pair, obj["metadata"]["name"]), names.target))
+
+
+def refuse_clashes(observed, kind_pair, object_names):
+    """Refuse the first of ``object_names`` (of ``kind_pair``) held by an object that is not this canary's."""
+    for name in object_names:
+        live = observed.get(kind_pair, name)
+        if live is not None and not is_managed(live, observed.names.target):
+            raise clash(observed.names, live, kind_pair)
+
+
+def delete_generated(observed, kind_pair, object_names):
+    """Steps deleting those of ``object_names`` (of ``kind_pair``) that exist and are this canary's."""
+    found = [observed.get(kind_pair, name) for name in object_names]
+    return [delete(observed, kind_pair, live) for live in found if live is not None and is_managed(live, observed.names.target)]
+
+
+def ensure(observed, kind_pair, desired):
+    """Steps creating ``desired`` when absent, replacing it when its spec-hash differs; none when it is up to date."""
+    name = desired["metadata"]["name"]
+    ref = observed.names.ref(kind_pair, name)
+    return ensure_steps(observed.api, observed.names, kind_pair, desired, observed.get(kind_pair, name),
+                        step=functools.partial(RouterStep, ref=ref))
+
+
+def delete(observed, kind_pair, obj):
+    """The step deleting ``obj`` (reported as removed)."""
+    name = obj["metadata"]["name"]
+    ref = observed.names.ref(kind_pair, name)
+    return RouterStep("delete " + ref, lambda ctx: observed.api.delete(kind_pair[0], kind_pair[1], observed.names.namespace, name),
+                      ref=ref, outcome=REMOVED, before=obj)
+
+
+def json_patch(observed, kind_pair, name, patch):
+    """What a step runs to apply ``patch`` (a JSON patch) to the object ``name`` of ``kind_pair``."""
+    return lambda ctx: observed.api.patch(kind_pair[0], kind_pair[1], observed.names.namespace, name, patch, "json")
+
+
+class Router(object):
+    """One traffic provider. ``PROVIDER`` is its name in the ``provider`` option, ``KINDS`` the (apiVersion, kind) pairs it
+    owns, ``OPTIONS`` the keys of the ``service`` option it reads. Every method returns planned steps (a list of Step)
+    or raises Refusal before anything is written."""
+
+    PROVIDER = None
+    KINDS = ()
+    OPTIONS = ()
+
+    def read(self, api, names, options=None, missing_ok=False):
+        """Read the router's objects for canary ``names``. ``options`` (the service option) given: also what init
+        checks against (objects of other names). ``missing_ok``: an API server that does not serve the router's kinds
+        gives an ``Observed`` with ``served`` false (nothing to restore) instead of a Refusal."""
+        raise NotImplementedError
+
+    def read_routes(self, api, names):
+        """Only what ``get_routes`` and ``set_routes`` need (a release step reads nothing else)."""
+        raise NotImplementedError
+
+    def original(self, observed):
+        """The keys of the state's ``originals`` this router records: its user's objects as found, None when absent."""
+        raise NotImplementedError
+
+    def reconcile(self, observed, options, weights, original):
+        """Steps creating (or adopting, as recorded in ``original``) the router's objects, the managed route at
+        ``weights``; Refusal for an object the canary must not take over."""
+        raise NotImplementedError
+
+    def get_routes(self, observed):
+        """(primary, canary) weights of the managed route; None when there is none."""
+        raise NotImplementedError
+
+    def require_routes(self, observed):
+        """get_routes, or Refusal naming the object without a managed route (init did not finish, or it was edited)."""
+        raise NotImplementedError
+
+    def set_routes(self, observed, primary, canary):
+        """Steps putting the managed route at (primary, canary); none when it already is."""
+        raise NotImplementedError
+
+    def finalize(self, observed, original):
+        """Steps giving the user's objects back exactly as ``original`` recorded them, deleting those we created."""
+        raise NotImplementedError
+
+    def removals(self, observed):
+        """Steps deleting the generated objects (after ``finalize``: nothing routes to them any more)."""
+        raise NotImplementedError
+
+    def managed_names(self, names):
+        """The names canary_init reports for the router's objects (its ``managed`` result)."""
+        raise NotImplementedError
+
+    def route_objects(self, observed):
+        """The live objects ``set_routes`` patches (a write refused as stale is judged by their generations)."""
+        raise NotImplementedError

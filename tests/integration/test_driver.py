@@ -1,0 +1,155 @@
+"""The one driver (plugins/module_utils/planning/driver.py) that every writing phase goes through, over HTTP against the sandbox:
+the objects judged in a dry run before the first write, check mode writes nothing (not even the lease), the first
+write is the lease and everything is read again under it, and a write made stale between the plan and the run is
+read and planned again in init and cleanup as in the release phases, at most PLAN_ATTEMPTS plans."""
+import threading
+
+import pytest
+
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
+from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import PLAN_ATTEMPTS
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT, SERVICE, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, writes
+from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
+from tests.integration.release_scenario import get, init_podinfo, promote, rollback, set_template, shift
+from tests.sandbox.fixtures_api import wait_for
+from tests.sandbox.fixtures_mesh import wait_ready
+
+pytestmark = pytest.mark.needs_crds
+NAMES = CanaryNames("podinfo", NAMESPACE)
+APEX = r"/services/podinfo$"
+STATE = "/configmaps/podinfo-canary-state"
+
+
+def _init(api, **options):
+    return run_init(api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60), **options)
+
+
+def _cleanup(api, **options):
+    return run_cleanup(api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60), **options)
+
+
+def _podinfo(emulator):
+    load_podinfo(emulator)
+    wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
+
+
+# (what the canary is before the call, the call): every call would change something.
+PHASES = {
+    "init": (_podinfo, _init),
+    "cleanup": (init_podinfo, _cleanup),
+    "shift": (lambda emulator, api: (init_podinfo(emulator, api), set_template(api)),
+              lambda api, **options: shift(api, 20, ready_timeout=60, **options)),
+    "promote": (lambda emulator, api: (init_podinfo(emulator, api), set_template(api), shift(api, 60, ready_timeout=60)), promote),
+    "rollback": (lambda emulator, api: (init_podinfo(emulator, api), set_template(api), shift(api, 60, ready_timeout=60)), rollback),
+}
+
+
+def _prepare(emulator, api, phase):
+    prepare, call = PHASES[phase]
+    if phase == "init":
+        prepare(emulator)
+    else:
+        prepare(emulator, api)
+    reset_request_log(emulator)
+    return call
+
+
+@pytest.mark.parametrize("phase", sorted(PHASES))
+def test_check_mode_writes_nothing_not_even_the_lease(emulator, kube_api, phase):  # noqa: F811
+    call = _prepare(emulator, kube_api, phase)
+    before = StateStore(kube_api, NAMES).read()
+    planned = call(kube_api, check_mode=True)
+    assert planned["changed"] and planned["actions"], planned
+    assert writes(emulator) == [], "check mode plans and stops: no write, not even the lease"
+    after = StateStore(kube_api, NAMES).read()
+    assert (after is None) == (before is None) and (after is None or after.get("lease") is None)
+    if phase in ("init", "cleanup"):
+        assert emulator.request_log.dry_runs(), "the planned objects are judged by the API server"
+
+
+@pytest.mark.parametrize("phase", ["init", "shift"])
+def test_the_first_write_is_the_lease_and_everything_is_read_again_under_it(emulator, kube_api, phase):  # noqa: F811
+    call = _prepare(emulator, kube_api, phase)
+    assert call(kube_api)["changed"]
+    records = [r for r in emulator.request_log.records() if not r.is_watch]
+    dry_runs = emulator.request_log.dry_runs()
+    real_writes = writes(emulator)
+    first_write = records.index(real_writes[0])
+    # The lease creates the state object on a fresh init (a POST to the ConfigMaps), else writes it (a PUT).
+    lease = ("POST", "/namespaces/test/configmaps") if phase == "init" else ("PUT", STATE)
+    assert (real_writes[0].method, real_writes[0].path[-len(lease[1]):]) == lease, "the lease before any other write: %s" % real_writes[0]
+    if phase == "init":
+        assert dry_runs and all(records.index(record) < first_write for record in dry_runs), "judged before the first write"
+    else:
+        assert dry_runs == [], "a release step's patches are not dry-run (bench/budgets.yml)"
+    target_reads = [i for i, r in enumerate(records) if r.method == "GET" and r.path.endswith("/deployments/podinfo")]
+    assert target_reads[0] < first_write < target_reads[-1], "planned, then planned again under the lease"
+
+
+def _hold_and_change(emulator, verb, path_regex, run, change):
+    """Run ``run()`` in a thread, hold its write ``verb path_regex`` at the server while ``change()`` moves the object
+    (another writer between the run's plan and its write), then let the write through; returns run's result."""
+    fault = emulator.faults.add(verb=verb, path_regex=path_regex, latency=3, times=1)
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = run()
+        except Exception as exc:  # pylint: disable=broad-except  # reported by the test below
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=target)
+    runner.start()
+    wait_for(lambda: fault.matched == 1, timeout=60, what="the held %s %s" % (verb, path_regex))
+    change()
+    runner.join()
+    assert "error" not in outcome, outcome.get("error")
+    return outcome["result"]
+
+
+def _label_apex(api, value):
+    """Another writer: a label on the apex Service (its resourceVersion moves, the write guard of our plan fails)."""
+    api.patch(SERVICE[0], SERVICE[1], NAMESPACE, "podinfo", {"metadata": {"labels": {"edited-by": value}}})
+
+
+def _statuses(emulator, verb, path_regex):
+    """The statuses of the real requests ``verb path_regex`` (dry runs aside), in the order they were answered."""
+    dry_runs = emulator.request_log.dry_runs()
+    return [r.status for r in emulator.request_log.records()
+            if r.method == verb and r.path.endswith(path_regex.rstrip("$")) and r not in dry_runs]
+
+
+def test_init_plans_again_after_a_write_made_stale_between_plan_and_run(emulator, kube_api):  # noqa: F811
+    _prepare(emulator, kube_api, "init")
+    result = _hold_and_change(emulator, "PATCH", APEX, lambda: _init(kube_api), lambda: _label_apex(kube_api, "user"))
+    assert _statuses(emulator, "PATCH", APEX) == [200, 422, 200], "the other writer's label, the stale re-point, the re-planned one"
+    assert result["changed"] and result["phase"] == "Initialized", result
+    assert result["actions"].count("re-point Service test/podinfo at the primary (ports kept)") == 1, result["actions"]
+    assert result["actions"].count("create Deployment test/podinfo-primary") == 1, "the first plan's writes are not made again"
+    apex = get(kube_api, SERVICE, "podinfo")
+    assert apex["spec"]["selector"] == {"app": "podinfo-primary"} and apex["metadata"]["labels"]["edited-by"] == "user"
+    assert StateStore(kube_api, NAMES).read().get("lease") is None
+
+
+def test_cleanup_plans_again_after_a_write_made_stale_between_plan_and_run(emulator, kube_api):  # noqa: F811
+    _prepare(emulator, kube_api, "cleanup")
+    result = _hold_and_change(emulator, "PUT", APEX, lambda: _cleanup(kube_api), lambda: _label_apex(kube_api, "user"))
+    assert _statuses(emulator, "PUT", APEX) == [409, 200], "the stale restore, then the re-planned one"
+    assert result["restored"] == ["Deployment test/podinfo", "Service test/podinfo"], result
+    assert result["actions"].count("restore Service test/podinfo as recorded") == 1, result["actions"]
+    assert get(kube_api, SERVICE, "podinfo")["spec"]["selector"] == {"app": "podinfo"}
+    assert get(kube_api, DEPLOYMENT, "podinfo-primary") is None and StateStore(kube_api, NAMES).read() is None
+
+
+def test_init_gives_up_after_the_last_plan_when_its_writes_keep_conflicting(emulator, kube_api):  # noqa: F811
+    _prepare(emulator, kube_api, "init")
+    emulator.faults.add(verb="PATCH", path_regex=APEX, status=409)
+    with pytest.raises(CanaryApiError) as failed:
+        _init(kube_api)
+    assert "Service test/podinfo" in str(failed.value) and "409" in str(failed.value)
+    assert len(_statuses(emulator, "PATCH", APEX)) == PLAN_ATTEMPTS
+    assert StateStore(kube_api, NAMES).read().get("lease") is None, "released on the way out"
