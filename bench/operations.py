@@ -78,7 +78,7 @@ SEQUENCE = (
 )
 
 
-def _settled_records(emulator):
+def settled_records(emulator):
     """Every request logged so far. The emulator logs a request after answering it: a marker GET that is logged
     means the client's earlier requests are too."""
     marker = "/api/v1/namespaces/bench-marker-%d" % time.monotonic_ns()
@@ -90,7 +90,7 @@ def _settled_records(emulator):
         time.sleep(0.01)
 
 
-def _requests_of(records):
+def requests_of(records):
     gets = [r for r in records if r.method == "GET" and not r.is_watch]
     return {"gets": len(gets), "writes": sum(1 for r in records if r.method != "GET" and not r.is_dry_run),
             "dry_runs": sum(1 for r in records if r.is_dry_run),
@@ -103,7 +103,7 @@ def _measure(session, call, api):
     started = time.perf_counter()
     call(api)
     seconds = time.perf_counter() - started
-    figures = _requests_of(_settled_records(session.emulator))
+    figures = requests_of(settled_records(session.emulator))
     figures["seconds"] = seconds
     return figures
 

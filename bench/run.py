@@ -1,11 +1,18 @@
 """Measure progressive.canary against its budgets: ``python -m bench.run [--runs N] [--only PART ...]``.
 
 Parts: ``operations`` (API requests and wall time per operation on the emulator), ``analysis`` (canary_analysis
-against real Prometheus, directly and as ansible-playbook tasks), ``memory`` (peak RSS of module processes).
+against real Prometheus, directly and as ansible-playbook tasks), ``memory`` (peak RSS of module processes), and
+issue 10's figures of the rollout role: ``steps`` (time and API requests per analysis step), ``shift_vs_k8s`` (a
+canary_shift task vs a kubernetes.core.k8s patch), ``fleet`` (N canaries in one play, strategy free, one bad canary
+among five), ``long_release`` (50 steps: time per step and controller memory at both ends), ``task_costs``
+(where a step's time goes: imports, one more task of each kind, requests per module process) and ``include_depth``
+(the controller's memory over 50 self-includes, as step.yml does, with and without a growing run record).
 Prints a table, writes JSON to bench/results/ and exits 1 when a figure is over its budget (bench/budgets.yml)
 or a part fails; a part that cannot run here (no ../shared, no Prometheus) is skipped with its reason."""
 import argparse
+import os
 import platform
+import shutil
 import sys
 import tempfile
 import traceback
@@ -17,7 +24,7 @@ from tests.sandbox.prometheus import PrometheusUnavailable
 from bench import report
 from bench.timing import median
 
-PARTS = ("operations", "analysis", "memory")
+PARTS = ("operations", "analysis", "memory", "steps", "shift_vs_k8s", "fleet", "long_release", "task_costs", "include_depth")
 
 
 def slug(name):
@@ -59,21 +66,109 @@ def memory_part(runs):
     count = max(runs // 2, 1)
     init = measure_init(count)
     prometheus = start_prometheus()
+    workdir = tempfile.mkdtemp(prefix="bench-memory-")
     try:
-        analysis = measure_analysis(prometheus, count, tempfile.mkdtemp(prefix="bench-memory-"))
+        analysis = measure_analysis(prometheus, count, workdir)
     finally:
         prometheus.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     figures = {"memory_mib.canary_init": (max(init), "MiB"), "memory_mib.canary_analysis": (max(analysis), "MiB")}
     return figures, {"canary_init": init, "canary_analysis": analysis}
 
 
-RUNNERS = {"operations": operations_part, "analysis": analysis_part, "memory": memory_part}
+def steps_part(runs):
+    from bench.release_sandbox import release_sandbox
+    from bench.release_steps import METRICS, measure_steps
+
+    passes = {variant: [] for variant in METRICS}
+    with release_sandbox() as sandbox:
+        for _pass in range(max(runs // 5, 1)):
+            for variant in METRICS:
+                passes[variant].append(measure_steps(sandbox, variant))
+    figures = {}
+    for variant, measured in passes.items():
+        figures["seconds.step_beyond_interval.%s" % variant] = (median([one["seconds_beyond_interval"] for one in measured]), "s")
+        per_step = measured[0]["requests_per_step"]
+        for kind in ("requests", "gets", "writes", "state_write", "discovery"):
+            figures["requests.steady_step.%s.%s" % (variant, kind)] = (per_step[kind], "")
+    return figures, passes
+
+
+def shift_vs_k8s_part(runs):
+    from bench.shift_vs_k8s import bench_shift_vs_k8s
+
+    pairs = bench_shift_vs_k8s(max(runs // 2, 1))
+    figures = {"ratio.shift_task_vs_k8s_patch": (median([module / k8s for module, k8s in pairs]), "x"),
+               "seconds.ten_canary_shift_tasks": (median([module for module, _k8s in pairs]), "s"),
+               "seconds.ten_k8s_patch_tasks": (median([k8s for _module, k8s in pairs]), "s")}
+    return figures, {"pairs": pairs}
+
+
+def fleet_part(_runs):
+    from bench.fleet import SIZES, bench_fleet, bench_one_bad_canary
+    from bench.release_sandbox import release_sandbox
+
+    with release_sandbox() as sandbox:
+        measured = bench_fleet(sandbox)
+    with release_sandbox() as sandbox:
+        measured["one_bad_of_5"] = bench_one_bad_canary(sandbox)
+    sizes, free = measured["sizes"], measured["free"]
+    figures = dict(("seconds.fleet_%s" % size, (sizes[str(size)], "s")) for size in SIZES)
+    for size in SIZES[1:]:
+        figures["ratio.fleet_%d_vs_1" % size] = (sizes[str(size)] / sizes["1"], "x")
+    figures["fleet.strategy_free_not_promoted"] = (free["not_promoted"], "")
+    if free["not_promoted"] == 0:
+        figures["ratio.fleet_free_vs_linear_%d" % free["size"]] = (free["seconds"] / sizes[str(free["size"])], "x")
+    figures["fleet.one_bad_of_5.healthy_not_promoted"] = (measured["one_bad_of_5"]["healthy_not_promoted"], "")
+    figures["fleet.one_bad_of_5.bad_not_rolled_back"] = (measured["one_bad_of_5"]["bad_not_rolled_back"], "")
+    return figures, measured
+
+
+def long_release_part(_runs):
+    from bench.release_sandbox import release_sandbox
+    from bench.release_steps import measure_long_release
+
+    with release_sandbox() as sandbox:
+        measured = measure_long_release(sandbox)
+    figures = {"seconds.long_release.first_steps": (measured["first_steps_seconds"], "s"),
+               "seconds.long_release.last_steps": (measured["last_steps_seconds"], "s"),
+               "ratio.long_release.last_vs_first_steps": (measured["last_steps_seconds"] / measured["first_steps_seconds"], "x"),
+               "memory_mib.long_release.controller_growth": (measured["last_step_rss_mib"] - measured["first_step_rss_mib"], "MiB")}
+    return figures, measured
+
+
+def task_costs_part(runs):
+    from bench.task_costs import bench_task_costs
+
+    measured = bench_task_costs(max(runs // 2, 1))
+    figures = {}
+    for name, costs in measured["tasks"].items():
+        figures["seconds.task.%s" % name] = (costs["per_task"], "s")
+        figures["requests.task.%s.gets" % name] = (costs["requests_per_task"]["gets"], "")
+        figures["requests.task.%s.discovery_first_process" % name] = (costs["requests_first_task"]["discovery"], "")
+    for name, times in measured["imports"].items():
+        figures["seconds.import.%s" % slug(name)] = (times["process_wall"], "s")
+    return figures, measured
+
+
+def include_depth_part(_runs):
+    from bench.include_depth import measure
+
+    measured = measure()
+    figures = dict(("memory_mib.include_depth.%s" % variant, (entry["rss_growth_mib"], "MiB")) for variant, entry in measured.items())
+    return figures, measured
+
+
+RUNNERS = {"operations": operations_part, "analysis": analysis_part, "memory": memory_part, "steps": steps_part,
+           "shift_vs_k8s": shift_vs_k8s_part, "fleet": fleet_part, "long_release": long_release_part, "task_costs": task_costs_part,
+           "include_depth": include_depth_part}
 
 
 def run_parts(parts, runs):
     """(figures, details, skipped reasons, failures) of ``parts``."""
     figures, details, skipped, failures = {}, {}, {}, {}
     for part in parts:
+        load_before = os.getloadavg()  # the machine is shared: each part's figures are read with the load beside them
         try:
             part_figures, part_details = RUNNERS[part](runs)
         except pytest.skip.Exception as exc:  # the shared scenario loader skips when ../shared is absent
@@ -87,6 +182,7 @@ def run_parts(parts, runs):
             continue
         figures.update(part_figures)
         details[part] = part_details
+        details.setdefault("load_average", {})[part] = {"before": load_before, "after": os.getloadavg()}
     return figures, details, skipped, failures
 
 
@@ -97,9 +193,9 @@ def main(argv=None):
     parser.add_argument("--budgets", default=report.BUDGETS_FILE, help="budgets file (default: bench/budgets.yml)")
     options = parser.parse_args(argv)
     figures, details, skipped, failures = run_parts(options.only, max(options.runs, 1))
-    rows = report.judge(figures, report.load_budgets(options.budgets))
+    rows = report.judge(figures, report.load_budgets(options.budgets), report.load_targets(options.budgets))
     over = [row["id"] for row in rows if row["status"] == "OVER"]
-    path = report.write_json({"runs": options.runs, "parts": options.only, "machine": platform.platform(),
+    path = report.write_json({"runs": options.runs, "parts": options.only, "machine": platform.platform(), "load_average": os.getloadavg(),
                               "figures": rows, "skipped": skipped, "failures": failures, "details": details})
     sys.stdout.write(report.table(rows, skipped) + "\n")
     for part, trace in failures.items():
