@@ -40,7 +40,7 @@ def run_playbook(playbook, run_dir, extra_vars=None, inventory=None, options=(),
     run_env = ansible_playbook.playbook_env(Path(str(run_dir)))
     run_env.update(env or {})
     run_env.update({"ANSIBLE_CALLBACK_PLUGINS": CALLBACKS, "ANSIBLE_CALLBACKS_ENABLED": "bench_timeline",
-                "BENCH_TIMELINE_FILE": timeline_file})
+                    "BENCH_TIMELINE_FILE": timeline_file})
     started = time.perf_counter()
     returncode, report, output = ansible_playbook.run_command(command, run_env, Path(str(run_dir)))
     seconds = time.perf_counter() - started
@@ -52,4 +52,3 @@ def read_timeline(path):
         return []
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
-
