@@ -22,9 +22,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import functools
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
+from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import spec_unchanged
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_steps
 
@@ -135,9 +137,38 @@ class Router(object):
         """get_routes, or Refusal naming the object without a managed route (init did not finish, or it was edited)."""
         raise NotImplementedError
 
-    def set_routes(self, observed, primary, canary):
-        """Steps putting the managed route at (primary, canary); none when it already is."""
+    # Each router names the kind and the object that carry its weights (ROUTE_KIND, route_object) and how a spec is
+    # weighted (weighted_spec); the step that writes them is the same for every provider.
+    ROUTE_KIND = None
+
+    def route_object(self, observed):
+        """The live object whose spec carries the managed route's weights."""
         raise NotImplementedError
+
+    def weighted_spec(self, spec, names, primary, canary):
+        """A copy of ``spec`` with the managed route at (primary, canary), the rest untouched."""
+        raise NotImplementedError
+
+    def spec_patch(self, live, desired_spec):
+        """The JSON-patch operations from ``live``'s spec to ``desired_spec`` (after the guard)."""
+        return [{"op": "replace", "path": "/spec", "value": desired_spec}]
+
+    def shown(self, obj):
+        """``obj`` as a diff may show it (a router whose objects can hold secrets masks them)."""
+        return obj
+
+    def set_routes(self, observed, primary, canary):
+        """Steps putting the managed route at (primary, canary); none when it already is. The patch applies only to the
+        spec that was read (a stale one is re-planned)."""
+        if self.get_routes(observed) == (primary, canary):
+            return []
+        live = self.route_object(observed)
+        name = live["metadata"]["name"]
+        desired_spec = self.weighted_spec(live["spec"], observed.names, primary, canary)
+        patch = [spec_unchanged(live)] + self.spec_patch(live, desired_spec)
+        ref = observed.names.ref(self.ROUTE_KIND, name)
+        return [RouterStep("route %d/%d (primary/canary) in %s" % (primary, canary, ref), json_patch(observed, self.ROUTE_KIND, name, patch),
+                           ref=ref, before=self.shown(live), after=self.shown(dict(copy.deepcopy(live), spec=desired_spec)))]
 
     def finalize(self, observed, original):
         """Steps giving the user's objects back exactly as ``original`` recorded them, deleting those we created."""

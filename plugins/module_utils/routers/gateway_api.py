@@ -19,7 +19,7 @@ import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build, strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
-from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import spec_unchanged, unchanged_since_read
+from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
@@ -313,17 +313,13 @@ class GatewayApiRouter(Router):
                           % (names.namespace, names.primary, names.canary))
         return weights
 
-    def set_routes(self, observed, primary, canary):
-        if self.get_routes(observed) == (primary, canary):
-            return []
-        names = observed.names
-        live = self._route(observed)
-        name = live["metadata"]["name"]
-        desired_spec = set_weights(live["spec"], names, primary, canary)
-        patch = [spec_unchanged(live), {"op": "replace", "path": "/spec", "value": desired_spec}]
-        ref = names.ref(HTTP_ROUTE, name)
-        return [RouterStep("route %d/%d (primary/canary) in %s" % (primary, canary, ref), json_patch(observed, HTTP_ROUTE, name, patch),
-                           ref=ref, before=live, after=dict(copy.deepcopy(live), spec=desired_spec))]
+    ROUTE_KIND = HTTP_ROUTE
+
+    def route_object(self, observed):
+        return self._route(observed)
+
+    def weighted_spec(self, spec, names, primary, canary):
+        return set_weights(spec, names, primary, canary)
 
     def route_objects(self, observed):
         return [self._route(observed)]

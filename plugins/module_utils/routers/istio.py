@@ -15,7 +15,7 @@ import copy
 from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build, strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     DESTINATION_RULE, OLDER_API_VERSIONS, VIRTUAL_SERVICE, is_managed)
-from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import spec_unchanged, unchanged_since_read
+from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
@@ -277,17 +277,13 @@ class IstioRouter(Router):
                           % (names.namespace, names.virtual_service, names.primary, names.canary))
         return weights
 
-    def set_routes(self, observed, primary, canary):
-        if self.get_routes(observed) == (primary, canary):
-            return []
-        names = observed.names
-        live = self._virtual_service(observed)
-        desired_spec = set_weights(live["spec"], names, primary, canary)
-        patch = [spec_unchanged(live), {"op": "replace", "path": "/spec", "value": desired_spec}]
-        ref = names.ref(VIRTUAL_SERVICE, names.virtual_service)
-        return [RouterStep("route %d/%d (primary/canary) in %s" % (primary, canary, ref),
-                           json_patch(observed, VIRTUAL_SERVICE, names.virtual_service, patch),
-                           ref=ref, before=live, after=dict(copy.deepcopy(live), spec=desired_spec))]
+    ROUTE_KIND = VIRTUAL_SERVICE
+
+    def route_object(self, observed):
+        return self._virtual_service(observed)
+
+    def weighted_spec(self, spec, names, primary, canary):
+        return set_weights(spec, names, primary, canary)
 
     def route_objects(self, observed):
         return [self._virtual_service(observed)]

@@ -25,7 +25,7 @@ import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
 from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build
-from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import spec_unchanged, unchanged_since_read
+from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
@@ -291,17 +291,19 @@ class OpenShiftRouter(Router):
                           % (names.namespace, names.primary, names.canary))
         return weights
 
-    def set_routes(self, observed, primary, canary):
-        if self.get_routes(observed) == (primary, canary):
-            return []
-        names = observed.names
-        live = self._route(observed)
-        name = live["metadata"]["name"]
-        desired_spec = routed_spec(live["spec"], names, primary, canary)
-        patch = [spec_unchanged(live)] + backends_patch(live, desired_spec)
-        ref = names.ref(ROUTE, name)
-        return [RouterStep("route %d/%d (primary/canary) in %s" % (primary, canary, ref), json_patch(observed, ROUTE, name, patch),
-                           ref=ref, before=shown(live), after=shown(dict(copy.deepcopy(live), spec=desired_spec)))]
+    ROUTE_KIND = ROUTE
+
+    def route_object(self, observed):
+        return self._route(observed)
+
+    def weighted_spec(self, spec, names, primary, canary):
+        return routed_spec(spec, names, primary, canary)
+
+    def spec_patch(self, live, desired_spec):
+        return backends_patch(live, desired_spec)
+
+    def shown(self, obj):
+        return shown(obj)
 
     def route_objects(self, observed):
         """The managed Route; before init and after cleanup, the Route to the apex (the one the canary takes over)."""
