@@ -96,10 +96,10 @@ options:
         type: dict
       threshold_range:
         description:
-          - Accepted values, inclusive. At least one bound is required.
+          - Accepted values, inclusive. At least one bound is required, except on a comparison check
+            (O(checks[].compare_with_primary)), which may not have one.
           - O(checks[].threshold_range.min) may not be above O(checks[].threshold_range.max).
         type: dict
-        required: true
         suboptions:
           min:
             description: Lowest accepted value.
@@ -158,6 +158,57 @@ options:
           ca_path:
             description: PEM file of the CA that signed the server's certificate.
             type: path
+      compare_with_primary:
+        description:
+          - Makes the check a comparison of the canary with the primary on the same metric, instead of fixed bounds
+            (no O(checks[].threshold_range)), either a builtin (the check's name, or O(checks[].compare_with_primary.metric)) or
+            a O(checks[].query) selecting one side with C({{ workload }}) (rendered as the canary's Deployment, then
+            the primary's, C(<target>-primary)).
+          - Both sides are sampled by a Prometheus range query over the check's O(checks[].interval), one sample per
+            O(checks[].compare_with_primary.step), each the query over that step (C({{ interval }}) is the step). A
+            Mann-Whitney U test compares them; the check fails only when the canary is significantly (at
+            O(checks[].compare_with_primary.confidence)) AND materially (beyond
+            O(checks[].compare_with_primary.max_degradation)) worse.
+          - Fewer than O(checks[].compare_with_primary.min_samples) samples (NaN ones do not count) on either side is
+            V(no data), which a comparison never counts as passed (O(checks[].on_no_data) must stay V(fail)).
+          - The result's RV(checks[].comparison) carries both medians, the effect, the p-value and the sample counts.
+        type: dict
+        suboptions:
+          metric:
+            description:
+              - The builtin compared, when the check's name is not one (so that a fixed check of the same builtin
+                can sit beside it under the builtin's name).
+            type: str
+            choices: [request-success-rate, request-duration]
+          step:
+            description:
+              - One sample per step, each measured over the step alone, so that no two samples share a request. At
+                least twice Prometheus' scrape interval, since a rate needs two scrapes in its window.
+            type: str
+            default: 10s
+          confidence:
+            description: Confidence of the test in percent; the canary is significantly worse when p < 1 - confidence / 100.
+            type: float
+            default: 95
+          max_degradation:
+            description:
+              - How much worse the canary's median may be than the primary's, relative, in percent, before a significant
+                difference fails the check.
+              - Defaults to V(0.1) for V(request-success-rate) (a success rate lives just under 100; 99.95 to 99.4 is
+                0.55 % less) and V(10) for V(request-duration) and custom queries.
+            type: float
+          direction:
+            description:
+              - Which change is worse. V(decrease) (a one-sided test; the default for V(request-success-rate)),
+                V(increase) (one-sided; the default for V(request-duration)) or V(either) (two-sided; the default for a
+                custom query).
+            type: str
+            choices: [decrease, increase, either]
+          min_samples:
+            description:
+              - Samples each side needs (at least 3); fewer is V(no data). The interval must hold this many steps.
+            type: int
+            default: 5
   webhook_type:
     description: Which of the O(webhooks) to call before the checks.
     type: str

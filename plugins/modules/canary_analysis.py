@@ -113,6 +113,26 @@ EXAMPLES = r"""
     webhooks: "{{ canary_webhooks }}"
     validate_only: true
 
+- name: Judge the canary against the primary (Mann-Whitney U test), not only against fixed bounds
+  progressive.canary.canary_analysis:
+    namespace: test
+    target: podinfo
+    interval: 5m                 # the samples' window
+    prometheus:
+      url: http://prometheus.istio-system:9090
+    checks:
+      - name: request-success-rate
+        compare_with_primary:
+          step: 30s              # one sample per 30 s of each side
+      - name: p99-vs-primary
+        compare_with_primary:
+          metric: request-duration
+          max_degradation: 20    # percent
+      - name: queue-depth-vs-primary
+        query: !unsafe max(queue_depth{namespace="{{ namespace }}", workload="{{ workload }}"})
+        compare_with_primary:
+          direction: increase
+
 - name: A signal outside Prometheus
   progressive.canary.canary_analysis:
     namespace: test
@@ -149,14 +169,14 @@ checks:
       type: str
       sample: request-success-rate
     type:
-      description: V(builtin), V(query) or V(web).
+      description: V(builtin), V(query), V(web) or V(comparison) (O(checks[].compare_with_primary)).
       type: str
       sample: builtin
     query:
       description: The PromQL as sent, or for a web check its JMESPath expression.
       type: str
     interval:
-      description: The range window (Prometheus checks only).
+      description: The range window (Prometheus checks only); for a comparison the window the samples are taken over.
       type: str
       sample: 1m
     url:
@@ -164,7 +184,7 @@ checks:
       type: str
       sample: https://probe.example.com/api/score?api_key=REDACTED&app=podinfo
     value:
-      description: The value found; null for no data, errors and infinite values.
+      description: The value found (for a comparison the canary's median); null for no data, errors and infinite values.
       type: float
       sample: 98.5
     raw_value:
@@ -172,7 +192,7 @@ checks:
       type: str
       sample: "98.5"
     threshold_range:
-      description: The bounds applied (null for an open side).
+      description: The bounds applied (null for an open side); null for a comparison.
       type: dict
       sample: {"min": 99.0, "max": null}
     verdict:
@@ -192,6 +212,75 @@ checks:
       description: Why, with what was queried; for no data which selectors matched nothing.
       type: str
       sample: "check 'request-success-rate' (percent of non-5xx requests): 90 is below the minimum 99"
+    comparison:
+      description:
+        - What a comparison with the primary found. The numbers are null when a side had too few samples.
+      returned: for comparison checks
+      type: dict
+      contains:
+        canary_median:
+          description: Median of the canary's samples.
+          type: float
+          sample: 99.41
+        primary_median:
+          description: Median of the primary's samples.
+          type: float
+          sample: 99.95
+        effect:
+          description: The canary's median relative to the primary's, in percent (negative is lower); null when the
+            primary's median is 0 and the canary's is not.
+          type: float
+          sample: -0.54
+        p_value:
+          description: The Mann-Whitney U test's p-value, one-sided in O(checks[].compare_with_primary.direction).
+          type: float
+          sample: 0.003
+        u_statistic:
+          description: The U statistic of the canary's samples.
+          type: float
+        method:
+          description: V(exact) (no ties, at most 50 samples per side) or V(asymptotic) (normal, tie and continuity corrected).
+          type: str
+          sample: asymptotic
+        canary_samples:
+          description: Number of the canary's samples (NaN ones are not counted).
+          type: int
+          sample: 30
+        primary_samples:
+          description: Number of the primary's samples.
+          type: int
+          sample: 30
+        canary_dropped:
+          description: The canary's samples that were NaN (no request in that step) and left out.
+          type: int
+          sample: 0
+        primary_dropped:
+          description: The primary's samples left out as NaN.
+          type: int
+          sample: 0
+        direction:
+          description: Which change counted as worse.
+          type: str
+          sample: decrease
+        confidence:
+          description: Confidence in percent.
+          type: float
+          sample: 95.0
+        max_degradation:
+          description: The allowed relative degradation in percent.
+          type: float
+          sample: 0.1
+        step:
+          description: One sample per step.
+          type: str
+          sample: 10s
+        workloads:
+          description: What C({{ workload }}) was for each side.
+          type: dict
+          sample: {"canary": "podinfo", "primary": "podinfo-primary"}
+        primary_query:
+          description: The primary's query as sent (RV(checks[].query) is the canary's).
+          type: str
 hooks:
   description:
     - The webhooks called before the checks, one entry per hook, in order (see RV(progressive.canary.canary_webhook#module:hooks)).

@@ -22,6 +22,9 @@ __metaclass__ = type
 import math
 import re
 
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.comparison import (
+    COMPARISON, ComparisonConfigError, is_comparison, prepare_comparison, run_comparison,
+)
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, prometheus_duration
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
@@ -34,15 +37,10 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.promet
     PrometheusError, query as prometheus_query,
 )
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.verdicts import ERROR, FAIL, NO_DATA, PASS, VALID
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.web_check import (
     WebCheckError, WebNoData, fetch_web_value, validate_web_spec,
 )
-
-PASS = "pass"
-FAIL = "fail"
-NO_DATA = "no data"
-ERROR = "error"
-VALID = "valid"     # validate_checks: the check can run (its query parsed by Prometheus); nothing was judged
 
 BUILTIN = "builtin"
 QUERY = "query"
@@ -125,6 +123,11 @@ def prepare_check(check, context):
     name = check.get("name")
     if not name:
         raise AnalysisConfigError("every check needs a name")
+    if is_comparison(check):
+        try:
+            return prepare_comparison(check, context, lambda interval: template_variables(context, check, interval))
+        except ComparisonConfigError as exc:
+            raise AnalysisConfigError("check %r: %s" % (name, exc))
     kind = check_type(check)
     on_no_data = check.get("on_no_data") or "fail"
     if on_no_data not in ON_NO_DATA_CHOICES:
@@ -333,6 +336,8 @@ def run_checks(connection, checks, context, at_time=None):
     for plan in plans:
         if plan["type"] == WEB:
             results.append(run_web_check(plan))
+        elif plan["type"] == COMPARISON:
+            results.append(run_comparison(connection, plan, at_time=at_time))
         else:
             results.append(run_prometheus_check(connection, plan, context, at_time=at_time))
     failed = [result["name"] for result in results if not result["passed"]]

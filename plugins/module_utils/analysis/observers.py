@@ -100,3 +100,24 @@ def builtin_template(provider, name):
 def builtin_unit(provider, name):
     """What builtin check ``name`` measures with ``provider``, for messages."""
     return UNITS.get(provider or DEFAULT_PROVIDER, BUILTIN_UNITS).get(name) or BUILTIN_UNITS[name]
+
+
+# How each provider's builtin queries select the canary's traffic (a quoted label value), and what a comparison with
+# the primary (comparison.py) puts there instead to select either side: ``{{ workload }}``, rendered as the side's
+# name from side_names().
+CANARY_SELECTORS = {"istio": '"{{ target }}"', "gatewayapi": '"{{ target }}"', "openshift": '"{{ target }}-canary"'}
+WORKLOAD_PLACEHOLDER = '"{{ workload }}"'
+
+
+def side_template(provider, name):
+    """Builtin check ``name`` of ``provider`` as a template measuring one side, named by ``{{ workload }}``. Raises
+    NoBuiltinMetrics as builtin_template() does."""
+    template = builtin_template(provider, name)
+    return template.replace(CANARY_SELECTORS[provider or DEFAULT_PROVIDER], WORKLOAD_PLACEHOLDER)
+
+
+def side_names(provider, target):
+    """What ``{{ workload }}`` is for the canary and for the primary in a builtin side_template(): the Deployments as
+    Istio names them in ``destination_workload``, or for ``openshift`` the Services the router's metrics name."""
+    canary = target + "-canary" if (provider or DEFAULT_PROVIDER) == "openshift" else target
+    return {"canary": canary, "primary": target + "-primary"}

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: progressive.canary contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A client for the Prometheus HTTP API instant query endpoint (``/api/v1/query``).
+"""A client for the Prometheus HTTP API query endpoints (instant ``/api/v1/query``, range ``/api/v1/query_range``).
 
 Speaks only the documented API, so it works with any compatible server (Prometheus, Thanos Query,
 Mimir, VictoriaMetrics): GET for short queries, a POST form when the query is too long for a URL.
@@ -23,6 +23,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.http_c
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 
 QUERY_PATH = "/api/v1/query"
+QUERY_RANGE_PATH = "/api/v1/query_range"
 # Above this many URL-encoded characters the query goes in a POST form: proxies and servers commonly
 # reject URLs over 4-8 KiB, and Flagger-style multi-line templates grow quickly.
 MAX_GET_QUERY_LENGTH = 2000
@@ -102,11 +103,22 @@ def query(connection, promql, at_time=None):
     an HTTP error status (with Prometheus's ``errorType: error`` text), or a body that is not a
     successful Prometheus API response.
     """
-    url = connection.url + QUERY_PATH
-    shown = connection.shown_url + QUERY_PATH
     params = {"query": promql}
     if at_time is not None:
         params["time"] = str(at_time)
+    return _api_call(connection, QUERY_PATH, params)
+
+
+def query_range(connection, promql, start, end, step):
+    """Run a range query (``/api/v1/query_range``) from ``start`` to ``end`` (Unix seconds) every ``step`` seconds and
+    return the API's ``data`` (a matrix). Raises PrometheusError as query() does."""
+    params = {"query": promql, "start": "%.3f" % start, "end": "%.3f" % end, "step": "%g" % step}
+    return _api_call(connection, QUERY_RANGE_PATH, params)
+
+
+def _api_call(connection, path, params):
+    url = connection.url + path
+    shown = connection.shown_url + path
     encoded = urlencode(params)
     common = dict(headers=connection.headers, auth=connection.auth, timeout=connection.timeout,
                   validate_certs=connection.validate_certs, ca_path=connection.ca_path, retry_transient=True)

@@ -28,14 +28,26 @@ WEB = endpoint(
     **_CREDENTIALS
 )
 
+# A check judging the canary against the primary (module_utils/analysis/comparison.py); defaults that depend on the
+# metric (direction, max_degradation) are filled in there.
+COMPARE_WITH_PRIMARY = {
+    "metric": {"type": "str", "choices": ["request-success-rate", "request-duration"]},
+    "step": {"type": "str", "default": "10s"},
+    "confidence": {"type": "float", "default": 95},
+    "max_degradation": {"type": "float"},
+    "direction": {"type": "str", "choices": ["decrease", "increase", "either"]},
+    "min_samples": {"type": "int", "default": 5},
+}
+
 CHECK = {
     "name": {"type": "str", "required": True},
     "query": {"type": "str"},
     "interval": {"type": "str"},
     "template_variables": {"type": "dict"},
-    "threshold_range": {"type": "dict", "required": True, "options": {"min": {"type": "float"}, "max": {"type": "float"}}},
+    "threshold_range": {"type": "dict", "options": {"min": {"type": "float"}, "max": {"type": "float"}}},
     "on_no_data": {"type": "str", "choices": ["fail", "pass"], "default": "fail"},
     "web": {"type": "dict", "options": WEB},
+    "compare_with_primary": {"type": "dict", "options": COMPARE_WITH_PRIMARY},
 }
 
 ANALYSIS = {
