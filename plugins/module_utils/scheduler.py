@@ -26,6 +26,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.comparison import comparison_text, compact_comparison
+
 
 def merged(run, update):
     """The run record (the role's ``__rollout_run``) with a decision's ``update`` applied: what every rollout_* filter
@@ -110,14 +112,22 @@ def step_entry(run, weight, checks, failed_checks):
         "passed": checks.get("passed"),
         "failed_checks": failed_checks,
         "failures": [item.get("reason") for item in hooks + measured if not item.get("passed")],
-        "checks": [{"name": check.get("name"), "value": check.get("value"), "verdict": check.get("verdict"),
-                    "min": _bound(check.get("threshold_range"), "min"), "max": _bound(check.get("threshold_range"), "max")}
-                   for check in measured],
+        "checks": [_check_entry(check) for check in measured],
         "hooks": [[hook.get("name"), hook.get("passed")] for hook in hooks],
     }
 
 
+def _check_entry(check):
+    entry = {"name": check.get("name"), "value": check.get("value"), "verdict": check.get("verdict"),
+             "min": _bound(check.get("threshold_range"), "min"), "max": _bound(check.get("threshold_range"), "max")}
+    if check.get("comparison"):
+        entry["comparison"] = compact_comparison(check["comparison"])
+    return entry
+
+
 def _check_text(check):
+    if check.get("comparison"):
+        return comparison_text(check["name"], check["comparison"], check["verdict"])
     bounds = (([">= %s" % check["min"]] if check["min"] is not None else [])
               + (["<= %s" % check["max"]] if check["max"] is not None else []))
     value = round(check["value"], 2) if check["value"] is not None else "no data"

@@ -17,7 +17,9 @@ values consistent with a request rate, an error rate and a latency.
 import ctypes
 import ctypes.util
 import json
+import math
 import os
+import random
 import shutil
 import signal
 import socket
@@ -350,6 +352,57 @@ def istio_series(namespace, workload, requests_per_s, error_rate, latency_ms, du
         series.append(Series("istio_requests", "counter", "istio_requests_total", labels, _counter_points(stamps, per_second)))
         series.extend(_histogram_series(labels, stamps, per_second, latency_ms))
     return series
+
+
+def noisy_istio_series(namespace, workload, requests_per_s, error_rate, latency_ms, seed, latency_spread=0.2,
+                       duration_s=300, step_s=2, end=None, error_code="500"):
+    """As istio_series, but with the noise of real traffic, reproducible from ``seed``: in each ``step_s`` the number of
+    requests is Poisson with mean ``requests_per_s * step_s``, each fails with probability ``error_rate`` and takes
+    ``latency_ms`` times a log-normal factor of spread ``latency_spread``. Two workloads built with the same behaviour
+    and different seeds are what "identical behaviour" looks like to a statistical test."""
+    rng = random.Random(seed)
+    end = int(time.time()) if end is None else end
+    stamps = _timestamps(end, duration_s, step_s)
+    bounds = list(ISTIO_DURATION_BUCKETS_MS) + [float("inf")]
+    totals = {code: {"count": 0, "sum": 0.0, "buckets": [0] * len(bounds)} for code in ("200", error_code)}
+    points = {code: {"count": [], "sum": [], "buckets": [[] for _ in bounds]} for code in totals}
+    for index, stamp in enumerate(stamps):
+        for _request in range(_poisson(rng, requests_per_s * step_s) if index else 0):
+            code = error_code if rng.random() < error_rate else "200"
+            latency = latency_ms * rng.lognormvariate(0.0, latency_spread)
+            totals[code]["count"] += 1
+            totals[code]["sum"] += latency
+            for position, bound in enumerate(bounds):
+                if latency <= bound:
+                    totals[code]["buckets"][position] += 1
+        for code, total in totals.items():
+            points[code]["count"].append((stamp, total["count"]))
+            points[code]["sum"].append((stamp, total["sum"]))
+            for position, in_bucket in enumerate(total["buckets"]):
+                points[code]["buckets"][position].append((stamp, in_bucket))
+    family = "istio_request_duration_milliseconds"
+    series = []
+    for code, code_points in points.items():
+        labels = istio_labels("destination", namespace, workload, workload, namespace, code, "sandbox-traffic")
+        series.append(Series("istio_requests", "counter", "istio_requests_total", labels, code_points["count"]))
+        for bound, bucket_points in zip(bounds, code_points["buckets"]):
+            series.append(Series(family, "histogram", family + "_bucket", dict(labels, le=bucket_bound_label(bound)), bucket_points))
+        series.append(Series(family, "histogram", family + "_sum", labels, code_points["sum"]))
+        series.append(Series(family, "histogram", family + "_count", labels, code_points["count"]))
+    return series
+
+
+def _poisson(rng, mean):
+    """A Poisson variate (Knuth's product of uniforms; means here are at most a few hundred, split to stay in range)."""
+    count = 0
+    while mean > 0:
+        part = min(mean, 30.0)
+        mean -= part
+        limit, product = math.exp(-part), rng.random()
+        while product > limit:
+            count += 1
+            product *= rng.random()
+    return count
 
 
 def _histogram_series(labels, stamps, per_second, latency_ms):

@@ -45,7 +45,7 @@ DEFAULT_MIN_SAMPLES = 5
 # A success rate lives just under 100: 10 % less would be an outage, while 99.95 -> 99.4 (0.55 % less) is the
 # regression to catch. A latency or a custom metric: 10 %, Kayenta's usual allowance.
 BUILTIN_DEFAULTS = {
-    REQUEST_SUCCESS_RATE: {"direction": DECREASE, "max_degradation": 0.1},
+    REQUEST_SUCCESS_RATE: {"direction": DECREASE, "max_degradation": 0.25},
     REQUEST_DURATION: {"direction": INCREASE, "max_degradation": 10.0},
 }
 CUSTOM_DEFAULTS = {"direction": EITHER, "max_degradation": 10.0}
@@ -259,10 +259,21 @@ def comparison_text(name, comparison, verdict):
     if comparison.get("p_value") is None:
         return "%s vs primary: %s" % (name, verdict)
     effect = comparison.get("effect")
-    effect_text = ("%+.2f %%" % effect) if effect is not None and math.isfinite(effect) else _number(effect) + " %"
+    if effect is None:
+        effect_text = "effect n/a (the primary's median is 0)"
+    else:
+        effect_text = ("%+.2f %%" % effect) if math.isfinite(effect) else _number(effect) + " %"
     return "%s vs primary: %s vs %s, p=%s, %s -> %s" % (
         name, _number(comparison["canary_median"]), _number(comparison["primary_median"]),
         _p_text(comparison["p_value"]), effect_text, verdict)
+
+
+# What a step's entry in the run's history keeps of a comparison (comparison_text prints it): the numbers, no queries.
+COMPACT_KEYS = ("canary_median", "primary_median", "p_value", "effect", "canary_samples", "primary_samples")
+
+
+def compact_comparison(comparison):
+    return dict((key, comparison.get(key)) for key in COMPACT_KEYS)
 
 
 def _finite_or_none(value):
