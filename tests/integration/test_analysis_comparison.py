@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import AnalysisConfigError, run_checks, summary
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import next_step
+from tests.integration.test_analysis_module import run_playbook
 from tests.sandbox.prometheus import Prometheus, PrometheusUnavailable, find_prometheus, istio_series, noisy_istio_series, render_openmetrics
 
 NS = "test"
@@ -139,3 +140,24 @@ def test_prometheus_down_is_an_error_verdict():
                          at_time=END)
     check = outcome["checks"][0]
     assert check["verdict"] == "error" and "unreachable" in check["reason"] and "the canary's samples" in check["reason"]
+
+
+def test_through_ansible_the_module_takes_the_option_and_fails_the_canary(prometheus, tmp_path):
+    base = {"namespace": NS, "target": "errors", "evaluation_time": str(END), "prometheus": {"url": prometheus.url}}
+    checks = [FIXED_SUCCESS, COMPARE_SUCCESS]
+    tasks = [
+        {"progressive.canary.canary_analysis": dict(base, checks=checks, validate_only=True)},
+        {"progressive.canary.canary_analysis": dict(base, checks=checks, fail_on_failure=False)},
+        {"progressive.canary.canary_analysis": dict(base, checks=checks)},
+        {"progressive.canary.canary_analysis": dict(base, checks=[dict(COMPARE_SUCCESS, threshold_range={"min": 99})])},
+    ]
+    (validated, judged, failed, refused), _output = run_playbook(tmp_path, tasks)
+
+    assert validated["passed"] is True and [c["parsed"] for c in validated["checks"]] == [True, True], validated
+    assert judged["passed"] is False and judged["failed_check_names"] == ["success-rate-vs-primary"], judged
+    compared = judged["checks"][1]
+    assert compared["type"] == "comparison" and compared["threshold_range"] is None and compared["value"] == pytest.approx(99.0)
+    assert compared["comparison"]["primary_median"] == pytest.approx(99.5) and compared["comparison"]["canary_samples"] == 30
+    assert failed["failed"] is True and "success-rate-vs-primary vs primary: 99.00 vs 99.50, p=" in failed["msg"]
+    assert refused["failed"] is True and "invalid analysis: check 'success-rate-vs-primary'" in refused["msg"]
+    assert "two kinds of check" in refused["msg"]
