@@ -12,7 +12,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate i
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import next_step
 from tests.integration.test_analysis_module import run_playbook
-from tests.sandbox.prometheus import Prometheus, PrometheusUnavailable, find_prometheus, istio_series, noisy_istio_series, render_openmetrics
+from tests.sandbox.fixtures_mesh import _require_prometheus
+from tests.sandbox.prometheus import Prometheus, istio_series, noisy_istio_series, render_openmetrics
 
 NS = "test"
 END = 1_800_000_000
@@ -36,10 +37,7 @@ def _pair(target, primary, canary):
 
 @pytest.fixture(scope="module")
 def prometheus():
-    try:
-        find_prometheus()
-    except PrometheusUnavailable as exc:
-        pytest.skip(str(exc))
+    _require_prometheus()
     series = (_pair("errors", (0.005, 30, None), (0.01, 30, None))
               + _pair("noisy-errors", (0.005, 30, 1), (0.01, 30, 2))
               + _pair("slow", (0.005, 30, 3), (0.005, 60, 4))

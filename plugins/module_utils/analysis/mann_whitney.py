@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
+from collections import namedtuple
 
 TWO_SIDED = "two-sided"
 LESS = "less"
@@ -30,16 +31,8 @@ ASYMPTOTIC = "asymptotic"
 EXACT_MAX_SIZE = 50
 
 
-class MannWhitneyResult(object):
-    """``statistic`` (U of x), ``pvalue`` and the ``method`` that gave it (exact or asymptotic)."""
-
-    def __init__(self, statistic, pvalue, method):
-        self.statistic = statistic
-        self.pvalue = pvalue
-        self.method = method
-
-    def __repr__(self):
-        return "MannWhitneyResult(statistic=%r, pvalue=%r, method=%r)" % (self.statistic, self.pvalue, self.method)
+# ``statistic`` (U of x), ``pvalue`` and the ``method`` that gave it (exact or asymptotic).
+MannWhitneyResult = namedtuple("MannWhitneyResult", "statistic pvalue method")
 
 
 def ranks(values):
