@@ -38,3 +38,16 @@ def test_release_worse_than_its_primary_is_rolled_back(podinfo):
     assert "1 failed checks reached the threshold 1" in message and "success-rate-vs-primary vs primary: " in message, message
     assert podinfo.state()["phase"] == "Failed"
     assert podinfo.route() == {"podinfo-primary": 100, "podinfo-canary": 0}
+
+
+def test_rollout_compare_with_primary_adds_both_comparisons_which_prometheus_parses(podinfo):
+    podinfo.load()
+    analysis = {"interval": "3s", "step_weight": 30, "max_weight": 60}  # the role's default metrics
+    returncode, result, plays, output = podinfo.run(options=("--check",), rollout_image=NEW_IMAGE, rollout_analysis=analysis,
+                                                    rollout_compare_with_primary=True)
+
+    assert returncode == 0 and result["outcome"] == "checked", output
+    validated = next(task for play in plays for task in play if str(task.get("msg", "")).startswith("valid: "))
+    assert [(check["name"], check["type"], check["parsed"]) for check in validated["checks"]] == [
+        ("request-success-rate", "builtin", True), ("request-duration", "builtin", True),
+        ("request-success-rate-vs-primary", "comparison", True), ("request-duration-vs-primary", "comparison", True)]
