@@ -365,7 +365,7 @@ def noisy_istio_series(namespace, workload, requests_per_s, error_rate, latency_
     stamps = _timestamps(end, duration_s, step_s)
     bounds = list(ISTIO_DURATION_BUCKETS_MS) + [float("inf")]
     totals = {code: {"count": 0, "sum": 0.0, "buckets": [0] * len(bounds)} for code in ("200", error_code)}
-    points = {code: {"count": [], "sum": [], "buckets": [[] for _ in bounds]} for code in totals}
+    points = {code: {"count": [], "sum": [], "buckets": [[] for _bound in bounds]} for code in totals}
     for index, stamp in enumerate(stamps):
         for _request in range(_poisson(rng, requests_per_s * step_s) if index else 0):
             code = error_code if rng.random() < error_rate else "200"

@@ -19,8 +19,8 @@ def generated(seed):
     n, m = rng.randint(1, 60), rng.randint(1, 60)
     shift = rng.choice([0.0, 0.3, 1.0])
     if seed % 2:
-        return [rng.randint(0, 6) for _ in range(n)], [rng.randint(0, 6) + int(shift * 2) for _ in range(m)]
-    return [rng.gauss(0, 1) for _ in range(n)], [rng.gauss(shift, 1) for _ in range(m)]
+        return [rng.randint(0, 6) for _value in range(n)], [rng.randint(0, 6) + int(shift * 2) for _value in range(m)]
+    return [rng.gauss(0, 1) for _value in range(n)], [rng.gauss(shift, 1) for _value in range(m)]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -37,8 +37,8 @@ def test_same_statistic_and_p_value_as_scipy(seed, alternative):
 @pytest.mark.parametrize("alternative", ALTERNATIVES)
 def test_asymptotic_without_ties_is_scipys_too(seed, alternative):
     rng = random.Random(1000 + seed)
-    x = [rng.expovariate(1.0) for _ in range(rng.randint(5, 80))]
-    y = [rng.expovariate(1.3) for _ in range(rng.randint(5, 80))]
+    x = [rng.expovariate(1.0) for _value in range(rng.randint(5, 80))]
+    y = [rng.expovariate(1.3) for _value in range(rng.randint(5, 80))]
     ours = mann_whitney_u(x, y, alternative, method=ASYMPTOTIC)
     assert ours.pvalue == pytest.approx(float(mannwhitneyu(x, y, alternative=alternative, method="asymptotic").pvalue), rel=1e-9)
 
@@ -46,7 +46,7 @@ def test_asymptotic_without_ties_is_scipys_too(seed, alternative):
 @pytest.mark.parametrize("n, m", [(1, 1), (1, 7), (3, 3), (7, 2), (8, 8), (20, 30), (50, 50)])
 def test_exact_small_samples_match_scipys_exact_distribution(n, m):
     rng = random.Random(n * 100 + m)
-    x, y = [rng.random() for _ in range(n)], [rng.random() + 0.2 for _ in range(m)]
+    x, y = [rng.random() for _value in range(n)], [rng.random() + 0.2 for _value in range(m)]
     for alternative in ALTERNATIVES:
         ours = mann_whitney_u(x, y, alternative)
         assert ours.method == EXACT
