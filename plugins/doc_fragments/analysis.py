@@ -194,7 +194,7 @@ options:
             description:
               - How much worse the canary's median may be than the primary's, relative, in percent, before a significant
                 difference fails the check.
-              - Defaults to V(0.1) for V(request-success-rate) (a success rate lives just under 100; 99.95 to 99.4 is
+              - Defaults to V(0.25) for V(request-success-rate) (a success rate lives just under 100; 99.95 to 99.4 is
                 0.55 % less) and V(10) for V(request-duration) and custom queries.
             type: float
           direction:

@@ -269,7 +269,7 @@ checks:
         max_degradation:
           description: The allowed relative degradation in percent.
           type: float
-          sample: 0.1
+          sample: 0.25
         step:
           description: One sample per step.
           type: str
