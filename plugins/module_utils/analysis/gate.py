@@ -8,7 +8,8 @@ A check is one of
 - query: a custom PromQL template (``{{ namespace }}``, ``{{ target }}``, ``{{ service }}``,
   ``{{ interval }}``, ``{{ name }}``, user ``template_variables``),
 - web: a JSON endpoint and a JMESPath expression,
-each compared with ``threshold_range`` {min, max} (inclusive, as Flagger).
+each compared with ``threshold_range`` {min, max} (inclusive, as Flagger); or
+- comparison (``compare_with_primary``): the canary against the primary on one metric (comparison.py).
 
 Verdicts: ``pass``, ``fail`` (out of bounds), ``no data`` (empty result, NaN, missing value) and
 ``error`` (Prometheus unreachable or erroring, ambiguous result). Only ``pass`` passes, except that a
