@@ -95,7 +95,7 @@ def _method(option, method):
 
 def header_name_problem(name):
     if not isinstance(name, str) or not name:
-        return "is empty"
+        return "is not a non-empty string"
     if len(name) > MAX_HEADER_NAME:
         return "is longer than %d characters" % MAX_HEADER_NAME
     if not HEADER_NAME.match(name):
@@ -103,17 +103,27 @@ def header_name_problem(name):
     return None
 
 
+def _check_name(option, name):
+    problem = header_name_problem(name)
+    if problem:
+        raise InputError("%s: the name %r %s" % (option, name, problem))
+
+
+def _named_entries(option, entries, what):
+    """The names of the dict ``entries`` (at most 16, each a valid header name), sorted."""
+    if len(entries) > MAX_ENTRIES:
+        raise InputError("%s has %d entries; %s takes at most %d" % (option, len(entries), what, MAX_ENTRIES))
+    for name in entries:
+        _check_name(option, name)
+    return sorted(entries)
+
+
 def _value_matches(option, selectors, max_value):
     """Istio ``{name: {exact|regex: value}}`` as Gateway API header / query param matches, sorted by name."""
     if not isinstance(selectors, dict) or not selectors:
         raise InputError("%s must be a non-empty dict of name: {exact|regex: value}" % option)
-    if len(selectors) > MAX_ENTRIES:
-        raise InputError("%s has %d entries; an HTTPRoute match takes at most %d" % (option, len(selectors), MAX_ENTRIES))
     matches = []
-    for name in sorted(selectors):
-        problem = header_name_problem(name)
-        if problem:
-            raise InputError("%s: the name %r %s" % (option, name, problem))
+    for name in _named_entries(option, selectors, "an HTTPRoute match"):
         match_type, value = _one_string_match("%s.%s" % (option, name), selectors[name], VALUE_TYPES)
         if len(value) > max_value:
             raise InputError("%s.%s: the value is longer than %d characters" % (option, name, max_value))
@@ -157,13 +167,8 @@ def route_matches(match):
 def _header_list(option, values):
     if not isinstance(values, dict):
         raise InputError("%s must be a dict of header name: value" % option)
-    if len(values) > MAX_ENTRIES:
-        raise InputError("%s has %d headers; a header modifier takes at most %d" % (option, len(values), MAX_ENTRIES))
     headers = []
-    for name in sorted(values):
-        problem = header_name_problem(name)
-        if problem:
-            raise InputError("%s: the name %r %s" % (option, name, problem))
+    for name in _named_entries(option, values, "a header modifier"):
         value = values[name]
         # the value is never shown: it can be a credential
         if not isinstance(value, str) or not value or len(value) > MAX_HEADER_VALUE:
@@ -177,9 +182,7 @@ def _removed(option, names):
     if not isinstance(names, list) or len(names) > MAX_ENTRIES:
         raise InputError("%s must be a list of at most %d header names" % (option, MAX_ENTRIES))
     for name in names:
-        problem = header_name_problem(name)
-        if problem:
-            raise InputError("%s: the name %r %s" % (option, name, problem))
+        _check_name(option, name)
     if len(set(names)) != len(names):
         raise InputError("%s names a header twice" % option)
     return list(names)
