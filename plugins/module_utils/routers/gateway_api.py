@@ -152,7 +152,7 @@ def adopted_spec(user_spec, names, options, weights=(100, 0)):
     taken_over = [rule for rule in rules if is_managed_rule(rule, names) or _sends_to_apex(rule, names)]
     if len(taken_over) > 1 and options.get("match") is not None:
         raise InputError("service.match would give the %d rules of the HTTPRoute that send to the Service %s the same "
-                         "matches: leave service.match out (each rule keeps its own) or keep one rule to %s"
+                         "matches. Nothing was changed. Leave service.match out (each rule keeps its own) or keep one rule to %s"
                          % (len(taken_over), names.apex, names.apex))
     for rule in taken_over:
         rule["backendRefs"] = weighted_backend_refs(names, options["port"], *weights)
