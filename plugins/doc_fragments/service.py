@@ -113,7 +113,7 @@ options:
         - Not given, the generated rule takes every path (C(PathPrefix /)) and an adopted rule keeps its own
           matches. Given, it replaces them; an HTTPRoute with several rules to the apex Service is then refused (they
           would all get the same matches). A request no rule of the route matches is not routed by it (a generated
-          route has no other rule: such requests get a 404 from the Gateway or the mesh).
+          route has no other rule, so such requests get a 404 from the Gateway or the mesh).
         type: list
         elements: dict
 """
