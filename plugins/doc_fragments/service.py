@@ -48,10 +48,25 @@ options:
           durations as for I(timeout), C(retryOn) a comma-separated list of Envoy retry policies or HTTP status codes.
         type: dict
       timeout:
-        description: Istio timeout of the managed route, a Go duration of at least 1ms to the millisecond, e.g. C(10s), C(1m30s).
+        description:
+        - Timeout of the managed route.
+        - Provider C(istio), the VirtualService route's C(timeout), a Go duration of at least 1ms to the millisecond, e.g.
+          C(10s), C(1m30s).
+        - Provider C(gatewayapi) (as Flagger's), the managed rule's C(timeouts.request), a Gateway API duration (up to four
+          parts of 1 to 5 digits and a unit C(h), C(m), C(s) or C(ms), e.g. C(10s), C(1m30s), C(1500ms); C(0s) disables
+          it). On an adopted HTTPRoute the rule's C(timeouts.backendRequest) is kept, and the API server refuses it
+          longer than this timeout.
         type: str
       headers:
-        description: Istio Headers of the managed route.
+        description:
+        - "Header manipulation of the managed route, as Istio Headers, for example
+          C({request: {set: {x-release: canary}, remove: [x-debug]}, response: {add: {x-served-by: podinfo}}})."
+        - Provider C(istio), the VirtualService route's C(headers).
+        - Provider C(gatewayapi) (as Flagger's), the managed rule's C(RequestHeaderModifier) filter (from C(request)) and
+          C(ResponseHeaderModifier) filter (from C(response)), each C(set) and C(add) a dict of header name to a value of
+          1 to 4096 characters, C(remove) a list of names, at most 16 of each. On an adopted HTTPRoute a direction
+          given replaces the rule's filter of that type (an empty one removes it); its other filters stay.
+        - Values are never shown in error messages (they can be credentials); a diff of the route shows them.
         type: dict
       cors_policy:
         description: Istio CorsPolicy of the managed route.
@@ -84,4 +99,21 @@ options:
           C(app.example.com) or C(*.example.com); none matches every host of its parents.
         type: list
         elements: str
+      match:
+        description:
+        - "Provider C(gatewayapi) only (Flagger's C(service.match)). The requests the managed rule takes, as Istio
+          HTTPMatchRequests (any one matching), written as the rule's Gateway API C(matches), for example
+          C([{uri: {prefix: /api}, headers: {x-canary: {exact: insider}}}])."
+        - C(uri) (C(exact), C(prefix), C(regex)) becomes the C(path) match (C(Exact), C(PathPrefix),
+          C(RegularExpression)); note that a Gateway API C(PathPrefix) matches whole path elements (C(/api) matches
+          C(/api/v1), not C(/apiv1)). C(method) (C(exact)) becomes C(method); C(headers) and C(queryParams)
+          (name to C(exact) or C(regex)) become header and query parameter matches. Istio fields the Gateway API has
+          no match for (C(authority), C(scheme), C(port), C(sourceLabels), C(withoutHeaders), a header C(prefix), ...)
+          are refused before anything is read, as are paths, names and values the HTTPRoute CRD refuses.
+        - Not given, the generated rule takes every path (C(PathPrefix /)) and an adopted rule keeps its own
+          matches. Given, it replaces them; an HTTPRoute with several rules to the apex Service is then refused (they
+          would all get the same matches). A request no rule of the route matches is not routed by it (a generated
+          route has no other rule, so such requests get a 404 from the Gateway or the mesh).
+        type: list
+        elements: dict
 """

@@ -43,6 +43,11 @@ description:
 - A second run with the same input writes nothing. After the rollout started, a re-run only converges the
   Services, DestinationRules and VirtualService settings, keeping the current weights.
 - A ConfigMap or Secret annotated C(progressive.canary/track=false) is not copied for the primary.
+- With I(provider=gatewayapi), no DestinationRule or VirtualService; one HTTPRoute whose managed rule splits between
+  C(<target>-primary) and C(<target>-canary), generated (named like the target) or adopted (the user's route to the apex
+  Service, only that rule managed, given back byte for byte by cleanup). I(service.match), I(service.headers) and
+  I(service.timeout) become that rule's C(matches), header modifier C(filters) and C(timeouts.request) (Flagger's
+  mapping); on an adopted rule, what is not given stays the user's.
 - With I(provider=openshift), no DestinationRule or VirtualService; the one Route whose C(spec.to) is the apex Service is
   adopted, its C(spec.to) sent to C(<target>-primary) and one alternate backend added for C(<target>-canary) (weight =
   percent); the state records only its name, C(spec.to) and C(spec.alternateBackends), which cleanup puts back. Refuses,
@@ -113,6 +118,27 @@ EXAMPLES = r"""
         - name: public
           namespace: istio-system
       hostnames: [app.example.com]
+
+- name: The Gateway API with Flagger's service options on the managed rule (matches, header filters, timeout)
+  progressive.canary.canary_init:
+    target: podinfo
+    namespace: test
+    provider: gatewayapi
+    service:
+      port: 9898
+      match:
+        - uri:
+            prefix: /api
+        - headers:
+            x-canary:
+              exact: insider
+      headers:
+        request:
+          set:
+            x-release: canary
+        response:
+          remove: [server]
+      timeout: 10s
 """
 
 RETURN = r"""

@@ -1,42 +1,41 @@
-"""playbooks/rollout.yml and cleanup.yml end to end with ``rollout_provider: gatewayapi`` (real ansible-playbook, sandbox,
-live Prometheus): the seed's healthy release promoted through the HTTPRoute's weights with traffic running and no failed
-request, then cleanup leaves no HTTPRoute (nor any Istio object) and the originals as they were."""
-from tests.e2e.rollout_scenario import NEW_IMAGE, needs_crds
+"""playbooks/rollout.yml and cleanup.yml end to end with provider gatewayapi (a Gateway API HTTPRoute): the user's
+HTTPRoute to the apex Service (mesh / GAMMA) adopted by init, podinfo 3.1.1 promoted, a release answering 10 % errors
+rolled back, cleanup; the user's Deployment, Service and HTTPRoute equal to what they were, no request failed on the
+apex host but the erroring canary's own (tests/e2e/provider_scenario.py)."""
+from tests.e2e.provider_scenario import promoted_template, run_seed_scenario
+from tests.e2e.rollout_scenario import needs_crds
 
 pytestmark = needs_crds
-HTTP_ROUTES = "/apis/gateway.networking.k8s.io/v1/namespaces/%s/httproutes"
 
 
-def _http_routes(podinfo):
-    status, body = podinfo.emulator.request("GET", HTTP_ROUTES % podinfo.namespace)
-    assert status == 200, body
-    return dict((route["metadata"]["name"], route) for route in body["items"])
+def user_http_route(podinfo):
+    """The user's HTTPRoute: a rule for /admin elsewhere, and the rule to the apex with its own timeout."""
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "podinfo-mesh", "namespace": podinfo.namespace, "labels": {"team": "web"},
+                         "annotations": {"example.com/owner": "web"}},
+            "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "podinfo", "port": 9898}],
+                     "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/admin"}}],
+                                "backendRefs": [{"name": "podinfo-admin", "port": 9898}]},
+                               {"timeouts": {"request": "15s"}, "backendRefs": [{"name": "podinfo", "port": 9898}]}]}}
 
 
-def _weights(route):
-    return dict((ref["name"], ref["weight"]) for ref in route["spec"]["rules"][0]["backendRefs"])
+def managed_weights(route):
+    for rule in route["spec"]["rules"]:
+        if any(ref["name"] == "podinfo-primary" for ref in rule["backendRefs"]):
+            return dict((ref["name"], ref["weight"]) for ref in rule["backendRefs"])
+    return None
 
 
-def test_healthy_release_on_gateway_api_is_promoted_with_no_failed_request_then_cleanup_restores(podinfo):
-    podinfo.load()
-    service_before = podinfo.user_view("Service", "podinfo")
-    overrides = {"rollout_provider": "gatewayapi", "rollout_service": {"port": 9898}}
+def test_seed_scenario_on_gateway_api_adopts_promotes_rolls_back_and_cleanup_restores(podinfo):
+    host = podinfo.apex_host
+    seen = run_seed_scenario(podinfo, "gatewayapi", {"port": 9898}, user_http_route(podinfo), managed_weights, [host])
 
-    returncode, result, _plays, output = podinfo.run(rollout_image=NEW_IMAGE, **overrides)
-
-    assert returncode == 0, output
-    assert result["outcome"] == "promoted" and [step["weight"] for step in result["steps"]] == [30, 60], result["summary"]
-    assert all(step["passed"] for step in result["steps"]), result["summary"]
-    assert podinfo.state()["provider"] == "gatewayapi"
-    route = _http_routes(podinfo)["podinfo"]
-    assert route["spec"]["parentRefs"] == [{"group": "", "kind": "Service", "name": "podinfo", "port": 9898}]
-    assert _weights(route) == {"podinfo-primary": 100, "podinfo-canary": 0}
+    assert seen["promoted"]["route"] == {"podinfo-primary": 100, "podinfo-canary": 0}
+    promoted = seen["promoted"]["traffic"][host]
+    assert promoted["failed"] == 0 and promoted["by_workload"].get("podinfo", 0) > 0, "the canary served, nothing failed"
+    assert seen["rolled back"]["route"] == {"podinfo-primary": 100, "podinfo-canary": 0}
+    rolled_back = seen["rolled back"]["traffic"][host]
+    assert rolled_back["failed"] > 0 and set(rolled_back["failed_by_workload"]) == {"podinfo"}, "only the bad canary failed"
+    assert seen["cleanup"]["traffic"][host]["failed"] == 0
+    assert seen["after"] == promoted_template(seen["before"]), "Deployment, Service and HTTPRoute as the user wrote them"
     assert podinfo.inventory()["VirtualService"] == [] and podinfo.inventory()["DestinationRule"] == []
-    counts = podinfo.mesh.counts(podinfo.apex_host)
-    assert counts["failed"] == 0 and counts["by_workload"].get("podinfo", 0) > 0, counts
-
-    returncode, _result, _plays, output = podinfo.run("cleanup", **overrides)
-    assert returncode == 0, output
-    assert _http_routes(podinfo) == {}
-    assert podinfo.user_view("Service", "podinfo") == service_before
-    assert podinfo.mesh.counts(podinfo.apex_host)["failed"] == 0

@@ -220,3 +220,105 @@ def test_check_mode_then_second_runs_write_nothing(emulator, kube_api, adopt):  
     assert run_cleanup(kube_api, cleanup)["actions"] == planned["actions"]
     reset_request_log(emulator)
     assert run_cleanup(kube_api, cleanup)["changed"] is False and writes(emulator) == []
+
+
+# -- service.match / headers / timeout (Flagger's service options on the managed rule) ------------------------------------
+RULE_OPTIONS = {"match": [{"uri": {"prefix": "/"}, "headers": {"x-canary": {"exact": "insider"}}}, {"uri": {"prefix": "/api"}}],
+                "headers": {"request": {"set": {"x-release": "canary"}}, "response": {"remove": ["server"]}},
+                "timeout": "10s"}
+OPTION_MATCHES = [
+    {"path": {"type": "PathPrefix", "value": "/"}, "headers": [{"type": "Exact", "name": "x-canary", "value": "insider"}]},
+    {"path": {"type": "PathPrefix", "value": "/api"}}]
+OPTION_FILTERS = [
+    {"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "x-release", "value": "canary"}]}},
+    {"type": "ResponseHeaderModifier", "responseHeaderModifier": {"remove": ["server"]}}]
+
+
+def _managed_rule(route):
+    return next(rule for rule in route["spec"]["rules"] if "podinfo-primary" in [ref["name"] for ref in rule["backendRefs"]])
+
+
+def test_generated_rule_takes_match_headers_and_timeout_and_a_second_init_writes_nothing(emulator, kube_api):  # noqa: F811
+    request = _start(emulator, dict(MESH_SERVICE, **RULE_OPTIONS))
+    run_init(kube_api, request)
+    rule = _managed_rule(_routes(kube_api)["podinfo"])
+    assert rule["matches"] == OPTION_MATCHES and rule["filters"] == OPTION_FILTERS and rule["timeouts"] == {"request": "10s"}
+    reset_request_log(emulator)
+    assert run_init(kube_api, request)["changed"] is False and writes(emulator) == [], "spelled as the API server stores it"
+
+
+def _user_route_with_rule_fields():
+    """The user's route whose rule to the apex has its own matches, filters and timeouts."""
+    route = _user_route("web")
+    route["spec"]["rules"][1].update({
+        "matches": [{"path": {"type": "PathPrefix", "value": "/"}, "method": "GET"}],
+        "filters": [{"type": "URLRewrite", "urlRewrite": {"hostname": "podinfo.internal"}},
+                    {"type": "RequestHeaderModifier", "requestHeaderModifier": {"add": [{"name": "x-team", "value": "web"}]}}],
+        "timeouts": {"request": "30s", "backendRequest": "5s"}})
+    return route
+
+
+@pytest.mark.parametrize("options", [{}, RULE_OPTIONS], ids=["options-not-given", "options-given"])
+def test_adopted_rule_keeps_its_own_fields_unless_the_option_is_given_and_cleanup_gives_them_back(emulator, kube_api, options):  # noqa: F811
+    _start(emulator)
+    user = kube_api.create(_user_route_with_rule_fields())
+    own = user["spec"]["rules"][1]
+    seen, _cleanup = _release(kube_api, dict(MESH_SERVICE, **options))
+    rule = _managed_rule(seen["shift"]["web"])
+    assert _weights(seen["shift"]["web"]) == {"podinfo-primary": 70, "podinfo-canary": 30}
+    if not options:
+        assert (rule["matches"], rule["filters"], rule["timeouts"]) == (own["matches"], own["filters"], own["timeouts"])
+    else:
+        assert rule["matches"] == OPTION_MATCHES
+        assert rule["filters"] == [own["filters"][0], OPTION_FILTERS[0], OPTION_FILTERS[1]], "the rewrite kept, the modifiers ours"
+        assert rule["timeouts"] == {"request": "10s", "backendRequest": "5s"}
+    assert seen["shift"]["web"]["spec"]["rules"][0] == user["spec"]["rules"][0], "the other rule untouched"
+    restored = seen["cleanup"]["web"]
+    assert json.dumps(restored["spec"], sort_keys=True) == json.dumps(user["spec"], sort_keys=True), "byte for byte"
+
+
+@pytest.mark.parametrize("option, text", [
+    ({"match": [{"uri": {"prefix": "api"}}]}, "service.match[0].uri: the path 'api' must be an absolute path"),
+    ({"match": [{"authority": {"exact": "podinfo"}}]}, "service.match[0].authority has no Gateway API equivalent"),
+    ({"match": [{"headers": {"x-canary": {"prefix": "in"}}}]}, "use regex: '^<prefix>'"),
+    ({"headers": {"request": {"set": {"x token": "t"}}}}, "service.headers.request.set: the name 'x token' is not an HTTP header name"),
+    ({"timeout": "1.5s"}, "service.timeout '1.5s' is not a Gateway API duration"),
+], ids=["relative-path", "istio-only-field", "header-prefix", "header-name", "istio-duration"])
+def test_a_match_header_or_timeout_the_route_cannot_hold_is_refused_before_any_write(emulator, kube_api, option, text):  # noqa: F811
+    _refused_before_any_write(emulator, kube_api, _start(emulator, dict(MESH_SERVICE, **option)), [text])
+
+
+def test_a_timeout_below_the_adopted_rule_s_backend_timeout_is_refused_by_the_api_server_before_any_write(emulator, kube_api):  # noqa: F811
+    request = _start(emulator, dict(MESH_SERVICE, timeout="2s"))
+    kube_api.create(_user_route_with_rule_fields())
+    _refused_before_any_write(emulator, kube_api, request, [
+        "the API server refuses HTTPRoute test/web", "backendRequest timeout cannot be longer than request timeout"])
+
+
+def test_match_on_a_route_with_two_rules_to_the_apex_is_refused_before_any_write(emulator, kube_api):  # noqa: F811
+    request = _start(emulator, dict(MESH_SERVICE, match=[{"uri": {"prefix": "/api"}}]))
+    route = _user_route("web")
+    route["spec"]["rules"][0]["backendRefs"] = [{"name": "podinfo", "port": 9898}]
+    kube_api.create(route)
+    _refused_before_any_write(emulator, kube_api, request, ["service.match would give the 2 rules of the HTTPRoute that send to the Service podinfo"])
+
+
+@pytest.mark.parametrize("match, split", [
+    ([{"uri": {"prefix": "/"}, "method": {"exact": "GET"}}], {"podinfo-primary": 70, "podinfo": 30}),
+    ([{"headers": {"x-canary": {"exact": "insider"}}}], {}),
+], ids=["matching-the-traffic", "not-matching-the-traffic"])
+def test_the_mesh_sends_only_matching_requests_to_the_managed_rule(emulator, kube_api, mesh, match, split):  # noqa: F811
+    """The simulator's traffic is a plain ``GET /`` without headers: the managed rule takes it only when a match allows
+    it; otherwise no rule of the route matches and the request is answered 404, as the Gateway API asks."""
+    run_init(kube_api, _start(emulator, dict(MESH_SERVICE, match=match)))
+    mesh.add_target("podinfo.test", namespace=NAMESPACE)
+    set_template(kube_api)
+    shift(kube_api, 30, ready_timeout=60, provider=PROVIDER)
+    by_workload, failed = _split(mesh, "podinfo.test")
+    mesh.stop_traffic()
+    mesh.remove_target("podinfo.test")
+    assert by_workload == split
+    if split:
+        assert failed == 0
+    else:
+        assert failed >= 100, "each request no rule matches fails (404): none reaches primary or canary"

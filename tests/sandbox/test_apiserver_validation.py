@@ -187,6 +187,77 @@ def test_crd_cel_rules_refuse_a_service_backend_ref_without_port(emulator):
     assert _create(emulator, http_route({"group": "example.com", "kind": "Backend"}), dry_run=True)[0] == 201
 
 
+def http_route_rule(**fields):
+    """An HTTPRoute whose one rule (to a Service with its port) also has ``fields`` (matches, filters, timeouts)."""
+    body = http_route({"port": 80})
+    body["spec"]["rules"][0].update(copy.deepcopy(fields))
+    return body
+
+
+def _header_filter(kind="RequestHeaderModifier", field="requestHeaderModifier"):
+    return {"type": kind, field: {"set": [{"name": "x-release", "value": "canary"}]}}
+
+
+# (id, rule fields, field of the 422 cause, text in its message): the HTTPRoute CRD's CEL rules (schema_cel_gateway_api.py)
+HTTP_ROUTE_CEL_REFUSALS = [
+    ("path-not-absolute", {"matches": [{"path": {"type": "PathPrefix", "value": "api"}}]}, "spec.rules[0].matches[0].path",
+     "value must be an absolute path and start with '/'"),
+    ("path-double-slash", {"matches": [{"path": {"type": "Exact", "value": "/a//b"}}]}, "spec.rules[0].matches[0].path",
+     "must not contain '//'"),
+    ("path-dot-segment", {"matches": [{"path": {"value": "/a/../b"}}]}, "spec.rules[0].matches[0].path", "must not contain '/../'"),
+    ("path-invalid-character", {"matches": [{"path": {"type": "PathPrefix", "value": "/a b"}}]}, "spec.rules[0].matches[0].path",
+     "must only contain valid characters"),
+    ("path-type-unknown", {"matches": [{"path": {"type": "Glob", "value": "/"}}]}, "spec.rules[0].matches[0].path.type",
+     'Unsupported value: "Glob"'),
+    ("header-match-type-unknown", {"matches": [{"headers": [{"name": "x-canary", "value": "1", "type": "Prefix"}]}]},
+     "spec.rules[0].matches[0].headers[0].type", 'Unsupported value: "Prefix"'),
+    ("filter-without-its-body", {"filters": [{"type": "RequestHeaderModifier"}]}, "spec.rules[0].filters[0]",
+     "filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type"),
+    ("filter-body-of-another-type", {"filters": [{"type": "ResponseHeaderModifier", "requestHeaderModifier": {"remove": ["a"]}}]},
+     "spec.rules[0].filters[0]", "filter.requestHeaderModifier must be nil if the filter.type is not RequestHeaderModifier"),
+    ("filter-repeated", {"filters": [_header_filter(), _header_filter()]}, "spec.rules[0].filters",
+     "RequestHeaderModifier filter cannot be repeated"),
+    ("redirect-with-backends", {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https"}}]},
+     "spec.rules[0]", "RequestRedirect filter must not be used together with backendRefs"),
+    ("rewrite-prefix-without-one-prefix-match", {
+        "matches": [{"path": {"type": "Exact", "value": "/a"}}],
+        "filters": [{"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/b"}}}]},
+     "spec.rules[0]", "When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified"),
+    ("backend-timeout-above-request", {"timeouts": {"request": "1s", "backendRequest": "2s"}}, "spec.rules[0].timeouts",
+     "backendRequest timeout cannot be longer than request timeout"),
+    ("timeout-not-a-gateway-duration", {"timeouts": {"request": "1.5s"}}, "spec.rules[0].timeouts.request",
+     "should match '^([0-9]{1,5}(h|m|s|ms)){1,4}$'"),
+]
+HTTP_ROUTE_CEL_ACCEPTS = [
+    ("path-regex-is-the-implementation-s", {"matches": [{"path": {"type": "RegularExpression", "value": "^/a//b(.*)"}}]}),
+    ("matches-headers-query-method", {"matches": [{"path": {"type": "PathPrefix", "value": "/api"}, "method": "GET",
+                                                   "headers": [{"name": "x-canary", "value": "insider"}],
+                                                   "queryParams": [{"type": "RegularExpression", "name": "v", "value": "^2"}]}]}),
+    ("one-filter-of-each-type", {"filters": [_header_filter(), _header_filter("ResponseHeaderModifier", "responseHeaderModifier")]}),
+    ("rewrite-prefix-with-one-prefix-match", {
+        "matches": [{"path": {"type": "PathPrefix", "value": "/a"}}],
+        "filters": [{"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/b"}}}]}),
+    ("backend-timeout-within-request", {"timeouts": {"request": "1m30s", "backendRequest": "30s"}}),
+    ("request-timeout-0s-disables-it", {"timeouts": {"request": "0s", "backendRequest": "2s"}}),
+]
+
+
+@needs_crds
+@pytest.mark.parametrize("fields, field, text", [case[1:] for case in HTTP_ROUTE_CEL_REFUSALS],
+                         ids=[case[0] for case in HTTP_ROUTE_CEL_REFUSALS])
+def test_http_route_rules_refuse_as_422(emulator, fields, field, text):
+    status, answer = _create(emulator, http_route_rule(**fields), dry_run=True)
+    assert (status, answer["reason"]) == (422, "Invalid"), answer
+    assert any(cause["field"] == field and text in cause["message"] for cause in answer["details"]["causes"]), answer
+
+
+@needs_crds
+@pytest.mark.parametrize("fields", [case[1] for case in HTTP_ROUTE_CEL_ACCEPTS], ids=[case[0] for case in HTTP_ROUTE_CEL_ACCEPTS])
+def test_http_route_rules_accept(emulator, fields):
+    status, answer = _create(emulator, http_route_rule(**fields), dry_run=True)
+    assert status == 201, answer
+
+
 # -- istiod's validating webhook (400) ---------------------------------------------------------------------------
 
 WEBHOOK_REFUSALS = [

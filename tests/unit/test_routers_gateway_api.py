@@ -84,8 +84,10 @@ def test_shares_parent_with_the_mesh_route_whatever_the_port():
 @pytest.mark.parametrize("provider, service, refused", [
     ("gatewayapi", {"port": 1, "hosts": [], "gateways": ["mesh"], "retries": None, "gateway_refs": [{"name": "g"}]}, None),
     ("gatewayapi", {"port": 1, "hosts": ["a"], "gateways": ["mesh"]}, "service.hosts does not apply to provider gatewayapi"),
-    ("gatewayapi", {"port": 1, "gateways": ["istio-system/public"], "timeout": "1s"},
-     "service.gateways, service.timeout do not apply to provider gatewayapi"),
+    ("gatewayapi", {"port": 1, "gateways": ["istio-system/public"], "cors_policy": {"allowOrigins": []}},
+     "service.cors_policy, service.gateways do not apply to provider gatewayapi"),
+    ("gatewayapi", {"port": 1, "match": [{"uri": {"prefix": "/api"}}], "headers": {"request": {"set": {"a": "b"}}}, "timeout": "0s"},
+     None),
     ("istio", {"port": 1, "hosts": ["a"], "retries": {"attempts": 1}, "hostnames": None, "gateway_refs": None}, None),
     ("istio", {"port": 1, "hostnames": ["a.example.com"]}, "service.hostnames does not apply to provider istio (hostnames is read by gatewayapi)"),
 ])

@@ -22,5 +22,6 @@ SERVICE = {
         "expose": {"type": "bool", "default": False},
         "gateway_refs": {"type": "list", "elements": "dict"},
         "hostnames": {"type": "list", "elements": "str"},
+        "match": {"type": "list", "elements": "dict"},
     }},
 }

@@ -291,13 +291,14 @@ def _check_traffic_policy(policy):
                          % (simple, ", ".join(LOAD_BALANCERS)))
 
 
-def check_service_options(service):
-    """canary_init's ``service`` option: what the API server and istiod would refuse in the generated objects."""
+def check_service_options(service, istio_timeout=True):
+    """canary_init's ``service`` option: what the API server and istiod would refuse in the generated objects.
+    ``istio_timeout``: ``timeout`` is an Istio Duration (another provider's router checks its own, Router.check_service)."""
     _check_port(service)
     _check_port_name(service)
     _check_gateways(service)
     _check_hosts(service)
-    if service.get("timeout"):  # an empty timeout sets none, as the route is built
+    if service.get("timeout") and istio_timeout:  # an empty timeout sets none, as the route is built
         check_istio_duration("service.timeout", service["timeout"])
     _check_retries(service.get("retries"))
     _check_traffic_policy(service.get("traffic_policy"))
@@ -395,7 +396,7 @@ def check_init_request(request):
     """canary_init's options (InitRequest), before anything is read."""
     check_names(request.names)
     check_common(request.lease_seconds, request.ready_timeout, selector_labels=request.selector_labels)
-    check_service_options(request.service)
+    check_service_options(request.service, istio_timeout=request.provider == "istio")
     if request.hpa is not None:
         check_copy_names(request.names, [("HorizontalPodAutoscaler", request.hpa)])
 

@@ -110,6 +110,10 @@ class Router(object):
     KINDS = ()
     OPTIONS = ()
 
+    def check_service(self, service):
+        """Refuse (InputError), before anything is read, a value of the ``service`` options it reads that its objects
+        could not hold; the checks common to every provider are canary/validation.py's."""
+
     def read(self, api, names, options=None, missing_ok=False):
         """Read the router's objects for canary ``names``. ``options`` (the service option) given: also what init
         checks against (objects of other names). ``missing_ok``: an API server that does not serve the router's kinds

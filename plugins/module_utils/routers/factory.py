@@ -29,7 +29,7 @@ def router_for(provider):
 
 def check_options(provider, service):
     """Refuse, before anything is read, a ``service`` suboption set (not at its default) that the chosen provider does
-    not read: it would be silently ignored."""
+    not read (it would be silently ignored), and a value the provider's objects could not hold."""
     router = router_for(provider)
     read = set(router.OPTIONS) | set(KubernetesRouter.OPTIONS)
     suboptions = SERVICE["service"]["options"]
@@ -42,6 +42,7 @@ def check_options(provider, service):
                       % (", service.".join(ignored), "es" if len(ignored) == 1 else "", provider,
                          "; ".join("%s is read by %s" % (key, ", ".join(users[key]) or "no provider") for key in ignored),
                          "it" if len(ignored) == 1 else "them", "it" if len(ignored) == 1 else "them"))
+    router.check_service(service)
 
 
 def service_router():

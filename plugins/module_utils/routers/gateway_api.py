@@ -19,10 +19,13 @@ import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build, strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
+from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import InputError
 from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
+from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api_options import (
+    apply_route_options, check_route_options)
 
 HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -100,17 +103,14 @@ def has_managed_rule(route, names):
     return route is not None and any(is_managed_rule(rule, names) for rule in (route.get("spec") or {}).get("rules") or [])
 
 
-# Spelled out as the API server defaults them, so that a spec compared with the live one is equal when up to date.
-EVERY_PATH = [{"path": {"type": "PathPrefix", "value": "/"}}]
-
-
 def weighted_backend_refs(names, port, primary_weight, canary_weight):
     return [{"group": "", "kind": "Service", "name": names.primary, "port": int(port), "weight": int(primary_weight)},
             {"group": "", "kind": "Service", "name": names.canary, "port": int(port), "weight": int(canary_weight)}]
 
 
 def managed_rule(names, options, weights):
-    return {"matches": copy.deepcopy(EVERY_PATH), "backendRefs": weighted_backend_refs(names, options["port"], *weights)}
+    """The rule we add: every path unless service.match narrows it, with the filters and timeout of the options."""
+    return apply_route_options({"backendRefs": weighted_backend_refs(names, options["port"], *weights)}, options, generated=True)
 
 
 def get_weights(spec, names):
@@ -144,16 +144,20 @@ def generated_http_route(names, options, weights=(100, 0)):
 
 def adopted_spec(user_spec, names, options, weights=(100, 0)):
     """A user's HTTPRoute spec with our rule managed: rules that sent everything to the apex now split between primary
-    and canary (their matches, filters, timeouts kept); without such a rule ours is appended. parentRefs, hostnames
-    and every other rule stay as the user wrote them."""
+    and canary, keeping their own matches, filters and timeouts except where service.match / headers / timeout are
+    given (apply_route_options); without such a rule ours is appended. parentRefs, hostnames and every other rule stay
+    as the user wrote them."""
     spec = copy.deepcopy(user_spec)
     rules = spec.setdefault("rules", [])
-    took_over = False
-    for rule in rules:
-        if is_managed_rule(rule, names) or _sends_to_apex(rule, names):
-            rule["backendRefs"] = weighted_backend_refs(names, options["port"], *weights)
-            took_over = True
-    if not took_over:
+    taken_over = [rule for rule in rules if is_managed_rule(rule, names) or _sends_to_apex(rule, names)]
+    if len(taken_over) > 1 and options.get("match") is not None:
+        raise InputError("service.match would give the %d rules of the HTTPRoute that send to the Service %s the same "
+                         "matches. Nothing was changed. Leave service.match out (each rule keeps its own) or keep one rule to %s"
+                         % (len(taken_over), names.apex, names.apex))
+    for rule in taken_over:
+        rule["backendRefs"] = weighted_backend_refs(names, options["port"], *weights)
+        apply_route_options(rule, options, generated=False)
+    if not taken_over:
         rules.append(managed_rule(names, options, weights))
     return spec
 
@@ -177,7 +181,10 @@ class GatewayApiRouter(Router):
 
     PROVIDER = "gatewayapi"
     KINDS = (HTTP_ROUTE,)
-    OPTIONS = ("gateway_refs", "hostnames")
+    OPTIONS = ("gateway_refs", "hostnames", "match", "headers", "timeout")
+
+    def check_service(self, service):
+        check_route_options(service)
 
     # -- reads ----------------------------------------------------------------------------------------------
     def read(self, api, names, options=None, missing_ok=False):

@@ -5,6 +5,7 @@ There is no CEL interpreter here: each rule text the emulator understands maps t
 apiextensions-apiserver: a rule that evaluates to false gives `Invalid value: "<schema type>": <message>`; one whose
 evaluation fails (a string that is not a duration) gives `... : <cause> evaluating rule: <message>`.
 """
+from tests.sandbox.apiserver import schema_cel_gateway_api
 from tests.sandbox.apiserver import schema_errors as errors
 from tests.sandbox.apiserver.durations import GoDurationError, parse_go_duration
 
@@ -29,6 +30,7 @@ RULES = {
     "(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true":
         lambda value: not (value.get("group", "") == "" and value.get("kind", "Service") == "Service") or "port" in value,
 }
+RULES.update(schema_cel_gateway_api.RULES)  # the HTTPRoute's path, filter and timeout rules
 
 
 def rule_errors(node: dict, value, path: str) -> list:
