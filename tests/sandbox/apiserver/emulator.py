@@ -38,13 +38,14 @@ class Emulator:
     shared directory, `crds=[]` none (a cluster without Istio / Gateway API); `served_versions` ({group: [versions]})
     serves only those versions of a group's CRDs (`{"networking.istio.io": ["v1beta1"]}`: Istio before 1.22)."""
 
-    def __init__(self, port=0, crds=None, ready_seconds=0.3, served_versions=None):
+    def __init__(self, port=0, crds=None, ready_seconds=0.3, served_versions=None, pod_drain_seconds=0.0):
         self.port = port
         self.crds = crd_source.with_served_versions(crd_source.load_crds() if crds is None else list(crds), served_versions)
         self.ready_seconds = ready_seconds
         self.registry = Registry(self.crds)
         self.store = Store()
         self.api = Api(self.registry, self.store)
+        self.api.pods.default_seconds = pod_drain_seconds
         self.operations = Operations(self.api)
         self.request_log = RequestLog()
         self.faults = Faults()
@@ -82,6 +83,7 @@ class Emulator:
             self.autoscaler.tick()
             self.controller.tick()
             self.garbage.collect()
+            self.api.pods.reap()
 
     def stop(self):
         self.stopping.set()
