@@ -15,6 +15,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
     SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers import settling
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import clash as _clash
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
@@ -28,8 +29,9 @@ class InitRequest(PhaseRequest):
     """What canary_init was asked to do (module parameters, already validated by Ansible)."""
 
     def __init__(self, target, namespace, service, hpa=None, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300,
-                 lease_holder=None, lease_seconds=300, provider=routers.DEFAULT_PROVIDER):
+                 lease_holder=None, lease_seconds=300, provider=routers.DEFAULT_PROVIDER, route_settle_seconds=None):
         super(InitRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
+        self.route_settle_seconds = route_settle_seconds
         self.service = dict(service)
         self.provider = provider
         self.hpa = hpa
@@ -238,6 +240,8 @@ class InitRun(PhaseRun):
         # Unguarded: 0 is absolute, whatever the target's controller wrote meanwhile.
         step = self.workload.scale_step(self.facts.target, 0, guarded=False)
         if step is not None:
+            # Not before every proxy routes the apex host to the primary (routers/settling.py).
+            self.plan.add(settling.phase_settle_step(self, self.router, "scaling %s to 0" % self.workload.ref(self.names.target)))
             self.plan.add(step)
 
     def _finish_step(self):
