@@ -21,6 +21,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.state im
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.shutdown import graceful_shutdown_warning
 
 FLAGGER_CANARY = ("flagger.app/v1beta1", "Canary")
 
@@ -283,7 +284,11 @@ class InitPhase(Phase):
             phase = run.facts.state.phase if run.facts.state is not None else None
             if not run.plan.changed and phase is None:
                 phase = "Initializing"
-        return {"managed": run.managed_names(), "revision": run.revision, "phase": phase}
+        result = {"managed": run.managed_names(), "revision": run.revision, "phase": phase}
+        warning = graceful_shutdown_warning(run.workload.ref(run.names.target), run.workload.pod_spec(run.facts.target))
+        if warning:
+            result["warnings"] = [warning]
+        return result
 
 
 def run_init(api, request, check_mode=False, want_diff=False):
