@@ -103,7 +103,10 @@ class PromoteRun(ReleaseRun):
         """Before the primary's pods are replaced, every request goes to the canary, which runs the revision being
         promoted: a replaced pod that exits at once is then sent nothing by a proxy that has not yet heard of it."""
         self.drained = True
-        self.route_step(100)
+        for step in self.facts.router.set_routes(self.facts.routing, 0, 100):
+            written = step.execute
+            step.execute = lambda ctx, write=written: self.remember(write(ctx))
+            self.plan.add(step)
         self.settle_step("replacing the pods of %s" % self.facts.workload.ref(self.names.primary))
 
     def result(self):

@@ -125,6 +125,7 @@ class ReleaseRun(PhaseRun):
 
     REPORTED_FLAGS = ()
     OPERATION = "release"   # recorded in the lease: what its holder is doing
+    own_generations = None  # (kind, name) -> generation after this run's own write (remember())
 
     def result(self):
         raise NotImplementedError
@@ -150,9 +151,18 @@ class ReleaseRun(PhaseRun):
 
         def execute(ctx):
             for step in router.set_routes(router.read_routes(self.api, self.names), 100 - canary_weight, canary_weight):
-                step.execute(ctx)
+                self.remember(step.execute(ctx))
 
         self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight, ref), execute, show_diff=False))
+
+    def remember(self, written):
+        """Record the generation an object has after this run's own write of it (ReleasePhase.stale: not a change by
+        someone else)."""
+        if isinstance(written, dict) and written.get("metadata"):
+            if self.own_generations is None:
+                self.own_generations = {}
+            self.own_generations[_identity(written)] = written["metadata"].get("generation")
+        return written
 
     def settle_step(self, before):
         """Wait until the last routing change is in effect on every proxy (routers/settling.py)."""
@@ -229,9 +239,15 @@ def describe_revisions(revision, state):
     }
 
 
-def _spec_generations(facts):
-    """What a stale write is judged by: the generations of the objects the release patches."""
-    return [(obj or {}).get("metadata", {}).get("generation")
+def _identity(obj):
+    return obj.get("kind"), obj["metadata"].get("name")
+
+
+def _spec_generations(facts, own=None):
+    """What a stale write is judged by: the generations of the objects the release patches (``own``: those the run
+    itself wrote since, by identity, at the generation its write gave them)."""
+    own = own or {}
+    return [own.get(_identity(obj), obj["metadata"].get("generation")) if obj else None
             for obj in [facts.target, facts.primary] + facts.router.route_objects(facts.routing)]
 
 
@@ -263,7 +279,7 @@ class ReleasePhase(Phase):
         if exc.status != 422:
             return False
         try:
-            return _spec_generations(self.read_facts()) != _spec_generations(run.facts)
+            return _spec_generations(self.read_facts()) != _spec_generations(run.facts, run.own_generations)
         except (Refusal, CanaryApiError):
             return True     # what was read is gone or changed shape: the next plan says what is wrong
 
