@@ -31,6 +31,11 @@ OpenShift Route also count in the router's HAProxy families (``haproxy_server_ht
 ``haproxy_server_http_average_response_latency_milliseconds``, ``haproxy_backend_http_responses_total``; see
 mesh_haproxy_metrics), beside Istio's.
 Per-host counts (``/counts``, ``Mesh.counts``) say how many requests failed, for "no request failed".
+
+By default a change applies at once. ``Mesh.simulate_proxies(delay, jitter)`` makes the steady traffic go through
+simulated proxies that each apply what the mesh read that many seconds late, with Ready pods as endpoints: a request
+a stale proxy sends to a pod that is gone fails (503, counted in ``gone``); with ``write_status`` the mesh writes the
+routing objects' status as istiod / a Gateway API controller / the OpenShift router do (mesh_propagation, mesh_status).
 """
 
 import argparse
