@@ -104,3 +104,19 @@ def test_without_status_the_mesh_writes_none(mesh, emulator):
     wait_for(lambda: mesh.counts("web.test")["total"] >= 100, what="traffic for a while")
     vs = requests.get(emulator.url + "/apis/networking.istio.io/v1beta1/namespaces/%s/virtualservices/web" % NS, timeout=10).json()
     assert not vs.get("status"), vs.get("status")
+
+
+def test_a_deleted_deployments_pods_drain_too_and_a_pod_without_pre_stop_goes_at_once(emulator):
+    _cluster(emulator.url, pre_stop_seconds=2)
+    response = requests.delete(emulator.url + "/apis/apps/v1/namespaces/%s/deployments/old" % NS, timeout=10)
+    assert response.status_code == 200, response.text
+    terminating = wait_for(lambda: [p for p in _old_pods(emulator.url) if p["metadata"].get("deletionTimestamp")],
+                           what="the garbage collector's deletion of old's pods: graceful")
+    assert {p["metadata"]["deletionGracePeriodSeconds"] for p in terminating} == {2}
+    wait_for(lambda: not _old_pods(emulator.url), what="old pods gone once drained")
+    new_pod = next(p for p in requests.get(emulator.url + "/api/v1/namespaces/%s/pods" % NS, timeout=10).json()["items"]
+                   if p["metadata"]["name"].startswith("new-"))
+    deleted = requests.delete(emulator.url + "/api/v1/namespaces/%s/pods/%s" % (NS, new_pod["metadata"]["name"]), timeout=10)
+    assert deleted.status_code == 200
+    gone = requests.get(emulator.url + "/api/v1/namespaces/%s/pods/%s" % (NS, new_pod["metadata"]["name"]), timeout=10)
+    assert gone.status_code == 404, "no preStop, no pod_drain_seconds: it exits at once"
