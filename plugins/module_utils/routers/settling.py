@@ -75,7 +75,7 @@ def settle_step(router, api, names, seconds, before, timeout=None, on_poll=None,
             return verdict
 
         wait_until(read, in_effect, max(float(timeout or DEFAULT_STATUS_TIMEOUT), seconds), "the routing change of canary %s/%s"
-                   % (names.namespace, names.target), on_poll=on_poll, clock=clock, interval=min(0.5, max(seconds, 0.05)))
+                   % (names.namespace, names.target), on_poll=on_poll, clock=clock)
 
     return Step(description, execute, changes=False)
 
