@@ -64,8 +64,8 @@ class Scenario(object):
         return result
 
     def init(self):
-        return self.phase("init", lambda: run_init(self.api, InitRequest("podinfo", NAMESPACE, self.service, hpa="podinfo",
-                                                                          ready_timeout=60, **self._options())))
+        request = InitRequest("podinfo", NAMESPACE, self.service, hpa="podinfo", ready_timeout=60, **self._options())
+        return self.phase("init", lambda: run_init(self.api, request))
 
     def _canary_serves(self):
         """Every proxy sends the canary its share before the phase that takes it away."""
@@ -131,8 +131,8 @@ def test_without_waiting_the_mesh_shows_failed_requests(emulator, kube_api, mesh
     scenario.healthy_release_promoted()
     scenario.bad_release_rolled_back()
     scenario.cleanup()
-    print("\nistio without waiting: %s; failed %s" % (", ".join("%s %.1fs" % item for item in timings.items()),
-                                                    dict((phase, counts["failed"]) for phase, counts in scenario.failed.items())))
+    failed = dict((phase, counts["failed"]) for phase, counts in scenario.failed.items())
+    print("\nistio without waiting: %s; failed %s" % (", ".join("%s %.1fs" % item for item in timings.items()), failed))
     for phase in ("init", "promote", "rollback", "cleanup"):
         counts = scenario.failed[phase]
         assert counts["failed"] > 0 and counts["failed"] == counts["gone"], (phase, counts)

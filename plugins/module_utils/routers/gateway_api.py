@@ -343,8 +343,9 @@ class GatewayApiRouter(Router):
                     return False, "%s of parent %s is for generation %s, the route is at %s" % (
                         kind, ref.get("name"), condition.get("observedGeneration"), generation), False
                 if condition.get("status") != "True":
-                    return (False, "%s of parent %s is %s: %s %s" % (kind, ref.get("name"), condition.get("status"), condition.get("reason"),
-                                                                      condition.get("message") or ""), kind == "Accepted")
+                    reason = "%s of parent %s is %s: %s %s" % (kind, ref.get("name"), condition.get("status"), condition.get("reason"),
+                                                               condition.get("message") or "")
+                    return False, reason.strip(), kind == "Accepted"
         return True, "Accepted and ResolvedRefs at generation %s" % generation, False
 
     def route_objects(self, observed):
