@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The option of the phases that remove something a route sent to (canary_init, canary_promote, canary_rollback,
-canary_cleanup), documented by the progressive.canary.routing doc fragment (plugins/doc_fragments/routing.py);
+"""The option of the phases that remove something a route sent to (canary_init, canary_shift, canary_promote,
+canary_rollback, canary_cleanup), documented by the progressive.canary.routing doc fragment (plugins/doc_fragments/routing.py);
 tests/unit/test_arguments.py pins one to the other."""
 
 from __future__ import absolute_import, division, print_function
