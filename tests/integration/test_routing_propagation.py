@@ -97,7 +97,7 @@ def _start(emulator, api, mesh, provider, write_status):
                     "spec": {"host": ROUTE_HOST, "to": {"kind": "Service", "name": "podinfo", "weight": 100},
                              "port": {"targetPort": 9898}}})
     mesh.simulate_proxies(DELAY, JITTER, write_status=write_status)
-    _, host, client_namespace = PROVIDERS[provider]
+    host, client_namespace = PROVIDERS[provider][1:]
     mesh.add_target(host, namespace=client_namespace)
     # Every proxy has routed for longer than its delay: none of them is still on an empty view.
     wait_for(lambda: mesh.counts(host)["total"] >= 200, what="traffic through every proxy")
