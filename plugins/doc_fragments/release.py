@@ -14,8 +14,8 @@ options:
   ready_timeout:
     description:
     - Seconds to wait for the Deployment the phase changed to be ready; canary_shift waits for the target before traffic
-      is sent to it, canary_promote for the primary after its template changed, canary_rollback waits for nothing
-      (it accepts the option so that module defaults can be shared).
+      is sent to it, canary_promote for the primary after its template changed; for every one, also the longest wait for
+      a routing change the mesh reports (O(route_settle_seconds)).
     - Defaults to that Deployment's C(spec.progressDeadlineSeconds) (600 when unset), as does 0; negative values are refused.
     type: int
 attributes:

@@ -38,6 +38,7 @@ extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
 - progressive.canary.cluster
+- progressive.canary.routing
 - progressive.canary.common.selector
 attributes:
   check_mode:
@@ -77,10 +78,11 @@ actions:
 """
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
 
-ARGUMENT_SPEC = argument_spec(SELECTOR)
+ARGUMENT_SPEC = argument_spec(SELECTOR, ROUTING)
 
 
 def main():
@@ -88,7 +90,8 @@ def main():
     params = module.params
     request = CleanupRequest(params["target"], params["namespace"], selector_labels=params["selector_labels"],
                              ready_timeout=params["ready_timeout"], lease_holder=params["lease_holder"],
-                             lease_seconds=params["lease_seconds"], provider=params["provider"])
+                             lease_seconds=params["lease_seconds"], provider=params["provider"],
+                             route_settle_seconds=params["route_settle_seconds"])
     with failing(module):
         result = run_cleanup(module.kube_api(), request, check_mode=module.check_mode, want_diff=module._diff)
     for warning in result.pop("warnings", []):

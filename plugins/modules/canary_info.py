@@ -64,6 +64,15 @@ state_object:
   returned: always
   type: str
   sample: podinfo-canary-state
+warnings:
+  description:
+  - What puts the canary's traffic at risk, shown by Ansible as warnings; empty when nothing does. Today, a target
+    whose containers have no C(preStop) hook (or whose C(terminationGracePeriodSeconds) is 0), so that a pod scaled
+    down or replaced exits while proxies may still send it requests.
+  returned: when initialized
+  type: list
+  elements: str
+  sample: ["Deployment test/podinfo: container podinfod has no preStop hook, so a pod that is scaled down or replaced exits at once ..."]
 phase:
   description: Phase recorded in the state (Flagger's names), null without a state.
   returned: always

@@ -60,6 +60,7 @@ extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
 - progressive.canary.cluster
+- progressive.canary.routing
 - progressive.canary.common.selector
 - progressive.canary.service
 attributes:
@@ -181,10 +182,11 @@ actions:
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import SELECTOR, argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.service import SERVICE
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 
-ARGUMENT_SPEC = argument_spec(SELECTOR, SERVICE, {"hpa": {"type": "str"}})
+ARGUMENT_SPEC = argument_spec(SELECTOR, SERVICE, ROUTING, {"hpa": {"type": "str"}})
 
 
 def main():
@@ -192,7 +194,8 @@ def main():
     params = module.params
     request = InitRequest(params["target"], params["namespace"], params["service"], hpa=params["hpa"],
                           selector_labels=params["selector_labels"], ready_timeout=params["ready_timeout"],
-                          lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"], provider=params["provider"])
+                          lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"], provider=params["provider"],
+                          route_settle_seconds=params["route_settle_seconds"])
     with failing(module):
         result = run_init(module.kube_api(), request, check_mode=module.check_mode, want_diff=module._diff)
     module.exit_json(**result)

@@ -34,6 +34,7 @@ extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
 - progressive.canary.cluster
+- progressive.canary.routing
 - progressive.canary.release
 attributes:
   diff_mode:
@@ -105,11 +106,12 @@ actions:
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
 
-ARGUMENT_SPEC = argument_spec(RELEASE)
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING)
 
 
 def main():

@@ -35,6 +35,7 @@ extends_documentation_fragment:
 - kubernetes.core.k8s_auth_options
 - progressive.canary.common
 - progressive.canary.cluster
+- progressive.canary.routing
 - progressive.canary.release
 attributes:
   diff_mode:
@@ -134,11 +135,12 @@ actions:
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
 from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 
-ARGUMENT_SPEC = argument_spec(RELEASE, {"weight": {"type": "int", "required": True}})
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, {"weight": {"type": "int", "required": True}})
 
 
 def main():

@@ -30,7 +30,7 @@ def _run_with_runner(podinfo, tmp_path):
     """The release through ansible_runner.run (no inventory file: localhost, local connection), as AWX does."""
     private_data_dir = tmp_path / "private_data_dir"
     private_data_dir.mkdir()
-    envvars = {key: value for key, value in os.environ.items() if key.startswith(("HOME", "TMPDIR"))}
+    envvars = {key: value for key, value in os.environ.items() if key.startswith(("HOME", "TMPDIR", "PROGRESSIVE_CANARY_"))}
     envvars.update({"ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"), "PATH": VENV_BIN + os.pathsep + os.environ["PATH"],
                     "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_NOCOLOR": "1"})
     extravars = dict(podinfo.release_vars(rollout_image=NEW_IMAGE), ansible_python_interpreter=sys.executable)

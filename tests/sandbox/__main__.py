@@ -24,6 +24,8 @@ def add_up_arguments(up):
     up.add_argument("--kubeconfig", default=None, help="where to write the kubeconfig (default: a temp file)")
     up.add_argument("--namespace", default=None, help="namespace of the kubeconfig's context")
     up.add_argument("--ready-seconds", type=float, default=0.3, help="seconds until a new pod template is ready")
+    up.add_argument("--pod-drain-seconds", type=float, default=0.0,
+                    help="seconds a deleted pod without a preStop sleep keeps answering (default 0: it exits at once)")
     up.add_argument("--no-crds", action="store_true", help="serve no CRDs (a cluster without Istio / Gateway API)")
     up.add_argument("--served-versions", action="append", default=[], metavar="GROUP=V1[,V2...]",
                     help="serve only these versions of a CRD group, e.g. networking.istio.io=v1beta1 (Istio < 1.22); repeatable")
@@ -45,7 +47,8 @@ def up(args, stop_event=None):
     """Start the emulator, write the kubeconfig, print its path, block until SIGINT/SIGTERM (or `stop_event`)."""
     stop_event = stop_event or threading.Event()
     emulator = Emulator(port=args.port, crds=[] if args.no_crds else None, ready_seconds=args.ready_seconds,
-                        served_versions=parse_served_versions(getattr(args, "served_versions", None)))
+                        served_versions=parse_served_versions(getattr(args, "served_versions", None)),
+                        pod_drain_seconds=getattr(args, "pod_drain_seconds", 0.0))
     emulator.start()
     kubeconfig = args.kubeconfig or os.path.join(tempfile.mkdtemp(prefix="sandbox-"), "kubeconfig")
     emulator.write_kubeconfig(kubeconfig, namespace=args.namespace)

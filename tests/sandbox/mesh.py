@@ -31,6 +31,11 @@ OpenShift Route also count in the router's HAProxy families (``haproxy_server_ht
 ``haproxy_server_http_average_response_latency_milliseconds``, ``haproxy_backend_http_responses_total``; see
 mesh_haproxy_metrics), beside Istio's.
 Per-host counts (``/counts``, ``Mesh.counts``) say how many requests failed, for "no request failed".
+
+By default a change applies at once. ``Mesh.simulate_proxies(delay, jitter)`` makes the steady traffic go through
+simulated proxies that each apply what the mesh read that many seconds late, with Ready pods as endpoints: a request
+a stale proxy sends to a pod that is gone fails (503, counted in ``gone``); with ``write_status`` the mesh writes the
+routing objects' status as istiod / a Gateway API controller / the OpenShift router do (mesh_propagation, mesh_status).
 """
 
 import argparse
@@ -44,6 +49,8 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from tests.sandbox import mesh_gateway_api
+from tests.sandbox.mesh_propagation import Propagation, existing_pods, ready_pods
+from tests.sandbox.mesh_status import StatusWriter
 from tests.sandbox.mesh_haproxy_metrics import HAProxyRouterMetrics
 from tests.sandbox.mesh_openshift_route import ROUTE_PATH, routed_backends
 from tests.sandbox.prometheus import ISTIO_DURATION_BUCKETS_MS, Prometheus, bucket_bound_label, istio_labels
@@ -59,7 +66,7 @@ DEFAULT_RPS = 50.0
 DEFAULT_TICK_S = 0.2
 
 # A workload behind a Service: its Deployment name, ready replicas and behaviour.
-Workload = namedtuple("Workload", "name namespace ready error_rate latency_ms")
+Workload = namedtuple("Workload", "name namespace ready error_rate latency_ms pods", defaults=((),))
 # Where a share of a host's traffic goes: weight, the destination Service (None when unknown), its
 # ready workloads, the status the mesh answers itself when there is nothing to send to (503, 404), and the
 # OpenShift Route whose router sends there (None for mesh traffic).
@@ -75,9 +82,10 @@ class MeshApiError(RuntimeError):
 class ClusterReader:
     """Lists objects from the emulator, each (kind, namespace) at most once per snapshot."""
 
-    def __init__(self, api_url, session, discovery=None):
+    def __init__(self, api_url, session, discovery=None, with_pods=False):
         self.api_url = api_url.rstrip("/")
         self.session = session
+        self.with_pods = with_pods     # endpoints are pods by name (a mesh simulating proxies, mesh_propagation)
         self._cache = {}
         # Shared between snapshots of one cluster: which Istio version the emulator prefers.
         self._discovery = {} if discovery is None else discovery
@@ -105,7 +113,7 @@ class ClusterReader:
     def _list(self, kind, namespace):
         key = (kind, namespace)
         if key not in self._cache:
-            prefix = {"services": "/api/v1", "deployments": "/apis/apps/v1",
+            prefix = {"services": "/api/v1", "pods": "/api/v1", "deployments": "/apis/apps/v1",
                       "httproutes": mesh_gateway_api.GATEWAY_API_PREFIX}.get(kind) or self._istio()
             body = self._get("%s/namespaces/%s/%s" % (prefix, namespace, kind)) if prefix else None
             self._cache[key] = (body or {}).get("items") or []
@@ -119,6 +127,17 @@ class ClusterReader:
 
     def virtual_services(self, namespace):
         return self._list("virtualservices", namespace)
+
+    def pods(self, namespace):
+        return self._list("pods", namespace)
+
+    def listed(self):
+        """{plural: [objects]} of every list this snapshot read (Routes of every namespace included)."""
+        listed = {}
+        for key, items in self._cache.items():
+            plural = key if isinstance(key, str) else key[0]
+            listed.setdefault(plural, []).extend(items)
+        return listed
 
     def destination_rules(self, namespace):
         return self._list("destinationrules", namespace)
@@ -211,16 +230,19 @@ def _annotation_float(annotations, key, default, low=None, high=None):
     return value
 
 
-def workload_of(deployment):
-    """A Deployment as a mesh workload: ready replicas and the behaviour its pod template asks for."""
+def workload_of(deployment, pods=None):
+    """A Deployment as a mesh workload: ready replicas and the behaviour its pod template asks for. ``pods`` (the
+    namespace's Pod objects) given: its endpoints are its Ready pods by name, and they count as its ready replicas."""
     template = deployment.get("spec", {}).get("template", {}).get("metadata", {})
     annotations = template.get("annotations") or {}
+    endpoints = ready_pods(pods, deployment["metadata"]["name"]) if pods is not None else ()
     return Workload(
         name=deployment["metadata"]["name"],
         namespace=deployment["metadata"]["namespace"],
-        ready=int((deployment.get("status") or {}).get("readyReplicas") or 0),
+        ready=len(endpoints) if pods is not None else int((deployment.get("status") or {}).get("readyReplicas") or 0),
         error_rate=_annotation_float(annotations, ERROR_RATE_ANNOTATION, 0.0, 0.0, 1.0),
         latency_ms=_annotation_float(annotations, LATENCY_ANNOTATION, DEFAULT_LATENCY_MS, 0.0),
+        pods=endpoints,
     )
 
 
@@ -258,10 +280,11 @@ def service_destination(cluster, fqdn, weight, subset=None, rule_namespaces=()):
         selector.update(labels)
     workloads = []
     if selector:
+        pods = cluster.pods(namespace) if getattr(cluster, "with_pods", False) else None
         for deployment in cluster.deployments(namespace):
             pod_labels = deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("labels") or {}
             if all(pod_labels.get(k) == v for k, v in selector.items()):
-                workloads.append(workload_of(deployment))
+                workloads.append(workload_of(deployment, pods))
     ready = [w for w in workloads if w.ready > 0]
     return Destination(weight, name, namespace, ready, None if ready else 503)
 
@@ -410,7 +433,8 @@ def default_namespace(host):
 
 
 def _new_host_counts():
-    return {"total": 0, "failed": 0, "by_code": {}, "by_workload": {}, "failed_by_workload": {}}
+    # gone: requests a proxy sent to a pod that no longer exists (its view of the endpoints was stale)
+    return {"total": 0, "failed": 0, "by_code": {}, "by_workload": {}, "failed_by_workload": {}, "gone": 0}
 
 
 class Mesh:  # pylint: disable=too-many-instance-attributes
@@ -440,6 +464,8 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         self._last_resolution = {}
         self._carry = {}
         self._discovery = {}
+        self._propagation = None    # mesh_propagation.Propagation when simulating proxies
+        self._status_writer = None  # mesh_status.StatusWriter when the mesh's controllers write status
         self._stop = threading.Event()
         self._thread = None
         self._server = None
@@ -462,6 +488,18 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._carry.clear()
             self._discovery = {}
             self.api_errors = 0
+            self._propagation = None
+            self._status_writer = None
+
+    def simulate_proxies(self, delay_s, jitter_s=0.0, proxies=4, seed=13, write_status=False):
+        """From now on, route the steady traffic through ``proxies`` simulated proxies, each applying what the mesh
+        reads ``delay_s`` + up to ``jitter_s`` seconds late (mesh_propagation), with pods as endpoints: a request a
+        stale proxy sends to a pod that is gone fails (503, counted in ``gone``). ``write_status``: write the routing
+        objects' status as istiod, a Gateway API controller and the OpenShift router do, once every proxy has the
+        object's generation (mesh_status); off, as istiod without status. ``bind()`` switches it off."""
+        with self._lock:
+            self._propagation = Propagation(delay_s, jitter_s, proxies, seed)
+            self._status_writer = StatusWriter(self._session, self._api_url) if write_status else None
 
     def add_target(self, host, namespace=None, rps=None):
         """Send steady traffic to ``host`` (as a client in ``namespace``) while the mesh runs."""
@@ -491,13 +529,21 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         namespace = namespace or default_namespace(host)
         if not namespace:
             raise ValueError("host %r needs a namespace" % host)
+        if self._propagation is not None:
+            cluster = cluster or self._reader()
         destinations = self._resolve(host, namespace, cluster)
         if destinations is None:
             return {}
         with self._lock:
+            propagation = self._propagation
+            now = time.monotonic()
+            if propagation is not None:
+                propagation.record((host, namespace), now, destinations)
+            alive = _AlivePods(cluster) if propagation is not None else None
             outcome = {}
             for _request in range(count):
-                code = self._one_request(host, destinations)
+                view = propagation.view((host, namespace), now) if propagation is not None else destinations
+                code = self._one_request(host, view, alive)
                 outcome[code] = outcome.get(code, 0) + 1
             return outcome
 
@@ -506,7 +552,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             raise RuntimeError("the mesh is not bound to an API server (Mesh(api_url) or bind())")
         if not isinstance(self._api_url, str):
             return self._api_url  # a StaticCluster: resolution without an emulator
-        return ClusterReader(self._api_url, self._session, self._discovery)
+        return ClusterReader(self._api_url, self._session, self._discovery, with_pods=self._propagation is not None)
 
     def _resolve(self, host, namespace, cluster=None):
         try:
@@ -519,7 +565,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._last_resolution[(host, namespace)] = destinations
         return destinations
 
-    def _one_request(self, host, destinations):
+    def _one_request(self, host, destinations, alive=None):
         index = pick_weighted(self._round_robin.setdefault(("route", host), {}), {i: d.weight for i, d in enumerate(destinations)})
         destination = destinations[index]
         if destination.local_status:
@@ -527,6 +573,11 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             return destination.local_status
         weights = {i: w.ready for i, w in enumerate(destination.workloads)}
         workload = destination.workloads[pick_weighted(self._round_robin.setdefault(("endpoints", destination.service, destination.namespace), {}), weights)]
+        if alive is not None and workload.pods:
+            pod = workload.pods[pick_weighted(self._round_robin.setdefault(("pods",) + workload[:2], {}),
+                                              dict((i, 1) for i in range(len(workload.pods))))]
+            if not alive.answers(workload.namespace, pod):
+                return self._gone(host, destination, workload)
         credit = self._error_credit.get(workload[:2], 0.0) + workload.error_rate
         code = 200
         if credit >= 1.0 - 1e-9:
@@ -535,6 +586,15 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         self._error_credit[workload[:2]] = credit
         self._record(host, destination, workload, code, workload.latency_ms)
         return code
+
+    def _gone(self, host, destination, workload):
+        """A request sent to a pod that no longer exists: the proxy answers 503 (Envoy's upstream connect error)."""
+        self._record(host, destination, None, 503, 0.0)
+        counts = self._counts[host]
+        counts["gone"] += 1
+        counts["by_workload"][workload.name] = counts["by_workload"].get(workload.name, 0) + 1
+        counts["failed_by_workload"][workload.name] = counts["failed_by_workload"].get(workload.name, 0) + 1
+        return 503
 
     def _record(self, host, destination, workload, code, latency_ms):
         counts = self._counts.setdefault(host, _new_host_counts())
@@ -568,6 +628,10 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._carry[target.host] = due - count
             if count:
                 self.send(target.host, count, target.namespace, cluster)
+        writer = self._status_writer
+        if writer is not None and isinstance(cluster, ClusterReader):
+            writer.observe(cluster.listed(), lambda namespace: set(s["metadata"]["name"] for s in cluster.services(namespace)),
+                           self._propagation, time.monotonic())
 
     def _run(self):
         last = time.monotonic()
@@ -654,6 +718,23 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         return self.url.split("://", 1)[1]
 
 
+class _AlivePods:
+    """Which pods answer now (read once per namespace per tick); an API error counts every pod as answering."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self._names = {}
+
+    def answers(self, namespace, pod):
+        if namespace not in self._names:
+            try:
+                self._names[namespace] = existing_pods(self.cluster.pods(namespace))
+            except MeshApiError:
+                self._names[namespace] = None
+        names = self._names[namespace]
+        return names is None or pod in names
+
+
 def _handler_for(mesh):
     class MeshHandler(BaseHTTPRequestHandler):
         """HTTP access to one Mesh."""
@@ -727,6 +808,11 @@ def add_arguments(parser):
     group.add_argument("--mesh-target", action="append", default=[], type=_target_argument, metavar="HOST[@NAMESPACE]",
                        help="send steady traffic to HOST (e.g. podinfo.test, app.example.com@test); repeatable")
     group.add_argument("--mesh-rps", type=float, default=DEFAULT_RPS, help="requests per second per target")
+    group.add_argument("--mesh-delay", type=float, default=0.0,
+                       help="seconds until a change reaches a simulated proxy (0: at once, pods not simulated)")
+    group.add_argument("--mesh-jitter", type=float, default=0.0, help="up to this many more seconds, per proxy")
+    group.add_argument("--mesh-status", action="store_true",
+                       help="write routing objects' status (Istio Reconciled, Gateway API parents, Route Admitted) once in effect")
     group.add_argument("--prometheus", action="store_true", help="start a real Prometheus scraping the mesh (implies --mesh)")
 
 
@@ -737,6 +823,8 @@ def start_from_args(args, emulator):
     if not (args.mesh or args.prometheus or args.mesh_target):
         return services, lines
     mesh = Mesh(emulator.url, rps=args.mesh_rps).serve(port=args.mesh_port)
+    if getattr(args, "mesh_delay", 0.0) or getattr(args, "mesh_jitter", 0.0) or getattr(args, "mesh_status", False):
+        mesh.simulate_proxies(args.mesh_delay, args.mesh_jitter, write_status=args.mesh_status)
     for host, namespace in args.mesh_target:
         mesh.add_target(host, namespace)
     services.append(mesh.start())

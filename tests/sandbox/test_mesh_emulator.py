@@ -58,7 +58,7 @@ def test_weights_from_the_emulators_virtual_service(mesh, canary_cluster):
     mesh.reset()
     mesh.send("podinfo.test", 50)
     assert mesh.counts("podinfo.test") == {"total": 50, "failed": 0, "by_code": {"200": 50},
-                                           "by_workload": {"podinfo-primary": 50}, "failed_by_workload": {}}
+                                           "by_workload": {"podinfo-primary": 50}, "failed_by_workload": {}, "gone": 0}
 
 
 def test_service_selector_without_virtual_service(mesh, emulator):

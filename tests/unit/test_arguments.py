@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.progressive.canary.plugins.module_utils.arguments import analysis, common, release, service, webhooks
+from ansible_collections.progressive.canary.plugins.module_utils.arguments import analysis, common, release, routing, service, webhooks
 
 COLLECTIONS = {"progressive.canary": "ansible_collections.progressive.canary.plugins.doc_fragments",
                "kubernetes.core": "ansible_collections.kubernetes.core.plugins.doc_fragments"}
@@ -20,6 +20,7 @@ PAIRS = [
     (common.SELECTOR, "progressive.canary.common", "SELECTOR"),
     (service.SERVICE, "progressive.canary.service", "DOCUMENTATION"),
     (release.RELEASE, "progressive.canary.release", "DOCUMENTATION"),
+    (routing.ROUTING, "progressive.canary.routing", "DOCUMENTATION"),
     (webhooks.WEBHOOKS, "progressive.canary.webhooks", "DOCUMENTATION"),
     (analysis.ANALYSIS, "progressive.canary.analysis", "DOCUMENTATION"),
     (AUTH_ARG_SPEC, "kubernetes.core.k8s_auth_options", "DOCUMENTATION"),

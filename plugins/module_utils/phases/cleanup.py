@@ -13,6 +13,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
     SelectorLabelError, is_managed, selector_label)
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers import settling
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import REMOVED, RESTORED
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore, taken_over_warning
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import config_tracker, factory as workloads
@@ -21,8 +22,9 @@ from ansible_collections.progressive.canary.plugins.module_utils.workloads.base 
 
 class CleanupRequest(PhaseRequest):
     def __init__(self, target, namespace, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300, lease_holder=None,
-                 lease_seconds=300, provider=routers.DEFAULT_PROVIDER):
+                 lease_seconds=300, provider=routers.DEFAULT_PROVIDER, route_settle_seconds=None):
         super(CleanupRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
+        self.route_settle_seconds = route_settle_seconds
         self.provider = provider
         self.selector_labels = list(selector_labels or DEFAULT_SELECTOR_LABELS)
 
@@ -147,6 +149,9 @@ class CleanupRun(PhaseRun):
         self._router_steps(self.services.finalize(self.facts.services, self.facts.originals, self.facts.label, self.facts.value,
                                                   primary_value(self.facts.value) if self.facts.value is not None else None))
         self._router_steps(self.router.finalize(self.facts.routing, self.facts.originals))
+        if self.router_removals or self.facts.deletable:
+            # Not before every proxy routes the apex host to the target again (routers/settling.py).
+            self.plan.add(settling.phase_settle_step(self, self.router, "deleting what routed to %s" % self.names.primary))
         self._router_steps(self.router_removals)
         for kind_pair, obj in self.facts.deletable:
             self._delete(kind_pair, obj)

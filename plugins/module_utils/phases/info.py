@@ -13,6 +13,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.planning.plan i
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import describe_revisions, read_facts
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.shutdown import graceful_shutdown_warning
 
 
 def _uninitialized(names, reason, state=None):
@@ -53,4 +54,6 @@ def canary_info(api, names, provider=factory.DEFAULT_PROVIDER):
         "primary": facts.workload.status(facts.primary),
         "state_object": names.state,
     })
+    warning = graceful_shutdown_warning(facts.workload.ref(names.target), facts.workload.pod_spec(facts.target))
+    info["warnings"] = [warning] if warning else []
     return info

@@ -15,11 +15,13 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
     SelectorLabelError, is_managed, selector_label, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TARGET_ANNOTATION)
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers import settling
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import clash as _clash
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker, factory as workloads
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.shutdown import graceful_shutdown_warning
 
 FLAGGER_CANARY = ("flagger.app/v1beta1", "Canary")
 
@@ -28,8 +30,9 @@ class InitRequest(PhaseRequest):
     """What canary_init was asked to do (module parameters, already validated by Ansible)."""
 
     def __init__(self, target, namespace, service, hpa=None, selector_labels=DEFAULT_SELECTOR_LABELS, ready_timeout=300,
-                 lease_holder=None, lease_seconds=300, provider=routers.DEFAULT_PROVIDER):
+                 lease_holder=None, lease_seconds=300, provider=routers.DEFAULT_PROVIDER, route_settle_seconds=None):
         super(InitRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
+        self.route_settle_seconds = route_settle_seconds
         self.service = dict(service)
         self.provider = provider
         self.hpa = hpa
@@ -238,6 +241,8 @@ class InitRun(PhaseRun):
         # Unguarded: 0 is absolute, whatever the target's controller wrote meanwhile.
         step = self.workload.scale_step(self.facts.target, 0, guarded=False)
         if step is not None:
+            # Not before every proxy routes the apex host to the primary (routers/settling.py).
+            self.plan.add(settling.phase_settle_step(self, self.router, "scaling %s to 0" % self.workload.ref(self.names.target)))
             self.plan.add(step)
 
     def _finish_step(self):
@@ -279,7 +284,11 @@ class InitPhase(Phase):
             phase = run.facts.state.phase if run.facts.state is not None else None
             if not run.plan.changed and phase is None:
                 phase = "Initializing"
-        return {"managed": run.managed_names(), "revision": run.revision, "phase": phase}
+        result = {"managed": run.managed_names(), "revision": run.revision, "phase": phase}
+        warning = graceful_shutdown_warning(run.workload.ref(run.names.target), run.workload.pod_spec(run.facts.target))
+        if warning:
+            result["warnings"] = [warning]
+        return result
 
 
 def run_init(api, request, check_mode=False, want_diff=False):

@@ -5,7 +5,9 @@
 Order (contract phase 2, step 4): phase ``Promoting``; the tracked config copies and the primary HPA
 from the target's; the primary's pod template (the target's, after the same relabel/config-rename as
 init) and, without an HPA, its replicas; wait until the primary is ready; phase ``Finalising``; route
-100/0; scale the target to 0; phase ``Succeeded`` with the revision recorded as promoted.
+100/0; scale the target to 0; phase ``Succeeded`` with the revision recorded as promoted. When the primary's template
+changes and the canary is ready, its traffic goes to the canary first (route 0/100) until its pods are replaced; every
+routing change is in effect on every proxy before the pods it routed away from go (routers/settling.py).
 
 Every step compares with the live object first, so a run killed between any two writes is finished by a
 re-run without writing anything twice: in particular the primary's template is written only when it
@@ -40,6 +42,7 @@ class PromoteRun(ReleaseRun):
         super(PromoteRun, self).__init__(api, request, facts)
         self.nothing_to_promote = False
         self.primary_updated = False
+        self.drained = False    # the primary's traffic moved to the canary while its pods are replaced
 
     def build(self):
         state = self.facts.state
@@ -57,8 +60,11 @@ class PromoteRun(ReleaseRun):
         self._primary_step(target_hpa is None)
         self.wait_step(self.names.primary, self.facts.primary)
         self.record_step("set phase Finalising", lambda state: state.finalising(revision))
-        self.route_step(0)
-        self.scale_step(self.names.target, self.facts.target, 0)
+        if self.drained:
+            self.route_step_after_drain(0)
+        else:
+            self.route_step(0)
+        self.scale_down_step(self.names.target, self.facts.target)
         checksums = self.facts.checksums
         self.record_step("set phase Succeeded, revision %s promoted" % revision, lambda state: state.promoted(revision, checksums))
         return self.plan
@@ -88,8 +94,20 @@ class PromoteRun(ReleaseRun):
                     "record revision %s as promoted on" % self.facts.revision))
         if template_changed:
             self.primary_updated = True
+            if self.facts.workload.status(self.facts.target)["ready"]:
+                self._drain_primary()
         if step is not None:
             self.plan.add(step)
+
+    def _drain_primary(self):
+        """Before the primary's pods are replaced, every request goes to the canary, which runs the revision being
+        promoted: a replaced pod that exits at once is then sent nothing by a proxy that has not yet heard of it."""
+        self.drained = True
+        for step in self.facts.router.set_routes(self.facts.routing, 0, 100):
+            written = step.execute
+            step.execute = lambda ctx, write=written: self.remember(write(ctx))
+            self.plan.add(step)
+        self.settle_step("replacing the pods of %s" % self.facts.workload.ref(self.names.primary))
 
     def result(self):
         state = self.current_state()

@@ -22,7 +22,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.planning.driver
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CONFIGMAP, HPA, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
-from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers, settling
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 # Re-exported: the phase modules take the phase groups from here.
@@ -37,8 +37,9 @@ class ReleaseRequest(PhaseRequest):
     """Options every release module takes; ``extra`` holds the module's own (weight, reason...)."""
 
     def __init__(self, target, namespace, ready_timeout=None, lease_holder=None, lease_seconds=300,
-                 provider=routers.DEFAULT_PROVIDER, **extra):
+                 provider=routers.DEFAULT_PROVIDER, route_settle_seconds=None, **extra):
         super(ReleaseRequest, self).__init__(target, namespace, ready_timeout, lease_holder, lease_seconds)
+        self.route_settle_seconds = route_settle_seconds
         self.provider = provider
         self.extra = extra
 
@@ -124,6 +125,7 @@ class ReleaseRun(PhaseRun):
 
     REPORTED_FLAGS = ()
     OPERATION = "release"   # recorded in the lease: what its holder is doing
+    own_generations = None  # (kind, name) -> generation after this run's own write (remember())
 
     def result(self):
         raise NotImplementedError
@@ -139,6 +141,38 @@ class ReleaseRun(PhaseRun):
     def route_step(self, canary_weight):
         """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
         for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight):
+            self.plan.add(step)
+
+    def route_step_after_drain(self, canary_weight):
+        """route_step for a route an earlier step of this plan moved (the drain of canary_promote): described from the
+        read, patched from a fresh read when it runs; planned even when the read already shows those weights."""
+        router = self.facts.router
+        ref = self.names.ref(router.ROUTE_KIND, router.route_object(self.facts.routing)["metadata"]["name"])
+
+        def execute(ctx):
+            for step in router.set_routes(router.read_routes(self.api, self.names), 100 - canary_weight, canary_weight):
+                self.remember(step.execute(ctx))
+
+        self.plan.add(Step("route %d/%d (primary/canary) in %s" % (100 - canary_weight, canary_weight, ref), execute, show_diff=False))
+
+    def remember(self, written):
+        """Record the generation an object has after this run's own write of it (ReleasePhase.stale: not a change by
+        someone else)."""
+        if isinstance(written, dict) and written.get("metadata"):
+            if self.own_generations is None:
+                self.own_generations = {}
+            self.own_generations[_identity(written)] = written["metadata"].get("generation")
+        return written
+
+    def settle_step(self, before):
+        """Wait until the last routing change is in effect on every proxy (routers/settling.py)."""
+        self.plan.add(settling.phase_settle_step(self, self.facts.router, before))
+
+    def scale_down_step(self, name, live):
+        """Scale ``name`` to 0 once every proxy routes away from it; nothing when it has no replicas."""
+        step = self.facts.workload.scale_step(live, 0)
+        if step is not None:
+            self.settle_step("scaling %s to 0" % self.facts.workload.ref(name))
             self.plan.add(step)
 
     def scale_step(self, name, live, replicas):
@@ -205,9 +239,15 @@ def describe_revisions(revision, state):
     }
 
 
-def _spec_generations(facts):
-    """What a stale write is judged by: the generations of the objects the release patches."""
-    return [(obj or {}).get("metadata", {}).get("generation")
+def _identity(obj):
+    return obj.get("kind"), obj["metadata"].get("name")
+
+
+def _spec_generations(facts, own=None):
+    """What a stale write is judged by: the generations of the objects the release patches (``own``: those the run
+    itself wrote since, by identity, at the generation its write gave them)."""
+    own = own or {}
+    return [own.get(_identity(obj), obj["metadata"].get("generation")) if obj else None
             for obj in [facts.target, facts.primary] + facts.router.route_objects(facts.routing)]
 
 
@@ -239,7 +279,7 @@ class ReleasePhase(Phase):
         if exc.status != 422:
             return False
         try:
-            return _spec_generations(self.read_facts()) != _spec_generations(run.facts)
+            return _spec_generations(self.read_facts()) != _spec_generations(run.facts, run.own_generations)
         except (Refusal, CanaryApiError):
             return True     # what was read is gone or changed shape: the next plan says what is wrong
 
@@ -278,6 +318,7 @@ def run_module(module, run_class, extra_options=()):
     params = module.params
     request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
                              lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"], provider=params["provider"],
+                             route_settle_seconds=params.get("route_settle_seconds"),
                              **dict((name, params[name]) for name in extra_options))
     with failing(module):
         result = execute(api_from_params(params), request, run_class, check_mode=module.check_mode, want_diff=module._diff)

@@ -36,7 +36,7 @@ class RollbackRun(ReleaseRun):
             raise Refusal("canary %s/%s is being promoted (phase %s): the primary may already run the new revision; "
                           "run canary_promote to finish the promotion" % (self.names.namespace, self.names.target, state.phase))
         self.route_step(0)
-        self.scale_step(self.names.target, self.facts.target, 0)
+        self.scale_down_step(self.names.target, self.facts.target)
         revision = self.facts.revision
         if revision == state["last_promoted_revision"]:
             self.record_step("record weight 0", lambda state: state.clear_weight())

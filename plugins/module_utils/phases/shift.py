@@ -55,7 +55,7 @@ class ShiftRun(ReleaseRun):
             self.record_step("restart the analysis at weight 0 for the new revision %s" % revision,
                              lambda state: state.start_analysis(revision))
         else:
-            self.scale_step(self.names.target, self.facts.target, 0)
+            self.scale_down_step(self.names.target, self.facts.target)
             revision = self.facts.revision
             self.record_step("abandon the analysis: the target is back at revision %s" % revision,
                              lambda state: state.abandon_analysis(revision))

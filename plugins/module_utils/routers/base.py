@@ -14,6 +14,9 @@ A traffic router (one per provider, listed in factory.py) implements ``Router``:
 - ``set_routes(observed, primary, canary)`` -> steps putting the managed route at those weights.
 - ``finalize(observed, original)`` -> steps giving the user's objects back exactly as recorded (or deleting the ones
   the collection created); ``removals(observed)`` -> steps deleting its generated objects, once nothing routes to them.
+- ``settled(observed)`` -> whether the mesh reports the routing object's current generation in effect on every proxy
+  (a wait predicate's ``(done, reason, final)``), None when it reports nothing usable (settling.py then waits the
+  settle time).
 
 The apex / ``-primary`` / ``-canary`` Services are a router part of their own (kubernetes.py, Flagger's
 KubernetesRouter) that every provider stands on."""
@@ -181,6 +184,11 @@ class Router(object):
     def removals(self, observed):
         """Steps deleting the generated objects (after ``finalize``: nothing routes to them any more)."""
         raise NotImplementedError
+
+    def settled(self, observed):
+        """``(done, reason, final)``: whether the mesh reports the routing object's current generation in effect (what
+        ``read_routes`` read); None when the provider or this object reports nothing usable (then the settle time)."""
+        return None
 
     def managed_names(self, names):
         """The names canary_init reports for the router's objects (its ``managed`` result)."""

@@ -328,6 +328,33 @@ class GatewayApiRouter(Router):
     def weighted_spec(self, spec, names, primary, canary):
         return set_weights(spec, names, primary, canary)
 
+    def settled(self, observed):
+        """The route's ``status.parents[]``: for each of its parentRefs, ``Accepted`` and ``ResolvedRefs`` True at its
+        current generation (Flagger reads Accepted). Accepted False at that generation is final: the implementation
+        refused the route and waiting cannot help. No status at all (no controller writes it): None."""
+        live = self.route_object(observed)
+        reported = ((live or {}).get("status") or {}).get("parents") or []
+        if live is None or not reported:
+            return None
+        generation = live["metadata"].get("generation")
+        namespace = live["metadata"]["namespace"]
+        for ref in (live.get("spec") or {}).get("parentRefs") or []:
+            key = _parent_key(ref, namespace)
+            entries = [entry for entry in reported if _parent_key(entry.get("parentRef") or {}, namespace) == key]
+            if not entries:
+                return False, "no status for parent %s yet" % ref.get("name"), False
+            conditions = dict((c.get("type"), c) for entry in entries for c in entry.get("conditions") or [])
+            for kind in ("Accepted", "ResolvedRefs"):
+                condition = conditions.get(kind) or {}
+                if condition.get("observedGeneration") != generation:
+                    return False, "%s of parent %s is for generation %s, the route is at %s" % (
+                        kind, ref.get("name"), condition.get("observedGeneration"), generation), False
+                if condition.get("status") != "True":
+                    reason = "%s of parent %s is %s: %s %s" % (kind, ref.get("name"), condition.get("status"), condition.get("reason"),
+                                                               condition.get("message") or "")
+                    return False, reason.strip(), kind == "Accepted"
+        return True, "Accepted and ResolvedRefs at generation %s" % generation, False
+
     def route_objects(self, observed):
         return [self._route(observed)]
 

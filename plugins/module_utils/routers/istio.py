@@ -288,6 +288,23 @@ class IstioRouter(Router):
     def route_objects(self, observed):
         return [self._virtual_service(observed)]
 
+    def settled(self, observed):
+        """istiod with status enabled (``PILOT_ENABLE_STATUS``, Istio's config distribution tracking) writes on the
+        VirtualService ``status.observedGeneration`` and a ``Reconciled`` condition, True once every connected proxy
+        acknowledged that generation. Without it (status is off by default) there is nothing to read: None."""
+        live = self._virtual_service(observed)
+        status = (live or {}).get("status") or {}
+        reconciled = [c for c in status.get("conditions") or [] if c.get("type") == "Reconciled"]
+        if live is None or not reconciled:
+            return None
+        generation = live["metadata"].get("generation")
+        message = reconciled[0].get("message") or ""
+        if str(status.get("observedGeneration")) != str(generation):
+            return False, "istiod reports generation %s, the VirtualService is at %s" % (status.get("observedGeneration"), generation), False
+        if reconciled[0].get("status") != "True":
+            return False, "istiod: Reconciled %s %s" % (reconciled[0].get("status"), message), False
+        return True, "istiod: %s" % (message or "Reconciled"), False
+
     # -- cleanup --------------------------------------------------------------------------------------------
     def finalize(self, observed, original):
         """The user's VirtualService back as recorded (re-created when it is gone), or ours deleted."""

@@ -305,6 +305,12 @@ class OpenShiftRouter(Router):
     def shown(self, obj):
         return shown(obj)
 
+    def settled(self, observed):
+        """Nothing usable: a Route's ``status.ingress[].conditions`` say a router admitted the host, with no generation
+        (a weight change leaves them as they were), and the router reloads HAProxy at most every ``RELOAD_INTERVAL``
+        after admitting. The settle time decides (settling.py)."""
+        return None
+
     def route_objects(self, observed):
         """The managed Route; before init and after cleanup, the Route to the apex (the one the canary takes over)."""
         return self._managed(observed)[:1] or self._to_apex(observed)[:1] or [None]

@@ -3,6 +3,7 @@ import copy
 
 from . import admission, convert, errors, meta, selectors
 from .patch import apply_patch, merge_patch
+from .pod_termination import PODS, PodTermination
 
 # What a freshly created object's status is reset to when the kind has a status subresource.
 _INITIAL_STATUS = {"Namespace": {"phase": "Active"}, "Service": {"loadBalancer": {}}}
@@ -19,6 +20,7 @@ class Result:
 
 class Api:
     def __init__(self, registry, store):
+        self.pods = PodTermination(store)
         self.registry = registry
         self.store = store
 
@@ -256,6 +258,10 @@ class Api:
                         stored.setdefault("status", {})["phase"] = "Terminating"
                     self.store.put(key, stored, "MODIFIED")
                 return None
+            if key == PODS and not self.pods.delete(stored):
+                return None     # terminating: it drains first (pod_termination.py)
+            if key == PODS:
+                return stored
             return self.store.remove(key, metadata.get("namespace", ""), metadata["name"])
 
     def _orphan_dependents(self, owner_uid):

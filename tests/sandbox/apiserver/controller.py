@@ -79,7 +79,7 @@ class DeploymentController:
         self.store = api.store
         self.ready_seconds = ready_seconds
         self.rollouts = {}          # deployment uid -> RolloutState
-        self.workloads = Workloads(self.store)
+        self.workloads = Workloads(self.store, api.pods)
 
     def tick(self, now=None):
         now = time.monotonic() if now is None else now

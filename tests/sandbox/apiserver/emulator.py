@@ -36,15 +36,18 @@ class _Server(ThreadingHTTPServer):
 class Emulator:
     """`Emulator(port=0, crds=None, ready_seconds=0.3, served_versions=None)`; `crds=None` serves every CRD in the
     shared directory, `crds=[]` none (a cluster without Istio / Gateway API); `served_versions` ({group: [versions]})
-    serves only those versions of a group's CRDs (`{"networking.istio.io": ["v1beta1"]}`: Istio before 1.22)."""
+    serves only those versions of a group's CRDs (`{"networking.istio.io": ["v1beta1"]}`: Istio before 1.22);
+    `pod_drain_seconds`: how long a deleted pod without a preStop sleep keeps answering (0: it exits at once)."""
 
-    def __init__(self, port=0, crds=None, ready_seconds=0.3, served_versions=None):
+    def __init__(self, port=0, crds=None, ready_seconds=0.3, served_versions=None, pod_drain_seconds=0.0):
         self.port = port
         self.crds = crd_source.with_served_versions(crd_source.load_crds() if crds is None else list(crds), served_versions)
         self.ready_seconds = ready_seconds
         self.registry = Registry(self.crds)
         self.store = Store()
         self.api = Api(self.registry, self.store)
+        self.pods = self.api.pods       # graceful pod deletion (pod_termination.py), reaped with the controllers
+        self.pods.default_seconds = pod_drain_seconds
         self.operations = Operations(self.api)
         self.request_log = RequestLog()
         self.faults = Faults()
@@ -82,6 +85,7 @@ class Emulator:
             self.autoscaler.tick()
             self.controller.tick()
             self.garbage.collect()
+            self.pods.reap()
 
     def stop(self):
         self.stopping.set()

@@ -17,15 +17,16 @@ NODE = "sandbox-node"
 
 
 class Workloads:
-    def __init__(self, store):
+    def __init__(self, store, pods):
         self.store = store
+        self.pods = pods        # pod_termination.PodTermination: how a pod leaving its replica set ends
         self._ips = itertools.count(2)
         self._pod_ips = {}
 
     def forget_deleted(self, namespace, state):
         """Pods deleted by a client (or the garbage collector) leave the rollout state, so they get replaced."""
         for rs in state.replica_sets.values():
-            rs.pods = [pod for pod in rs.pods if not pod.written or self.store.peek_one(PODS, namespace, pod.name) is not None]
+            rs.pods = [pod for pod in rs.pods if not pod.written or _running(self.store.peek_one(PODS, namespace, pod.name))]
 
     def sync(self, deployment, state, now):
         namespace = deployment["metadata"]["namespace"]
@@ -37,8 +38,9 @@ class Workloads:
                 self._write_pod(namespace, rs, pod, now)
             for stale in self.store.peek(PODS):
                 refs = stale["metadata"].get("ownerReferences") or []
-                if any(r.get("uid") == rs.uid for r in refs) and stale["metadata"]["name"] not in wanted:
-                    self.store.remove(PODS, namespace, stale["metadata"]["name"])
+                if any(r.get("uid") == rs.uid for r in refs) and stale["metadata"]["name"] not in wanted \
+                        and not stale["metadata"].get("deletionTimestamp"):
+                    self.pods.delete(stale, now)    # at once, or after its drain (pod_termination.py)
                     self._pod_ips.pop(stale["metadata"]["name"], None)
 
     def _put(self, key, desired, existing):
@@ -104,6 +106,11 @@ class Workloads:
             desired["metadata"]["annotations"] = copy.deepcopy(annotations)
         self._put(PODS, desired, existing)
         pod.written = True
+
+
+def _running(pod):
+    """A pod object that exists and is not terminating (a terminating one is replaced, as a ReplicaSet does)."""
+    return pod is not None and not pod["metadata"].get("deletionTimestamp")
 
 
 def _owner(obj, api_version, kind):
