@@ -62,7 +62,10 @@ def run_seed_scenario(podinfo, provider, service, user_route, weights, hosts):
         podinfo.mesh.add_target(host, namespace=podinfo.namespace)
         wait_for(lambda host=host: podinfo.mesh.counts(host)["total"] > 0, what="mesh traffic to " + host)
     before = user_views(podinfo, kind, name)
-    overrides = {"rollout_provider": provider, "rollout_service": service,
+    # A settle time after each routing change that precedes a removal (the suite's default is 0): the mesh simulator reads
+    # the routes and the Services in separate requests, so without it a read between cleanup's route restore and its
+    # deletion of the -primary Service sees a route to a Service that is gone.
+    overrides = {"rollout_provider": provider, "rollout_service": service, "rollout_route_settle_seconds": 1,
                  "rollout_analysis": dict(podinfo.release_vars()["rollout_analysis"], **ONE_STEP)}
     seen = {"before": before}
     _reset(podinfo, hosts)
