@@ -10,6 +10,7 @@ import tarfile
 import urllib.request
 
 import pytest
+import yaml
 
 from tests import ansible_playbook
 from tests.e2e.galaxy_stub import GalaxyStub
@@ -129,6 +130,10 @@ def test_an_execution_environment_resolves_this_collection_with_kubernetes_core(
                                     "--collections-path", str(collections_path)], cwd=str(context / "_build"), env=env,
                                    capture_output=True, text=True, timeout=300, check=False)
     assert installed.returncode == 0, installed.stdout + installed.stderr
+    ours = collections_path / "ansible_collections" / "progressive" / "canary"
+    declared = yaml.safe_load((ours / "meta" / "execution-environment.yml").read_text(encoding="utf-8"))
+    assert declared == {"version": 1, "dependencies": {"python": "requirements.txt", "system": "bindep.txt"}}
+    assert (ours / "requirements.txt").is_file() and (ours / "bindep.txt").is_file()
     pip_file, bindep_file = tmp_path / "src" / "requirements.txt", tmp_path / "src" / "bindep.txt"
     introspected = subprocess.run([str(BIN / "python"), str(context / "_build" / "scripts" / "introspect.py"), "introspect",
                                    "--write-bindep=%s" % bindep_file, "--write-pip=%s" % pip_file, str(collections_path)],
