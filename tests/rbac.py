@@ -1,4 +1,4 @@
-"""docs/rbac.yml, the namespaced Role a canary's runs need, against the Kubernetes permissions a run used, read from
+"""docs/rbac/role.yml, the namespaced Role a canary's runs need, against the Kubernetes permissions a run used, read from
 the sandbox's request log: each request as the (verb, API group, resource) a real API server's RBAC authorizes."""
 import re
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-MANIFEST = REPO / "docs" / "rbac.yml"
+MANIFEST = REPO / "docs" / "rbac" / "role.yml"
 # The kubernetes Python client's User-Agent: our modules and kubernetes.core's (tests set up through plain HTTP,
 # the mesh says sandbox-mesh/1, kubectl says kubectl/...).
 CLIENT_AGENT = re.compile(r"^OpenAPI-Generator/")
@@ -17,9 +17,9 @@ _WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
 
 def granted(manifest=MANIFEST):
     """{(verb, group, resource)} the manifest's Role grants."""
-    roles = [doc for doc in yaml.safe_load_all(manifest.read_text(encoding="utf-8")) if doc and doc["kind"] == "Role"]
-    assert len(roles) == 1, "%s holds one Role" % manifest
-    return {(verb, group, resource) for rule in roles[0]["rules"] for group in rule["apiGroups"]
+    role = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    assert role["kind"] == "Role", manifest
+    return {(verb, group, resource) for rule in role["rules"] for group in rule["apiGroups"]
             for resource in rule["resources"] for verb in rule["verbs"]}
 
 
@@ -73,7 +73,7 @@ def missing_from_manifest(records, manifest=MANIFEST):
 
 
 # Granted though no run in the sandbox needs them yet: the Events every transition will write (the events part of
-# issue 14, in progress), so that a cluster set up from docs/rbac.yml keeps working when they arrive.
+# issue 14, in progress), so that a cluster set up from docs/rbac/role.yml keeps working when they arrive.
 GRANTED_AHEAD = {("create", "", "events"), ("create", "events.k8s.io", "events")}
 
 

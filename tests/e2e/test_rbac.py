@@ -1,4 +1,4 @@
-"""docs/rbac.yml is derived from what the collection really asks of Kubernetes: a whole canary life through the real
+"""docs/rbac/role.yml is derived from what the collection really asks of Kubernetes: a whole canary life through the real
 playbooks (the set-up, a release promoted with new Secret data, one rolled back, the status, the cleanup; the template reads a ConfigMap and a Secret,
 which the canary copies) against the sandbox, each request of the kubernetes client read from the emulator's request
 log as the (verb, group, resource) RBAC authorizes. The Role grants every one of them, and in the groups a release on
@@ -44,6 +44,6 @@ def test_the_role_grants_what_a_canary_life_uses_and_nothing_more(podinfo):
         assert returncode == 0, output
 
     records = podinfo.emulator.request_log.records()
-    assert rbac.missing_from_manifest(records) == [], "docs/rbac.yml lacks what the run used"
+    assert rbac.missing_from_manifest(records) == [], "docs/rbac/role.yml lacks what the run used"
     needed, _cluster_scoped = rbac.used(records)
-    assert rbac.unused_in_groups(needed, ISTIO_RELEASE_GROUPS) == [], "docs/rbac.yml grants what no run uses"
+    assert rbac.unused_in_groups(needed, ISTIO_RELEASE_GROUPS) == [], "docs/rbac/role.yml grants what no run uses"

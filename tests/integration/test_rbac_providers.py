@@ -1,4 +1,4 @@
-"""docs/rbac.yml for the providers the role's e2e run does not use (tests/e2e/test_rbac.py runs Istio): a release
+"""docs/rbac/role.yml for the providers the role's e2e run does not use (tests/e2e/test_rbac.py runs Istio): a release
 through the real modules (ansible-playbook: init, image, shift, rollback, a second release promoted, info, cleanup;
 the second variant without the rollback) with provider gatewayapi (a generated HTTPRoute, then an adopted one) and openshift (an adopted Route, then one
 created with service.expose), each request of the kubernetes client read from the emulator's request log. The Role
@@ -69,6 +69,6 @@ def test_the_role_grants_what_each_provider_uses_and_nothing_more(emulator, kube
         if user_route:
             kube_api.delete(user_route["apiVersion"], user_route["kind"], NAMESPACE, user_route["metadata"]["name"])
 
-    assert rbac.missing_from_manifest(records) == [], "docs/rbac.yml lacks what the modules used"
+    assert rbac.missing_from_manifest(records) == [], "docs/rbac/role.yml lacks what the modules used"
     needed, _cluster_scoped = rbac.used(records)
-    assert rbac.unused_in_groups(needed, GROUPS[provider]) == [], "docs/rbac.yml grants what no run uses"
+    assert rbac.unused_in_groups(needed, GROUPS[provider]) == [], "docs/rbac/role.yml grants what no run uses"
