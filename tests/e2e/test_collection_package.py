@@ -23,8 +23,9 @@ LEFT_OUT = ("hack/", "bench/", "tests/", "playbooks/demo/", "changelogs/fragment
             "pytest.ini", ".ansible-lint", ".gitignore")
 # What a user of the installed collection needs besides the plugins and the role.
 SHIPPED = ("README.md", "COPYING", "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
-           "docs/rbac/role.yml", "docs/rbac/rolebinding.yml", "docs/rbac/serviceaccount.yml", "docs/awx.md", "playbooks/rollout.yml", "playbooks/cleanup.yml", "playbooks/status.yml",
-           "roles/rollout/meta/argument_specs.yml", "changelogs/changelog.yaml")
+           "docs/rbac/role.yml", "docs/rbac/rolebinding.yml", "docs/rbac/serviceaccount.yml", "docs/awx.md",
+           "playbooks/rollout.yml", "playbooks/cleanup.yml", "playbooks/status.yml", "roles/rollout/meta/argument_specs.yml",
+           "changelogs/changelog.yaml")
 BIN = ansible_playbook.ANSIBLE_VENV / "bin"
 
 
