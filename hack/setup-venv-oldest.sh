@@ -26,8 +26,8 @@ fi
 log "installing ansible-core $ANSIBLE_CORE_OLDEST and the pinned controller packages into $OLDEST_VENV"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-# requirements.txt without its ansible-core pin; constraints.txt without the pins 2.16 cannot take.
-grep -v '^ansible-core==' "$REQUIREMENTS" >"$scratch/requirements.txt"
+# requirements.txt without its ansible-core range; constraints.txt without the pins 2.16 cannot take.
+grep -v '^ansible-core' "$REQUIREMENTS" >"$scratch/requirements.txt"
 grep -v -e '^ansible-core==' -e '^resolvelib==' "$CONSTRAINTS" >"$scratch/constraints.txt"
 "$OLDEST_VENV/bin/python" -m pip install --disable-pip-version-check -q -c "$scratch/constraints.txt" \
     -r "$scratch/requirements.txt" "ansible-core==$ANSIBLE_CORE_OLDEST" "resolvelib==$RESOLVELIB_OLDEST"

@@ -12,7 +12,8 @@ for this test -
 Every command block (no language, or sh/bash/shell/console) must carry one of them, so a new one is either run or
 says why it cannot be.
 
-Each document runs against a sandbox of its own: podinfo 3.1.0 and its HPA in namespace ``test`` with mesh traffic,
+Each document runs against a sandbox of its own: podinfo 3.1.0 and its HPA in namespaces ``test`` and ``prod`` (a
+second wave) with mesh traffic,
 the cluster in ``~/.kube/config``, the venv's tools first on PATH, collections installed (except where said).
 """
 import os
@@ -25,7 +26,7 @@ import pytest
 import yaml
 
 from tests import ansible_playbook
-from tests.e2e.galaxy_stub import GalaxyStub, tar_installed_collection
+from tests.e2e.galaxy_stub import GalaxyStub
 from tests.e2e.rollout_scenario import REPO, Podinfo, needs_crds
 
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "roles" / "rollout" / "README.md"]
@@ -113,26 +114,20 @@ def _environment(home, collections_path, galaxy_url):
 
 
 @pytest.fixture
-def galaxy(tmp_path):
+def galaxy(collection_artifacts):
     """Galaxy as the documents' install commands reach it: this collection, built from the checkout, and
     kubernetes.core."""
-    artifacts = tmp_path / "galaxy"
-    artifacts.mkdir()
-    built = subprocess.run([str(ansible_playbook.ANSIBLE_VENV / "bin" / "ansible-galaxy"), "collection", "build", "--output-path",
-                            str(artifacts), str(REPO)], capture_output=True, text=True, timeout=300, check=False)
-    assert built.returncode == 0, built.stdout + built.stderr
-    tarballs = list(artifacts.glob("*.tar.gz")) + [
-        tar_installed_collection(REPO / ".collections" / "ansible_collections" / "kubernetes" / "core", artifacts)]
-    with GalaxyStub(tarballs) as stub:
+    with GalaxyStub(list(collection_artifacts.values())) as stub:
         yield stub
 
 
 @needs_crds
 @pytest.mark.parametrize("document", [d for d in DOCUMENTS if _runs(d)], ids=lambda d: str(d.relative_to(REPO)))
 def test_the_commands_of_the_document_run_against_the_sandbox(document, request, emulator, kubeconfig, mesh, prometheus_live, tmp_path):
-    podinfo = Podinfo(emulator, kubeconfig, mesh, prometheus_live, tmp_path)
-    podinfo.namespace, podinfo.apex_host = "test", "podinfo.test"
-    podinfo.load()
+    for namespace in ("test", "prod"):
+        podinfo = Podinfo(emulator, kubeconfig, mesh, prometheus_live, tmp_path)
+        podinfo.namespace, podinfo.apex_host = namespace, "podinfo." + namespace
+        podinfo.load()
     home = Path(os.environ["HOME"])  # this test's own (the emulator fixture's)
     (home / ".kube").mkdir(exist_ok=True)
     shutil.copy(kubeconfig, home / ".kube" / "config")

@@ -166,3 +166,23 @@ def test_cli_up_serves_only_the_versions_asked(sandbox_home):
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
+
+
+def test_request_log_records_who_asked(k8s_client, emulator):
+    """The User-Agent tells the code under test's kubernetes client from the tests' plain HTTP (tests/rbac.py)."""
+    emulator.request_log.reset()
+    _configmaps(k8s_client).get(namespace="default")
+    emulator.request("GET", "/api/v1/namespaces/default/configmaps")
+    agents = [record.user_agent for record in emulator.request_log.records() if record.path == "/api/v1/namespaces/default/configmaps"]
+    assert agents[0].startswith("OpenAPI-Generator/") and agents[1].startswith("Python-urllib/"), agents
+    assert _http(emulator, "GET", "/_sandbox/requests")[1]["items"][0]["user_agent"]
+
+
+def test_roles_and_role_bindings_are_stored_and_validated(emulator):
+    """docs/rbac/ applies to the sandbox as to a cluster; a Role a real API server refuses is refused (its schema)."""
+    created = emulator.load_manifests(REPO_ROOT / "docs" / "rbac", namespace="default")
+    assert sorted(obj["kind"] for obj in created) == ["Role", "RoleBinding", "ServiceAccount"]
+    roles = emulator.collection_path("rbac.authorization.k8s.io/v1", "Role", "default")
+    status, body = emulator.request("POST", roles, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                                                    "metadata": {"name": "bad"}, "rules": [{"verbs": "get"}]})
+    assert status == 422, body

@@ -100,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
         self._recorded = True
         path, query_string, _query = routing.split_url(self.path)
         self.emulator.request_log.add(RequestRecord(self.command, path, query_string, status,
-                                                    self.headers.get("Content-Type") or ""))
+                                                    self.headers.get("Content-Type") or "", self.headers.get("User-Agent") or ""))
 
     def _drop(self):
         self.close_connection = True

@@ -11,6 +11,7 @@ class RequestRecord:
     query: str
     status: int          # 0 when the connection was dropped by an injected fault
     content_type: str = ""
+    user_agent: str = ""  # who asked: the kubernetes client of the code under test, the mesh (sandbox-mesh/1), kubectl...
 
     @property
     def is_watch(self):

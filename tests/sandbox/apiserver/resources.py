@@ -85,6 +85,9 @@ def builtin_resources():
         _builtin("networking.k8s.io", "v1", "ingresses", "Ingress", short=["ing"], subresources=["status"]),
         _builtin("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short=["netpol"]),
         _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
+        # docs/rbac/ applies here as on a cluster (stored and schema-checked; the emulator authorizes every request).
+        _builtin("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+        _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
         _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
                  namespaced=False, short=["crd", "crds"], categories=["api-extensions"], subresources=["status"],
                  verbs=["get", "list", "watch"]),
