@@ -50,9 +50,10 @@ def test_kubernetes_core_comes_from_the_ansible_wheel_when_galaxy_does_not_answe
     if not wheel.is_file():
         pytest.skip(f"{wheel.name} is not cached in .dl (setup got the collections from Galaxy): not downloading it")
     target = tmp_path / "collections"
-    # A Galaxy server that accepts the connection and never answers: setup must give up on it and fall back.
+    # A Galaxy server that accepts the connection and never answers: setup must give up on it and fall back. The timeout
+    # leaves ansible-galaxy time to start and ask on a loaded machine (2 s did not, and it never asked).
     with LoopbackServer(lambda request: Reply(200, {}, delay_s=120)) as galaxy:
-        env = {"SETUP_COLLECTIONS_DIR": str(target), "GALAXY_TIMEOUT_SECONDS": "2", "ANSIBLE_GALAXY_SERVER": galaxy.url,
+        env = {"SETUP_COLLECTIONS_DIR": str(target), "GALAXY_TIMEOUT_SECONDS": "8", "ANSIBLE_GALAXY_SERVER": galaxy.url,
                "HOME": str(tmp_path)}
         installed = _run([HACK / "setup-collections.sh"], env)
         asked_galaxy = [r.path for r in galaxy.requests]
