@@ -12,6 +12,7 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import (
     AnalysisConfigError, record_in_state, run_checks, summary, validate_checks, with_webhooks,
 )
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
@@ -65,8 +66,12 @@ def run_analysis(params, check_mode, connect):
     result = dict(changed=False, msg=outcome.pop("msg", None) or summary(outcome), **outcome)
     if params["record_in_state"] and not check_mode and not params["validate_only"]:
         with reworded("%s; recording the outcome in the state object failed: " % result["msg"], **outcome):
-            store = StateStore(connect(**outcome), CanaryNames(params["target"], params["namespace"]))
-            result["state"] = record_in_state(store, outcome, params["lease_holder"], params["lease_seconds"])
+            api = connect(**outcome)
+            names = CanaryNames(params["target"], params["namespace"])
+            result["state"] = record_in_state(StateStore(api, names), outcome, params["lease_holder"], params["lease_seconds"])
+        warnings = events.record_halt(api, names, outcome) if not outcome["passed"] else []
+        if warnings:
+            result["warnings"] = warnings
         result["changed"] = not outcome["passed"]
     if not outcome["passed"] and params["fail_on_failure"]:
         raise CanaryError(result.pop("msg"), **result)

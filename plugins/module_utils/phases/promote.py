@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events, recovery
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import HPA
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
@@ -61,6 +61,7 @@ class PromoteRun(ReleaseRun):
         self.scale_step(self.names.target, self.facts.target, 0)
         checksums = self.facts.checksums
         self.record_step("set phase Succeeded, revision %s promoted" % revision, lambda state: state.promoted(revision, checksums))
+        self.told = ([events.copying(self.names)] if self.primary_updated else []) + [events.promoted(self.names)]
         return self.plan
 
     def _refusals(self):

@@ -270,6 +270,16 @@ def hpa_errors(obj: dict) -> list:
     return found
 
 
+def event_errors(obj: dict) -> list:
+    """core/v1 Event (legacyValidateEvent): the event lives in its object's namespace (an object without one: the
+    event in no namespace or "default")."""
+    involved = _dict(obj.get("involvedObject")).get("namespace") or ""
+    namespace = _dict(obj.get("metadata")).get("namespace") or ""
+    if (involved and namespace != involved) or (not involved and namespace not in ("", "default")):
+        return [errors.invalid("involvedObject.namespace", involved, "does not match event.namespace")]
+    return []
+
+
 # (group, kind) -> semantic check over the whole object
 SEMANTIC_CHECKS = {
     ("apps", "Deployment"): deployment_errors,
@@ -278,6 +288,7 @@ SEMANTIC_CHECKS = {
     ("apps", "DaemonSet"): workload_errors,
     ("", "Pod"): lambda obj: pod_spec_errors("spec", obj.get("spec")),
     ("", "Service"): service_errors,
+    ("", "Event"): event_errors,
     ("autoscaling", "HorizontalPodAutoscaler"): hpa_errors,
 }
 
