@@ -12,7 +12,7 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import (
     AnalysisConfigError, record_in_state, run_checks, summary, validate_checks, with_webhooks,
 )
-from ansible_collections.progressive.canary.plugins.module_utils.canary import events
+from ansible_collections.progressive.canary.plugins.module_utils.canary import alerts, events
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
@@ -56,6 +56,18 @@ def analyse(params, context, check_mode):
     return with_webhooks(checks_outcome, hooks_outcome)
 
 
+def _tell_failures(api, names, outcome, params, state):
+    """A recorded failed run as Events on the target and a notification per failed check or hook; the warnings of
+    what could not be told (neither fails the task)."""
+    warnings = events.record_halt(api, names, outcome)
+    failed = [item for item in list(outcome.get("hooks") or []) + list(outcome.get("checks") or []) if not item.get("passed")]
+    fields = [("Failed checks", (state or {}).get("failed_checks", "")), ("Revision", params["checksum"] or "")]
+    for item in failed:
+        severity, message = alerts.failed_check(names.target, names.namespace, item.get("reason") or item.get("name"))
+        warnings.extend(alerts.notify(params["alerts"], names.target, names.namespace, severity, message, fields)[1])
+    return warnings
+
+
 def run_analysis(params, check_mode, connect):
     """The task's result. ``connect(**fields)`` gives the KubeApi the outcome is recorded with (the module's
     kube_api). Raises CanaryError: ``invalid analysis: ...`` before anything is called, a failed recording with the
@@ -69,7 +81,7 @@ def run_analysis(params, check_mode, connect):
             api = connect(**outcome)
             names = CanaryNames(params["target"], params["namespace"])
             result["state"] = record_in_state(StateStore(api, names), outcome, params["lease_holder"], params["lease_seconds"])
-        warnings = events.record_halt(api, names, outcome) if not outcome["passed"] else []
+        warnings = _tell_failures(api, names, outcome, params, result["state"]) if not outcome["passed"] else []
         if warnings:
             result["warnings"] = warnings
         result["changed"] = not outcome["passed"]
