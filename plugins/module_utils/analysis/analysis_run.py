@@ -63,7 +63,7 @@ def _tell_failures(api, names, outcome, params, state):
     failed = [item for item in list(outcome.get("hooks") or []) + list(outcome.get("checks") or []) if not item.get("passed")]
     fields = [("Failed checks", (state or {}).get("failed_checks", "")), ("Revision", params["checksum"] or "")]
     for item in failed:
-        severity, message = alerts.failed_check(names.target, names.namespace, item.get("reason") or item.get("name"))
+        severity, message = alerts.failed_check(events.halted(names, item)[1])
         warnings.extend(alerts.notify(params["alerts"], names.target, names.namespace, severity, message, fields)[1])
     return warnings
 

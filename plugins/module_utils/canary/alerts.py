@@ -37,8 +37,9 @@ def started(target, namespace):
     return "info", "New revision detected, progressing canary analysis."
 
 
-def failed_check(target, namespace, reason):
-    return "warn", "Halt %s advancement %s" % (_ref(target, namespace), reason)
+def failed_check(halt_message):
+    """A failed check, told as its Event says it (events.halted)."""
+    return "warn", halt_message
 
 
 def promoted(target, namespace):
