@@ -1,7 +1,9 @@
 """What the playbooks show a person never contains Python's None (rollout_scenario.Podinfo.run checks every task's
 message of every e2e run): here the cases where a value is unknown - a Deployment not managed yet, a canary with no
 failed revision - through the rollout (check mode, then real) and the status playbook."""
-from tests.e2e.rollout_scenario import needs_crds
+import re
+
+from tests.e2e.rollout_scenario import NEW_IMAGE, needs_crds, user_texts
 
 pytestmark = needs_crds
 
@@ -28,3 +30,36 @@ def test_unknown_values_are_said_or_left_out(podinfo):
     returncode, _result, plays, output = podinfo.run("status")
     assert returncode == 0, output
     assert "revision: %s (promoted %s)" % (revision, revision) in _status_lines(plays), _status_lines(plays)
+
+
+def test_a_release_a_person_can_follow(podinfo, tmp_path):
+    """The plan at the start, each step's place, time and time left, the Events on the Deployment in Flagger's words,
+    and the HTML report where the user asked, published as an AWX artifact."""
+    podinfo.load()
+    report = tmp_path / "reports" / "podinfo.html"
+    report.parent.mkdir()
+    returncode, result, plays, output = podinfo.run(rollout_image=NEW_IMAGE, rollout_report_path=str(report))
+    assert returncode == 0 and result["outcome"] == "promoted", output
+
+    texts = user_texts(plays)
+    plan = next(text for text in texts if text.startswith("plan: "))
+    assert plan == ("plan: canary release of revision %s (progressive traffic shifting): weights 30, 60%% every 3s, 2 steps; "
+                    "rollback at 2 failed checks; at best 6s, at most 9s of analysis plus up to 30s for the canary to become "
+                    "ready" % result["revision"]), plan
+    # as each step shows itself (its line and the decision); the summary repeats the lines
+    steps = [text for text in texts if text.startswith("step ") and re.search(r" -> (weight \d+%|promote)$", text)]
+    assert [re.match(r"step (\d) of 2 at weight (\d+)% \(\d\d:\d\d:\d\d UTC, \w+ elapsed, at best (\w+) left\): .* -> (\w+)", line).groups()
+            for line in steps] == [("1", "30", "3s", "weight"), ("2", "60", "0s", "promote")], steps
+
+    told = [(item["type"], item["message"]) for item in podinfo.emulator.request("GET", "/api/v1/namespaces/%s/events" % podinfo.namespace)[1]["items"]
+            if item["involvedObject"]["name"] == "podinfo"]
+    ref = "podinfo." + podinfo.namespace
+    for said in [("Normal", "Initialization done! " + ref), ("Normal", "New revision detected! Scaling up " + ref),
+                 ("Normal", "Starting canary analysis for " + ref), ("Normal", "Advance %s canary weight 60" % ref),
+                 ("Normal", "Promotion completed! Scaling down " + ref)]:
+        assert said in told, told
+
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg ") == 3 and "request-success-rate" in page
+    stats = [task["ansible_stats"]["data"] for play in plays for task in play if "rollout_reports" in (task.get("ansible_stats") or {}).get("data", {})]
+    assert stats == [{"rollout_reports": {"%s/podinfo" % podinfo.namespace: str(report)}}], stats
