@@ -14,7 +14,7 @@ author:
 version_added: "1.1.0"
 short_description: The plan of a release, as a line a person reads at its start
 description:
-  - The plan the P(progressive.canary.rollout#role) role shows when a run releases (its C(action) is V(release)):
+  - The plan the P(progressive.canary.rollout#role) role shows when a run releases (its C(action) is V(release)) -
     the strategy, the weights still to go, the interval, the failed checks that roll back, and how long the analysis
     takes at best (every step passes at its first interval) and at most (every failed check below the threshold holds
     one interval more), plus the progress deadline the canary may take to become ready.
