@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 from xml.sax.saxutils import escape
 
 WIDTH, HEIGHT, MARGIN = 720, 240, 48
@@ -32,7 +33,8 @@ def _times(steps):
     return [float(entry.get("elapsed_seconds", index + 1)) for index, entry in enumerate(steps)]
 
 
-def _scale(value, low, high, out_low, out_high):
+def _scale(low, high, out_low, out_high, value):
+    """``value`` in [low, high] mapped onto [out_low, out_high] (the middle when the range is empty)."""
     if high == low:
         return (out_low + out_high) / 2.0
     return out_low + (float(value) - low) * (out_high - out_low) / (high - low)
@@ -53,8 +55,8 @@ def weight_svg(run, duration):
     steps = _steps(run)
     times = _times(steps)
     end = max([float(duration or 0)] + times) or 1.0
-    x = lambda t: _scale(t, 0, end, MARGIN, WIDTH - 10)  # noqa: E731
-    y = lambda w: _scale(w, 0, 100, HEIGHT - MARGIN, 10)  # noqa: E731
+    x = functools.partial(_scale, 0, end, MARGIN, WIDTH - 10)
+    y = functools.partial(_scale, 0, 100, HEIGHT - MARGIN, 10)
     points, previous = [(0.0, 0)], 0.0
     for time_at, entry in zip(times, steps):
         # The weight was set when the step before it ended, and held until this step was checked.
@@ -95,8 +97,8 @@ def check_svg(run, name):
     low, high = min(numbers + bounds + [0]), max(numbers + bounds + [1])
     high += (high - low) * 0.1
     count = max(len(_steps(run)), 1)
-    x = lambda step: _scale(step, 0, count + 1, MARGIN, WIDTH - 10)  # noqa: E731
-    y = lambda value: _scale(value, low, high, HEIGHT - MARGIN, 10)  # noqa: E731
+    x = functools.partial(_scale, 0, count + 1, MARGIN, WIDTH - 10)
+    y = functools.partial(_scale, low, high, HEIGHT - MARGIN, 10)
     parts = _axes("step", name, [(y(value), "%g" % round(value, 2)) for value in sorted(set([low, high] + bounds))])
     for bound in sorted(set(bounds)):
         parts.append('<line class="threshold" x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#c60" stroke-dasharray="6,4"/>'
@@ -123,8 +125,8 @@ def _table(run):
         cells = []
         for name in names:
             check = values.get(name) or {}
-            cells.append('<td class="%s">%s</td>' % ("pass" if check.get("verdict") == "pass" else "fail",
-                                                       escape(str(check.get("value", "")))))
+            verdict = "pass" if check.get("verdict") == "pass" else "fail"
+            cells.append('<td class="%s">%s</td>' % (verdict, escape(str(check.get("value", "")))))
         rows.append('<tr><td>%d</td><td>%s%%</td><td class="%s">%s</td>%s</tr>'
                     % (index + 1, entry["weight"], "pass" if entry.get("passed") else "fail",
                        "pass" if entry.get("passed") else "fail", "".join(cells)))

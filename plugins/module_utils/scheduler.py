@@ -215,9 +215,9 @@ def next_step(run, weights, threshold, checks, rollback_hooks, now=None):
     the checks; skipped when there are none) and canary_webhook's ``rollback_hooks`` (skipped without rollback hooks).
 
     At weight 0 nothing was checked: shift to the first weight. Otherwise the step's history entry (with its progress:
-    ``step_progress`` at ``now``, default the current time) is added and the action is rollback (failed, the failed checks reached the threshold), hold (failed below it), promote (passed
-    at the last weight) or shift to the next weight. A rollback hook asking for it overrides all of them.
-    ``decision`` says it for the progress line."""
+    ``step_progress`` at ``now``, default the current time) is added and the action is rollback (failed, the failed
+    checks reached the threshold), hold (failed below it), promote (passed at the last weight) or shift to the next
+    weight. A rollback hook asking for it overrides all of them. ``decision`` says it for the progress line."""
     weights = [as_int(item) for item in weights]
     weight = as_int(run.get("weight"))
     threshold = as_int(threshold)

@@ -25,10 +25,10 @@ def _released_run():
     """Weights 20, 40, 60 every 30s: 20 passes, 40 fails once (held), then passes, 60 passes: promote."""
     run = {"started": 1000.0, "interval_seconds": 30, "history": [], "weight": 0, "failed_checks": 0,
            "plan": "plan: canary release of revision r2"}
-    for now, weight, (rate, passed, failed) in [(1030, 20, (100.0, True, 0)), (1060, 40, (92.5, False, 1)),
-                                                 (1090, 40, (99.9, True, 1)), (1120, 60, (99.5, True, 1))]:
-        run = merged(dict(run, weight=weight), next_step(dict(run, weight=weight), [20, 40, 60], 3, _checks(rate, passed, failed),
-                                                         {"skipped": True}, now=now))
+    steps = [(1030, 20, (100.0, True, 0)), (1060, 40, (92.5, False, 1)), (1090, 40, (99.9, True, 1)), (1120, 60, (99.5, True, 1))]
+    for now, weight, (rate, passed, failed) in steps:
+        at_weight = dict(run, weight=weight)
+        run = merged(at_weight, next_step(at_weight, [20, 40, 60], 3, _checks(rate, passed, failed), {"skipped": True}, now=now))
     assert run["action"] == "promote"
     return run
 

@@ -164,10 +164,11 @@ def to_table(resource, payload, query):
     include_object = query.get("includeObject", "Metadata")
     if resource.kind in _WHOLE_ROWS:
         columns, cells = _WHOLE_ROWS[resource.kind]
+        rows = [{"cells": cells(o), "object": _partial(o, include_object, resource)} for o in items]
     else:
         named_columns, named_cells = _columns(resource)
-        columns, cells = [_column("Name")] + named_columns, lambda o: [o["metadata"]["name"]] + named_cells(o)
-    rows = [{"cells": cells(o), "object": _partial(o, include_object, resource)} for o in items]
+        columns = [_column("Name")] + named_columns
+        rows = [{"cells": [o["metadata"]["name"]] + named_cells(o), "object": _partial(o, include_object, resource)} for o in items]
     metadata = {"resourceVersion": payload["metadata"].get("resourceVersion", "")} if "items" in payload else {}
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
             "columnDefinitions": columns, "rows": rows}
