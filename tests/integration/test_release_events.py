@@ -82,10 +82,13 @@ def test_a_rollback_and_a_repeated_halt_are_warnings(emulator, kube_api, kubectl
         "describe", "deployment", "podinfo", "-n", NAMESPACE).stdout
 
 
-def test_a_forbidden_event_write_is_a_warning(emulator, kube_api):  # noqa: F811
+def test_a_forbidden_event_write_is_a_warning_and_the_release_goes_on(emulator, kube_api):  # noqa: F811
     init_podinfo(emulator, kube_api)
     set_template(kube_api)
-    target = get(kube_api, DEPLOYMENT, "podinfo")
-    gone = dict(target, metadata=dict(target["metadata"], namespace="no-such-namespace"))
-    warnings = events.record(kube_api, gone, [events.advanced(NAMES, 20)])
-    assert len(warnings) == 1 and "was not recorded" in warnings[0] and "Advance" in warnings[0], warnings
+    forbidden = emulator.faults.add(verb="POST", path_regex=r"/namespaces/%s/events$" % NAMESPACE, status=403)
+    result = shift(kube_api, 20)
+    assert forbidden.matched == 3, "each of the three Events was tried"
+    assert result["changed"] and result["weight"] == 20 and result["phase"] == "Progressing"
+    assert len(result["warnings"]) == 3 and all("was not recorded" in warning for warning in result["warnings"]), result["warnings"]
+    assert result["warnings"][2].startswith("the Event 'Advance podinfo.%s canary weight 20' on %s/podinfo was not recorded: "
+                                            % (NAMESPACE, NAMESPACE)), result["warnings"]
