@@ -4,6 +4,7 @@ failed revision - through the rollout (check mode, then real) and the status pla
 import re
 
 from tests.e2e.rollout_scenario import NEW_IMAGE, needs_crds, user_texts
+from tests.integration.loopback_http import LoopbackServer, Reply
 
 pytestmark = needs_crds
 
@@ -34,12 +35,22 @@ def test_unknown_values_are_said_or_left_out(podinfo):
 
 def test_a_release_a_person_can_follow(podinfo, tmp_path):
     """The plan at the start, each step's place, time and time left, the Events on the Deployment in Flagger's words,
-    and the HTML report where the user asked, published as an AWX artifact."""
+    the HTML report where the user asked, published as an AWX artifact, and the alerts told of the start and the
+    promotion (a broken one a warning, and no webhook URL shown)."""
     podinfo.load()
     report = tmp_path / "reports" / "podinfo.html"
     report.parent.mkdir()
-    returncode, result, plays, output = podinfo.run(rollout_image=NEW_IMAGE, rollout_report_path=str(report))
+    with LoopbackServer(lambda request: Reply(503 if "broken" in request.path else 200, "")) as receiver:
+        alerts = [{"name": "releases", "type": "slack", "url": receiver.url + "/services/T1/B2/slack-secret-5e6f"},
+                  {"name": "broken", "type": "msteams", "url": receiver.url + "/broken/teams-secret-8a9b"}]
+        returncode, result, plays, output = podinfo.run(rollout_image=NEW_IMAGE, rollout_report_path=str(report),
+                                                        rollout_alerts=alerts)
     assert returncode == 0 and result["outcome"] == "promoted", output
+    slack = [request.json()["text"] for request in receiver.requests if "/services/" in request.path]
+    assert slack == ["podinfo.%s: New revision detected, progressing canary analysis." % podinfo.namespace,
+                     "podinfo.%s: Canary analysis completed successfully, promotion finished." % podinfo.namespace], slack
+    assert "alert broken (msteams) was not delivered: HTTP 503" in output
+    assert "slack-secret-5e6f" not in output and "teams-secret-8a9b" not in output
 
     texts = user_texts(plays)
     plan = next(text for text in texts if text.startswith("plan: "))
