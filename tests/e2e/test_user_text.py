@@ -1,7 +1,10 @@
 """What the playbooks show a person never contains Python's None (rollout_scenario.Podinfo.run checks every task's
 message of every e2e run): here the cases where a value is unknown - a Deployment not managed yet, a canary with no
-failed revision - through the rollout (check mode, then real) and the status playbook."""
+failed revision - through the rollout (check mode, then real) and the status playbook; and a release a person can
+follow: its plan, its step lines, the Events on the Deployment, its report and its alerts."""
 import re
+
+import pytest
 
 from tests.e2e.rollout_scenario import NEW_IMAGE, needs_crds, user_texts
 from tests.integration.loopback_http import LoopbackServer, Reply
@@ -33,6 +36,7 @@ def test_unknown_values_are_said_or_left_out(podinfo):
     assert "revision: %s (promoted %s)" % (revision, revision) in _status_lines(plays), _status_lines(plays)
 
 
+@pytest.mark.oldest  # the block's module_defaults hand rollout_alerts to canary_analysis (a YAML merge key)
 def test_a_release_a_person_can_follow(podinfo, tmp_path):
     """The plan at the start, each step's place, time and time left, the Events on the Deployment in Flagger's words,
     the HTML report where the user asked, published as an AWX artifact, and the alerts told of the start and the

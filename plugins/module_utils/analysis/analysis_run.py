@@ -56,15 +56,15 @@ def analyse(params, context, check_mode):
     return with_webhooks(checks_outcome, hooks_outcome)
 
 
-def _tell_failures(api, names, outcome, params, state):
-    """A recorded failed run as Events on the target and a notification per failed check or hook; the warnings of
-    what could not be told (neither fails the task)."""
+def tell_failures(api, names, outcome, alert_list, revision, state):
+    """A recorded failed run (gate.py's ``outcome``) as Events on the target and a notification per failed check or
+    hook to ``alert_list`` (the ``alerts`` option); the warnings of what could not be told (neither fails the task).
+    Whatever runs a step calls it once the failure is counted (``state``: the state after record_in_state)."""
     warnings = events.record_halt(api, names, outcome)
-    failed = [item for item in list(outcome.get("hooks") or []) + list(outcome.get("checks") or []) if not item.get("passed")]
-    fields = [("Failed checks", (state or {}).get("failed_checks", "")), ("Revision", params["checksum"] or "")]
-    for item in failed:
+    fields = [("Failed checks", (state or {}).get("failed_checks", "")), ("Revision", revision or "")]
+    for item in events.failures(outcome):
         severity, message = alerts.failed_check(events.halted(names, item)[1])
-        warnings.extend(alerts.notify(params["alerts"], names.target, names.namespace, severity, message, fields)[1])
+        warnings.extend(alerts.notify(alert_list, names.target, names.namespace, severity, message, fields)[1])
     return warnings
 
 
@@ -81,7 +81,7 @@ def run_analysis(params, check_mode, connect):
             api = connect(**outcome)
             names = CanaryNames(params["target"], params["namespace"])
             result["state"] = record_in_state(StateStore(api, names), outcome, params["lease_holder"], params["lease_seconds"])
-        warnings = _tell_failures(api, names, outcome, params, result["state"]) if not outcome["passed"] else []
+        warnings = tell_failures(api, names, outcome, params["alerts"], params["checksum"], result["state"]) if not outcome["passed"] else []
         if warnings:
             result["warnings"] = warnings
         result["changed"] = not outcome["passed"]

@@ -161,10 +161,15 @@ def record(api, target, events):
     return warnings
 
 
+def failures(outcome):
+    """The failed hooks and checks of canary_analysis's ``outcome`` (gate.py), hooks first as they ran first."""
+    return [item for item in list(outcome.get("hooks") or []) + list(outcome.get("checks") or []) if not item.get("passed")]
+
+
 def record_halt(api, names, outcome):
     """canary_analysis's failed ``outcome`` (gate.py) as Flagger's "Halt ... advancement" Events on the target, one per
     failed hook and check; returns the warnings of what could not be recorded (the target read included)."""
-    failed = [item for item in list(outcome.get("hooks") or []) + list(outcome.get("checks") or []) if not item.get("passed")]
+    failed = failures(outcome)
     if not failed:
         return []
     try:
