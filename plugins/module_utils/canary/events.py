@@ -98,7 +98,8 @@ def halted(names, failed):
 # The rollout role's rollback reasons (scheduler.py) in Flagger's words; anything else is said as given.
 _ROLLBACK_WORDS = (
     (re.compile(r"^(\d+) failed checks reached the threshold"), lambda match, reason: "failed checks threshold reached %s" % match.group(1)),
-    (re.compile(r"^the canary did not become ready within the progress deadline"), lambda match, reason: "progress deadline exceeded " + reason),
+    (re.compile(r"^the canary did not become ready within the progress deadline (\(\w+\))(: .*)?$", re.S),
+     lambda match, reason: "progress deadline exceeded %s%s" % (match.group(1), match.group(2) or "")),
     (re.compile(r"^a rollback hook asked for it"), lambda match, reason: "manual webhook invoked"),
 )
 
