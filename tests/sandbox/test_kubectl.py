@@ -204,3 +204,41 @@ def test_an_event_outside_its_objects_namespace_is_refused(podinfo, kubectl):  #
     kubectl("create", "namespace", "other")
     refused = kubectl("create", "-f", "-", input=_event(namespace="other"), check=False)
     assert refused.returncode != 0 and "involvedObject.namespace: Invalid value: \"test\": does not match event.namespace" in refused.stderr
+
+
+def _events_v1(name="podinfo.3", **fields):
+    event = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": name, "namespace": "test"},
+             "regarding": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo", "namespace": "test"},
+             "reason": "Synced", "note": "Promotion completed! Scaling down podinfo.test", "type": "Normal",
+             "action": "Promote", "eventTime": "2026-01-01T00:00:00.000000Z",
+             "reportingController": "progressive-canary", "reportingInstance": "controller-1"}
+    event.update(fields)
+    return json.dumps(event)
+
+
+def test_events_k8s_io_serves_the_same_events_under_its_names(podinfo, kubectl):  # pylint: disable=unused-argument
+    kubectl("create", "-f", "-", input=_event())
+    newer = json.loads(kubectl("get", "events.v1.events.k8s.io", "podinfo.1", "-n", "test", "-o", "json").stdout)
+    assert (newer["note"], newer["regarding"]["name"], newer["deprecatedCount"], newer["deprecatedSource"]) == (
+        "Advance podinfo.test canary weight 20", "podinfo", 1, {"component": "progressive-canary"})
+    assert "message" not in newer and "involvedObject" not in newer
+
+    uid = kubectl("get", "deployment", "podinfo", "-n", "test", "-o", "jsonpath={.metadata.uid}").stdout
+    regarding = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo", "namespace": "test", "uid": uid}
+    kubectl("create", "-f", "-", input=_events_v1(regarding=regarding))
+    core = json.loads(kubectl("get", "events.v1.", "podinfo.3", "-n", "test", "-o", "json").stdout)
+    assert (core["message"], core["involvedObject"]["name"], core["reportingComponent"], core["action"]) == (
+        "Promotion completed! Scaling down podinfo.test", "podinfo", "progressive-canary", "Promote")
+    # kubectl describe reads core/v1 events of the Deployment's uid
+    assert "Promotion completed! Scaling down podinfo.test" in kubectl("describe", "deployment", "podinfo", "-n", "test").stdout
+    assert "events.k8s.io/v1" in kubectl("api-versions").stdout
+
+
+def test_events_k8s_io_refuses_what_its_strict_validation_refuses(podinfo, kubectl):  # pylint: disable=unused-argument
+    refused = kubectl("create", "-f", "-", input=_events_v1(action="", deprecatedCount=2), check=False)
+    assert refused.returncode != 0
+    assert "action: Required value" in refused.stderr and "deprecatedCount: Invalid value" in refused.stderr, refused.stderr
+    no_time = json.loads(_events_v1())
+    del no_time["eventTime"]
+    refused = kubectl("create", "-f", "-", input=json.dumps(no_time), check=False)
+    assert refused.returncode != 0 and "eventTime" in refused.stderr, refused.stderr

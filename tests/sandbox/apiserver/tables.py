@@ -72,8 +72,19 @@ def _replica_set(obj):
             ",".join(c.get("image", "") for c in containers), selectors.selector_string(spec.get("selector") or {})]
 
 
+def _whole_seconds(micro_time):
+    """A MicroTime (2026-01-01T00:00:00.123456Z) as a Time, or None."""
+    return micro_time[:19] + "Z" if micro_time else None
+
+
 def _event(obj):
     """pkg/printers/internalversion printEvent: last seen (with the repeats), type, reason, object, ..., name."""
+    if "regarding" in obj or "note" in obj:  # the events.k8s.io/v1 view of the same object
+        obj = {"firstTimestamp": obj.get("deprecatedFirstTimestamp") or _whole_seconds(obj.get("eventTime")),
+               "lastTimestamp": obj.get("deprecatedLastTimestamp"), "count": obj.get("deprecatedCount"), "type": obj.get("type"),
+               "reason": obj.get("reason"), "involvedObject": obj.get("regarding"), "source": obj.get("deprecatedSource"),
+               "reportingComponent": obj.get("reportingController"), "reportingInstance": obj.get("reportingInstance"),
+               "message": obj.get("note"), "metadata": obj["metadata"]}
     first = _age(obj.get("firstTimestamp"))
     last = _age(obj.get("lastTimestamp")) if obj.get("lastTimestamp") else first
     count = obj.get("count") or 0
