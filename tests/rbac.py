@@ -72,12 +72,7 @@ def missing_from_manifest(records, manifest=MANIFEST):
     return lines
 
 
-# Granted though no run in the sandbox needs them yet: the Events every transition will write (the events part of
-# issue 14, in progress), so that a cluster set up from docs/rbac/role.yml keeps working when they arrive.
-GRANTED_AHEAD = {("create", "", "events"), ("create", "events.k8s.io", "events")}
-
-
 def unused_in_groups(needed, groups, manifest=MANIFEST):
-    """What the manifest grants in ``groups`` that no request needed (minus GRANTED_AHEAD): the Role is derived from
+    """What the manifest grants in ``groups`` that no request needed: the Role is derived from
     the runs, not guessed."""
-    return sorted(permission for permission in granted(manifest) - set(needed) - GRANTED_AHEAD if permission[1] in groups)
+    return sorted(permission for permission in granted(manifest) - set(needed) if permission[1] in groups)

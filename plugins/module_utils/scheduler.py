@@ -26,6 +26,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.comparison import comparison_text, compact_comparison
 
 
@@ -51,6 +53,58 @@ def as_int(value):
 def _is_skipped(result):
     """Ansible's ``is skipped`` on a registered result (no result at all counts as skipped)."""
     return not result or bool(result.get("skipped", False))
+
+
+# ---------------------------------------------------------------- what a person reads of the progress
+
+def duration_text(seconds):
+    """``1h2m``, ``2m30s``, ``45s``: a duration as a person says it (whole seconds)."""
+    seconds = max(int(round(seconds)), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = (["%dh" % hours] if hours else []) + (["%dm" % minutes] if minutes else []) + (["%ds" % seconds] if seconds or not (hours or minutes) else [])
+    return "".join(parts[:2])
+
+
+def clock_text(moment):
+    """A moment (seconds since the epoch) as the time of day in UTC, for the progress lines."""
+    return time.strftime("%H:%M:%S UTC", time.gmtime(moment))
+
+
+def plan_line(run, weights, interval, threshold, progress_deadline):
+    """The plan a run starts with: strategy, weights, interval, threshold, and how long it takes at best and at most
+    (each weight one interval; every failed check below the threshold holds one interval more; the canary may take up
+    to the progress deadline to become ready before the first weight)."""
+    weights = [as_int(item) for item in weights]
+    interval, threshold = as_int(interval), as_int(threshold)
+    start = as_int(run.get("weight"))
+    steps = [weight for weight in weights if weight > start] if start else weights
+    at_best = len(steps) * interval
+    at_most = (len(steps) + max(threshold - 1 - as_int(run.get("failed_checks")), 0)) * interval
+    return ("plan: canary release of revision %s (progressive traffic shifting): weights %s%% every %s%s, %d steps; "
+            "rollback at %d failed checks; at best %s, at most %s of analysis plus up to %s for the canary to become ready"
+            % (run.get("revision"), ", ".join(str(weight) for weight in steps), duration_text(interval),
+               " from weight %d%%" % start if start else "", len(steps), threshold, duration_text(at_best),
+               duration_text(at_most), duration_text(as_int(progress_deadline))))
+
+
+def step_progress(run, weights, weight, update, now):
+    """Where the release stands once a step is decided (``update``): the step's place among the weights (a held step
+    keeps its place), the time, the time since the run started and, at best, left (every step to come passes at its
+    first interval). The run record carries ``started`` and ``interval_seconds`` (the role sets them at its start)."""
+    place = len([item for item in weights if item <= weight]) or 1
+    progress = {"of": len(weights), "place": place, "at": now}
+    if run.get("started") not in (None, ""):
+        progress["elapsed_seconds"] = round(now - float(run["started"]), 1)
+    if run.get("interval_seconds") not in (None, ""):
+        if update["action"] == "shift":
+            left = len([item for item in weights if item >= update["next_weight"]])
+        elif update["action"] == "hold":
+            left = len([item for item in weights if item >= weight])
+        else:
+            left = 0
+        progress["left_seconds"] = left * as_int(run["interval_seconds"])
+    return progress
 
 
 # ---------------------------------------------------------------- start of a run
@@ -87,6 +141,15 @@ def start_action(info, threshold, image, phase_at_start, resumed):
     else:
         run["action"] = "release"
     return run
+
+
+def with_plan(run, weights, interval, threshold, progress_deadline, skip_analysis=False):
+    """The run record's update with the ``plan`` line when the run releases (nothing otherwise)."""
+    if run.get("action") != "release":
+        return {}
+    if skip_analysis:
+        return {"plan": "plan: promote revision %s without analysis (skip analysis)" % run.get("revision")}
+    return {"plan": plan_line(run, weights, interval, threshold, progress_deadline)}
 
 
 # ---------------------------------------------------------------- one analysis step
@@ -134,26 +197,37 @@ def _check_text(check):
     return "%s=%s (%s) %s" % (check["name"], value, " ".join(bounds), check["verdict"])
 
 
+def _progress_text(entry):
+    parts = [clock_text(entry["at"])] if "at" in entry else []
+    if "elapsed_seconds" in entry:
+        parts.append("%s elapsed" % duration_text(entry["elapsed_seconds"]))
+    if "left_seconds" in entry:
+        parts.append("at best %s left" % duration_text(entry["left_seconds"]))
+    return " (%s)" % ", ".join(parts) if parts else ""
+
+
 def step_line(entry, threshold):
-    """The step as a line of the summary: "step 2 at weight 20%: webhook load pass, request-success-rate=99.5 (>= 99)
-    pass -> failed checks 1/5" (the tail only when the step failed)."""
+    """The step as a line of the progress and of the summary: "step 2 of 5 at weight 20% (19:10:03 UTC, 1m30s elapsed,
+    at best 1m30s left): webhook load pass, request-success-rate=99.5 (>= 99) pass -> failed checks 1/5" (the tail
+    only when the step failed; "step 2 at weight 20%: ..." for an entry without its place, recorded by an older run)."""
     values = ["webhook %s %s" % (name, "pass" if passed else "fail") for name, passed in entry["hooks"]]
     values.extend(_check_text(check) for check in entry["checks"])
-    return "step %d at weight %d%%: %s%s" % (entry["step"], entry["weight"], ", ".join(values) or "no checks",
-                                             "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
+    step = "step %d of %d" % (entry["place"], entry["of"]) if "of" in entry else "step %d" % entry["step"]
+    return "%s at weight %d%%%s: %s%s" % (step, entry["weight"], _progress_text(entry), ", ".join(values) or "no checks",
+                                          "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
 
 
 _NO_CHECKS = {"passed": True, "checks": [], "hooks": []}
 
 
-def next_step(run, weights, threshold, checks, rollback_hooks):
+def next_step(run, weights, threshold, checks, rollback_hooks, now=None):
     """The decision of one step (Flagger's iteration), from canary_analysis's result ``checks`` (the rollout hooks and
     the checks; skipped when there are none) and canary_webhook's ``rollback_hooks`` (skipped without rollback hooks).
 
-    At weight 0 nothing was checked: shift to the first weight. Otherwise the step's history entry is added and the
-    action is rollback (failed, the failed checks reached the threshold), hold (failed below it), promote (passed
-    at the last weight) or shift to the next weight. A rollback hook asking for it overrides all of them.
-    ``decision`` says it for the progress line."""
+    At weight 0 nothing was checked: shift to the first weight. Otherwise the step's history entry (with its progress:
+    ``step_progress`` at ``now``, default the current time) is added and the action is rollback (failed, the failed
+    checks reached the threshold), hold (failed below it), promote (passed at the last weight) or shift to the next
+    weight. A rollback hook asking for it overrides all of them. ``decision`` says it for the progress line."""
     weights = [as_int(item) for item in weights]
     weight = as_int(run.get("weight"))
     threshold = as_int(threshold)
@@ -167,7 +241,6 @@ def next_step(run, weights, threshold, checks, rollback_hooks):
         else:  # check mode records nothing: count the failure in the run so that the threshold is still reached
             failed_checks = as_int(run.get("failed_checks")) + (0 if passed else 1)
         entry = step_entry(run, weight, checks, failed_checks)
-        entry["line"] = step_line(entry, threshold)
         update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
         higher = next_step_weight(weights, weight)
         if not passed and failed_checks >= threshold:
@@ -182,6 +255,9 @@ def next_step(run, weights, threshold, checks, rollback_hooks):
     if not _is_skipped(rollback_hooks) and rollback_hooks.get("rollback_requested", False):
         message = rollback_hooks.get("msg", "")
         update.update({"action": "rollback", "reason": "a rollback hook asked for it" + (": %s" % message if message else "")})
+    if weight != 0:
+        entry.update(step_progress(run, weights, weight, update, time.time() if now is None else now))
+        entry["line"] = step_line(entry, threshold)
     update["decision"] = {"rollback": "roll back", "promote": "promote", "hold": "hold at %s%%" % weight}.get(update["action"]) \
         or "weight %s%%" % update["next_weight"]
     return update

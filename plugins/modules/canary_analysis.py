@@ -31,6 +31,10 @@ description:
     (load tests, acceptance tests) in each analysis step and the pre-rollout hooks before the first; a failed hook
     fails the run like a failed check, so it is counted and recorded (O(record_in_state)) the same way.
     In check mode these hooks are not called (they trigger actions) and are listed in RV(skipped_hooks).
+  - With O(record_in_state), a run that did not pass also leaves a Kubernetes Event of type Warning on the target
+    Deployment per failed check or hook, in Flagger's words (C(Halt podinfo.test advancement request-success-rate
+    95.00 < 99)), and sends a V(warn) notification per failed check to the O(alerts) that want it; neither a failed
+    Event write nor a failed notifier fails the task (a warning).
   - Gates, rollback and post-rollout hooks have their own module, M(progressive.canary.canary_webhook).
   - With O(validate_only), nothing is judged, called or written; the run the inputs describe is checked before it
     starts (the rollout role does this before its first write). Every check and every webhook of O(webhooks), of any
@@ -45,6 +49,7 @@ extends_documentation_fragment:
   - progressive.canary.common
   - progressive.canary.webhooks
   - progressive.canary.analysis
+  - progressive.canary.alerts
 requirements:
   - jmespath (for web checks)
 notes:
@@ -311,12 +316,13 @@ msg:
 """
 
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.analysis_run import run_analysis
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.alerts import ALERTS
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.analysis import ANALYSIS
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
 
-ARGUMENT_SPEC = argument_spec(ANALYSIS, WEBHOOKS)
+ARGUMENT_SPEC = argument_spec(ANALYSIS, WEBHOOKS, ALERTS)
 
 
 def main():

@@ -32,6 +32,8 @@ description:
 - A tracked ConfigMap or Secret changed in place and never promoted (for example new data whose rollout failed)
   is not written back; the restored target refers to the original object, which now holds that data. Cleanup
   warns, naming the object, so that the user reverts it; it never overwrites a user's object with older data.
+- Once the target is restored, records the Kubernetes Event C(Canary management removed! ...) on it; an Event that
+  cannot be written is a warning.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:

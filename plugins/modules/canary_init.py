@@ -54,6 +54,8 @@ description:
   writing nothing, when there is no such Route (unless I(service.expose)), several, one with 3 alternate backends
   already, a C(haproxy.router.openshift.io/balance) other than C(roundrobin), a C(spec.to.weight) other than 100 beside
   other backends, or a C(spec.port.targetPort) the C(-primary) and C(-canary) Services do not carry.
+- Once it is done, records the Kubernetes Event C(Initialization done! <target>.<namespace>) (reason C(Synced)) on the
+  target, as Flagger does; an Event that cannot be written is a warning.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:

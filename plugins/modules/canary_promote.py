@@ -28,6 +28,9 @@ description:
   by a re-run without a second restart of the primary.
 - Refuses a revision that was rolled back, and a target that changed during the analysis (run canary_shift to
   restart it). A target whose revision is already promoted changes nothing (C(nothing_to_promote)).
+- Records Flagger's Kubernetes Events on the target once the promotion finished - C(Copying ... template spec to
+  ...-primary...) when the primary's template changed, then C(Promotion completed! Scaling down ...); an Event that
+  cannot be written is a warning.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:

@@ -24,6 +24,9 @@ description:
 - A second run changes nothing and keeps the first reason.
 - A write refused as stale (409 Conflict, or a failed generation test because the object's spec moved since it was
   read) makes the run read again and plan from there, up to 3 plans.
+- Records Flagger's Kubernetes Events (type Warning) on the target once the revision is rolled back - C(Rolling back
+  ... failed checks threshold reached N) (or C(progress deadline exceeded ...), C(manual webhook invoked), the reason
+  as given), then C(Canary failed! Scaling down ...); an Event that cannot be written is a warning.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:

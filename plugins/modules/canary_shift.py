@@ -29,6 +29,10 @@ description:
 - The same weight again changes nothing and writes nothing.
 - A write refused as stale (409 Conflict, or a failed generation test because the object's spec moved since it was
   read) makes the run read again and plan from there, up to 3 plans.
+- Records Flagger's Kubernetes Events on the target once its writes happened (reason C(Synced)) - C(New revision
+  detected! Scaling up ...) and C(Starting canary analysis for ...) when an analysis starts, C(Advance ... canary weight
+  N) for a new weight, C(New revision detected! Restarting analysis for ...) on a restart; an Event that cannot be
+  written is a warning, never a failure. Check mode and an unchanged call record none.
 author:
 - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:

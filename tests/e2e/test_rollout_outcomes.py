@@ -1,6 +1,8 @@
 """playbooks/rollout.yml and cleanup.yml end to end (real ansible-playbook, sandbox, live Prometheus): the seed's
 healthy release promoted, a release answering 10 % errors rolled back, a canary that never becomes ready rolled back
 at the progress deadline, a canary no traffic reaches rolled back as no data; cleanup restores the originals."""
+import re
+
 import pytest
 
 from tests.e2e.rollout_scenario import NEW_IMAGE, OLD_IMAGE, SANDBOX, failure_message, needs_crds
@@ -42,7 +44,7 @@ def test_healthy_release_is_promoted_with_no_failed_request_then_cleanup_restore
         assert step["passed"] and {check["name"]: check["verdict"] for check in step["checks"]} == {
             "request-success-rate": "pass", "request-duration": "pass"}, result["summary"]
         assert all(check["value"] is not None for check in step["checks"]), result["summary"]
-    assert any(line.startswith("step 2 at weight 60%: request-success-rate=") for line in result["summary"]), result["summary"]
+    assert any(re.match(r"step 2 of 2 at weight 60% \(.* left\): request-success-rate=", line) for line in result["summary"]), result["summary"]
     assert podinfo.state()["phase"] == "Succeeded"
     assert podinfo.image("podinfo-primary") == NEW_IMAGE and podinfo.image("podinfo") == NEW_IMAGE
     assert podinfo.get("Deployment", "podinfo")["spec"]["replicas"] == 0
@@ -126,7 +128,7 @@ def test_promotion_that_fails_ends_with_the_summary_and_a_rerun_finishes_it(podi
     assert result is not None and result["outcome"] == "error", output
     assert [step["weight"] for step in result["steps"]] == [30, 60], result["summary"]
     assert "canary_promote did not finish (a re-run continues the promotion)" in result["reason"], result
-    assert any(line.startswith("step 2 at weight 60%") for line in result["summary"]), result["summary"]
+    assert any(line.startswith("step 2 of 2 at weight 60% (") for line in result["summary"]), result["summary"]
     assert failure_message(plays).startswith("release of %s/podinfo error: canary_promote did not finish" % podinfo.namespace)
     assert podinfo.image("podinfo-primary") == OLD_IMAGE
 

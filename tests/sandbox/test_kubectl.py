@@ -174,3 +174,71 @@ def test_a_deleted_pod_is_replaced(podinfo, kubectl):  # pylint: disable=unused-
         names = kubectl("get", "pods", "-n", "test", "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
         return names if len(names) == 2 and name not in names else None
     assert len(wait_for(replaced, what="a replacement pod")) == 2
+
+
+def _event(namespace="test", involved_namespace="test", name="podinfo.1", message="Advance podinfo.test canary weight 20", count=1):
+    return json.dumps({"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
+                       "involvedObject": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo",
+                                          "namespace": involved_namespace},
+                       "reason": "Synced", "message": message, "type": "Normal", "count": count,
+                       "source": {"component": "progressive-canary"},
+                       "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:00Z"})
+
+
+def test_events_print_and_select_as_a_real_apiserver(podinfo, kubectl):  # pylint: disable=unused-argument
+    kubectl("create", "-f", "-", input=_event())
+    kubectl("create", "-f", "-", input=_event(name="podinfo.2", message="Halt advancement", count=3))
+    table = kubectl("get", "events", "-n", "test").stdout.splitlines()
+    assert table[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], table
+    row = next(line for line in table if "canary weight 20" in line)
+    assert row.split()[1:4] == ["Normal", "Synced", "deployment/podinfo"], row
+    assert "(x3 over" in next(line for line in table if "Halt advancement" in line)
+    wide = kubectl("get", "events", "-n", "test", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[-3:] == ["SEEN", "COUNT", "NAME"] and "progressive-canary" in wide[1], wide
+    selected = kubectl("get", "events", "-n", "test", "--field-selector", "involvedObject.name=podinfo,reason=Synced",
+                       "-o", "name").stdout.split()
+    assert sorted(selected) == ["event/podinfo.1", "event/podinfo.2"]
+
+
+def test_an_event_outside_its_objects_namespace_is_refused(podinfo, kubectl):  # pylint: disable=unused-argument
+    kubectl("create", "namespace", "other")
+    refused = kubectl("create", "-f", "-", input=_event(namespace="other"), check=False)
+    assert refused.returncode != 0 and "involvedObject.namespace: Invalid value: \"test\": does not match event.namespace" in refused.stderr
+
+
+def _events_v1(name="podinfo.3", **fields):
+    event = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": name, "namespace": "test"},
+             "regarding": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo", "namespace": "test"},
+             "reason": "Synced", "note": "Promotion completed! Scaling down podinfo.test", "type": "Normal",
+             "action": "Promote", "eventTime": "2026-01-01T00:00:00.000000Z",
+             "reportingController": "progressive-canary", "reportingInstance": "controller-1"}
+    event.update(fields)
+    return json.dumps(event)
+
+
+def test_events_k8s_io_serves_the_same_events_under_its_names(podinfo, kubectl):  # pylint: disable=unused-argument
+    kubectl("create", "-f", "-", input=_event())
+    newer = json.loads(kubectl("get", "events.v1.events.k8s.io", "podinfo.1", "-n", "test", "-o", "json").stdout)
+    assert (newer["note"], newer["regarding"]["name"], newer["deprecatedCount"], newer["deprecatedSource"]) == (
+        "Advance podinfo.test canary weight 20", "podinfo", 1, {"component": "progressive-canary"})
+    assert "message" not in newer and "involvedObject" not in newer
+
+    uid = kubectl("get", "deployment", "podinfo", "-n", "test", "-o", "jsonpath={.metadata.uid}").stdout
+    regarding = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo", "namespace": "test", "uid": uid}
+    kubectl("create", "-f", "-", input=_events_v1(regarding=regarding))
+    core = json.loads(kubectl("get", "events.v1.", "podinfo.3", "-n", "test", "-o", "json").stdout)
+    assert (core["message"], core["involvedObject"]["name"], core["reportingComponent"], core["action"]) == (
+        "Promotion completed! Scaling down podinfo.test", "podinfo", "progressive-canary", "Promote")
+    # kubectl describe reads core/v1 events of the Deployment's uid
+    assert "Promotion completed! Scaling down podinfo.test" in kubectl("describe", "deployment", "podinfo", "-n", "test").stdout
+    assert "events.k8s.io/v1" in kubectl("api-versions").stdout
+
+
+def test_events_k8s_io_refuses_what_its_strict_validation_refuses(podinfo, kubectl):  # pylint: disable=unused-argument
+    refused = kubectl("create", "-f", "-", input=_events_v1(action="", deprecatedCount=2), check=False)
+    assert refused.returncode != 0
+    assert "action: Required value" in refused.stderr and "deprecatedCount: Invalid value" in refused.stderr, refused.stderr
+    no_time = json.loads(_events_v1())
+    del no_time["eventTime"]
+    refused = kubectl("create", "-f", "-", input=json.dumps(no_time), check=False)
+    assert refused.returncode != 0 and "eventTime" in refused.stderr, refused.stderr

@@ -13,8 +13,8 @@ from ansible_collections.progressive.canary.plugins.filter.rollout_shifted impor
 from ansible_collections.progressive.canary.plugins.filter.rollout_start import FilterModule as StartFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_step import FilterModule as StepFilters
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
-    after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, merged, next_step, next_step_weight,
-    start_action, step_line)
+    after_pre_rollout, as_int, close_gate, duration_text, merge_promote, merge_rollback, merge_shift, merged, next_step,
+    next_step_weight, plan_line, start_action, step_line, with_plan)
 
 THRESHOLD = 3
 WEIGHTS = [10, 20, 30]
@@ -147,15 +147,48 @@ def test_step_entry_and_line():
     duration = {"name": "request-duration", "value": None, "verdict": "fail", "passed": False, "threshold_range": {"max": 500},
                 "reason": "request-duration: no data"}
     hook = {"name": "load-test", "passed": True}
-    update = next_step(_run(20, 1, history), WEIGHTS, THRESHOLD, _checks(False, 2, [SUCCESS, duration], [hook]), SKIPPED)
+    run = dict(_run(20, 1, history), started="1796151600.0", interval_seconds="30")
+    update = next_step(run, WEIGHTS, THRESHOLD, _checks(False, 2, [SUCCESS, duration], [hook]), SKIPPED, now=1796151690.0)
     assert update["history"][:2] == history
     assert update["history"][2] == {
         "step": 2, "weight": 20, "passed": False, "failed_checks": 2, "failures": ["request-duration: no data"],
         "checks": [{"name": "request-success-rate", "value": 99.567, "verdict": "pass", "min": 99, "max": None},
                    {"name": "request-duration", "value": None, "verdict": "fail", "min": None, "max": 500}],
-        "hooks": [["load-test", True]],
-        "line": "step 2 at weight 20%: webhook load-test pass, request-success-rate=99.57 (>= 99) pass, "
-                "request-duration=no data (<= 500) fail -> failed checks 2/3"}
+        "hooks": [["load-test", True]], "place": 2, "of": 3, "at": 1796151690.0, "elapsed_seconds": 90.0, "left_seconds": 60,
+        "line": "step 2 of 3 at weight 20% (19:01:30 UTC, 1m30s elapsed, at best 1m left): webhook load-test pass, "
+                "request-success-rate=99.57 (>= 99) pass, request-duration=no data (<= 500) fail -> failed checks 2/3"}
+
+
+@pytest.mark.parametrize("weight, checks, place, left", [
+    (10, True, 1, 60),      # passed: 20 and 30 to come
+    (10, False, 1, 90),     # held: 10 again, then 20 and 30
+    (30, True, 3, 0),       # promote
+    (25, True, 2, 30),      # a weight between two steps (a resumed run): after 20, before 30
+])
+def test_step_progress_place_and_time_left(weight, checks, place, left):
+    run = dict(_run(weight), started=1000.0, interval_seconds=30)
+    entry = next_step(run, WEIGHTS, THRESHOLD, _checks(checks, 0 if checks else 1, [SUCCESS if checks else FAILURE]), SKIPPED,
+                      now=1125.0)["history"][-1]
+    assert (entry["place"], entry["of"], entry["elapsed_seconds"], entry["left_seconds"]) == (place, 3, 125.0, left)
+    assert entry["line"].startswith("step %d of 3 at weight %d%% (00:18:45 UTC, 2m5s elapsed, at best %s left): "
+                                    % (place, weight, duration_text(left)))
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0s"), (45, "45s"), (60, "1m"), (90, "1m30s"), (3600, "1h"), (3725, "1h2m"),
+                                           (59.6, "1m")])
+def test_duration_text(seconds, text):
+    assert duration_text(seconds) == text
+
+
+def test_the_plan_says_strategy_weights_interval_threshold_and_durations():
+    run = {"action": "release", "revision": "r2", "weight": 0, "failed_checks": 0}
+    assert plan_line(run, [10, 20, 30], "30", 3, 600) == (
+        "plan: canary release of revision r2 (progressive traffic shifting): weights 10, 20, 30% every 30s, 3 steps; "
+        "rollback at 3 failed checks; at best 1m30s, at most 2m30s of analysis plus up to 10m for the canary to become ready")
+    resumed = dict(run, weight=20, failed_checks=1)
+    assert "weights 30% every 30s from weight 20%, 1 steps; rollback at 3 failed checks; at best 30s, at most 1m of" \
+        in plan_line(resumed, [10, 20, 30], 30, 3, 600)
+    assert with_plan(dict(run, action="rollback"), [10], 30, 3, 600) == {}
 
 
 @pytest.mark.parametrize("entry, line", [
@@ -319,7 +352,8 @@ def test_filters_merge_the_decision_into_the_run():
     run = shifted(run, {"weight": 10, "step": 1, "revision": "rev2"}, 600)
     assert (run["action"], run["weight"], run["next_weight"], run["started"]) == ("shift", 10, 10, 1.0)
     run = step(run, WEIGHTS, 3)  # no checks, no rollback hooks registered
-    assert (run["action"], run["history"][-1]["line"]) == ("shift", "step 1 at weight 10%: no checks")
+    assert run["action"] == "shift" and run["history"][-1]["line"].startswith("step 1 of 3 at weight 10% (")
+    assert run["history"][-1]["line"].endswith(" elapsed): no checks")
 
 
 @pytest.mark.parametrize("value, number", [(3, 3), ("3", 3), ("3.0", 3), (2.7, 2), (None, 0), ("", 0), ("x", 0)])

@@ -12,6 +12,7 @@ __metaclass__ = type
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import (
     AnalysisConfigError, record_in_state, run_checks, summary, validate_checks, with_webhooks,
 )
+from ansible_collections.progressive.canary.plugins.module_utils.canary import alerts, events
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.prometheus_api import PrometheusConnection
@@ -55,6 +56,18 @@ def analyse(params, context, check_mode):
     return with_webhooks(checks_outcome, hooks_outcome)
 
 
+def tell_failures(api, names, outcome, alert_list, revision, state):
+    """A recorded failed run (gate.py's ``outcome``) as Events on the target and a notification per failed check or
+    hook to ``alert_list`` (the ``alerts`` option); the warnings of what could not be told (neither fails the task).
+    Whatever runs a step calls it once the failure is counted (``state``: the state after record_in_state)."""
+    warnings = events.record_halt(api, names, outcome)
+    fields = [("Failed checks", (state or {}).get("failed_checks", "")), ("Revision", revision or "")]
+    for item in events.failures(outcome):
+        severity, message = alerts.failed_check(events.halted(names, item)[1])
+        warnings.extend(alerts.notify(alert_list, names.target, names.namespace, severity, message, fields)[1])
+    return warnings
+
+
 def run_analysis(params, check_mode, connect):
     """The task's result. ``connect(**fields)`` gives the KubeApi the outcome is recorded with (the module's
     kube_api). Raises CanaryError: ``invalid analysis: ...`` before anything is called, a failed recording with the
@@ -65,8 +78,12 @@ def run_analysis(params, check_mode, connect):
     result = dict(changed=False, msg=outcome.pop("msg", None) or summary(outcome), **outcome)
     if params["record_in_state"] and not check_mode and not params["validate_only"]:
         with reworded("%s; recording the outcome in the state object failed: " % result["msg"], **outcome):
-            store = StateStore(connect(**outcome), CanaryNames(params["target"], params["namespace"]))
-            result["state"] = record_in_state(store, outcome, params["lease_holder"], params["lease_seconds"])
+            api = connect(**outcome)
+            names = CanaryNames(params["target"], params["namespace"])
+            result["state"] = record_in_state(StateStore(api, names), outcome, params["lease_holder"], params["lease_seconds"])
+        warnings = tell_failures(api, names, outcome, params["alerts"], params["checksum"], result["state"]) if not outcome["passed"] else []
+        if warnings:
+            result["warnings"] = warnings
         result["changed"] = not outcome["passed"]
     if not outcome["passed"] and params["fail_on_failure"]:
         raise CanaryError(result.pop("msg"), **result)

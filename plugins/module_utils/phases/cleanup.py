@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery, validation
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events, recovery, validation
 from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SECRET,
@@ -197,6 +197,10 @@ class CleanupPhase(Phase):
     operation = "cleanup"
     reader = staticmethod(read_facts)
     run_class = CleanupRun
+
+    def events(self, runs, done):
+        restored = [ref for run in runs for ref in run.restored]
+        return [events.cleaned_up(self.request.names)] if restored else []
 
     def report(self, runs, steps, lease):
         facts = runs[-1].facts

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery, validation
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events, recovery, validation
 from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import Phase, PhaseFacts, PhaseRequest, PhaseRun, drive
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import (
     CONFIGMAP, DEFAULT_SELECTOR_LABELS, HPA,
@@ -275,6 +275,10 @@ class InitPhase(Phase):
     operation = "init"
     reader = staticmethod(read_facts)
     run_class = InitRun
+
+    def events(self, runs, done):
+        finished = any(step.description.startswith("set phase Initialized") for step in done)
+        return [events.initialized(self.request.names)] if finished else []
 
     def report(self, runs, steps, lease):
         run = runs[-1]

@@ -19,7 +19,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events, recovery
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import HPA
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
@@ -67,6 +67,7 @@ class PromoteRun(ReleaseRun):
         self.scale_down_step(self.names.target, self.facts.target)
         checksums = self.facts.checksums
         self.record_step("set phase Succeeded, revision %s promoted" % revision, lambda state: state.promoted(revision, checksums))
+        self.told = ([events.copying(self.names)] if self.primary_updated else []) + [events.promoted(self.names)]
         return self.plan
 
     def _refusals(self):

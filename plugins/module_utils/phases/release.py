@@ -130,6 +130,10 @@ class ReleaseRun(PhaseRun):
     def result(self):
         raise NotImplementedError
 
+    def events(self):
+        """The Events (events.py) this plan's writes are told by, in order; recorded once they all happened."""
+        return list(getattr(self, "told", []))
+
     def carry_over(self, previous):
         for flag in self.REPORTED_FLAGS:
             setattr(self, flag, getattr(self, flag) or getattr(previous, flag))
@@ -292,6 +296,13 @@ class ReleasePhase(Phase):
 
     def report(self, runs, steps, lease):
         return runs[-1].result()
+
+    def events(self, runs, done):
+        """What every plan of the run tells (a plan made again after a stale write repeats none of it)."""
+        told = []
+        for run in runs:
+            told.extend(said for said in run.events() if said not in told)
+        return told
 
 
 def execute(api, request, run_class, check_mode=False, want_diff=False):

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary import recovery
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events, recovery
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import PROMOTION_PHASES, ReleaseRun, describe_revisions
 
@@ -45,6 +45,7 @@ class RollbackRun(ReleaseRun):
             reason = self.reason
             self._record_on_primary(lambda state: state.fail(revision, reason))
             self.record_step("set phase Failed for revision %s" % revision, lambda state: state.fail(revision, reason))
+            self.told = [events.rolling_back(self.names, reason), events.canary_failed(self.names)]
         return self.plan
 
     def _record_on_primary(self, mutator):

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
     ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
@@ -30,6 +31,7 @@ class ShiftRun(ReleaseRun):
         self.weight = request.extra["weight"]
         self.applied_weight = facts.weights[1]
         self.restarted = False
+        self.told = []
 
     def build(self):
         if not 0 <= self.weight <= 100:
@@ -49,6 +51,7 @@ class ShiftRun(ReleaseRun):
     def _restart(self):
         self.restarted = True
         self.applied_weight = 0
+        self.told.append(events.restarted(self.names))
         self.route_step(0)
         if self.facts.pending:
             revision = self.facts.revision
@@ -80,8 +83,14 @@ class ShiftRun(ReleaseRun):
         moving = self.facts.weights[1] != self.weight
         if starting:
             self.selector_steps()
+        if starting:
+            self.told.append(events.new_revision(self.names))
         if starting or (self.weight > 0 and moving):
             self._ready_target()
+        if starting:
+            self.told.append(events.analysis_started(self.names))
+        if self.weight > 0 and moving:
+            self.told.append(events.advanced(self.names, self.weight))
         self.applied_weight = self.weight
         self.route_step(self.weight)
         weight = self.weight

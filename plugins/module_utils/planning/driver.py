@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary import validation
+from ansible_collections.progressive.canary.plugins.module_utils.canary import events, validation
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Plan
@@ -99,6 +99,11 @@ class Phase(object):
     def failed(self, exc, done):
         """Add to ``exc``, raised by a step, what the phase reports of the writes ``done`` before it."""
 
+    def events(self, runs, done):
+        """The Kubernetes Events ((type, message) pairs, events.py) the writes ``done`` by ``runs`` are told by, recorded
+        on the target once they all succeeded; none by default."""
+        return []
+
     def plan(self, lease=None, previous=None):
         run = self.new_run(self.read_facts())
         run.lease = lease
@@ -122,7 +127,18 @@ def drive(phase, check_mode=False, want_diff=False):
     names = phase.request.names
     with Lease(StateStore(phase.api, names), phase.request.lease_holder, phase.request.lease_seconds, operation=phase.operation) as lease:
         runs, done = run_replanning(phase, lease)
-        return _result(phase.report(runs, done, lease), bool(done), done, want_diff)
+        result = _result(phase.report(runs, done, lease), bool(done), done, want_diff)
+    return _told(phase, runs, done, result)
+
+
+def _told(phase, runs, done, result):
+    """``result`` once the Events of what the run did are recorded on the target; a failed recording is a warning."""
+    target = runs[-1].facts.target
+    said = phase.events(runs, done) if done and target is not None else []
+    warnings = events.record(phase.api, target, said) if said else []
+    if warnings:
+        result["warnings"] = list(result.get("warnings") or []) + warnings
+    return result
 
 
 def run_replanning(phase, lease):

@@ -23,6 +23,7 @@ class Resource:
     custom: bool = False            # served from a CRD
     printer_columns: tuple = ()     # CRD additionalPrinterColumns
     storage: bool = True            # the version objects are kept in
+    stored_in: str = None           # the group whose objects these are, when another group serves them (events.k8s.io)
 
     @property
     def api_version(self):
@@ -34,7 +35,7 @@ class Resource:
 
     @property
     def store_key(self):
-        return (self.group, self.plural)
+        return (self.group if self.stored_in is None else self.stored_in, self.plural)
 
     def api_resources(self):
         """The APIResource entries of this resource and its subresources, as in `/apis/<g>/<v>`."""
@@ -72,6 +73,9 @@ def builtin_resources():
         _builtin("", "v1", "endpoints", "Endpoints", short=["ep"]),
         _builtin("", "v1", "pods", "Pod", short=["po"], categories=["all"], subresources=["status"]),
         _builtin("", "v1", "events", "Event", short=["ev"]),
+        # The same objects as core/v1 events, in the newer shape (regarding, note, deprecated* fields): convert.py.
+        Resource(group="events.k8s.io", version="v1", plural="events", singular="event", kind="Event", short_names=("ev",),
+                 storage=False, stored_in=""),
         _builtin("", "v1", "serviceaccounts", "ServiceAccount", short=["sa"]),
         _builtin("apps", "v1", "deployments", "Deployment", short=["deploy"], categories=["all"],
                  subresources=["scale", "status"]),

@@ -270,6 +270,32 @@ def hpa_errors(obj: dict) -> list:
     return found
 
 
+def event_errors(obj: dict) -> list:
+    """core/v1 Event (legacyValidateEvent): the event lives in its object's namespace (an object without one: the
+    event in no namespace or "default")."""
+    involved = _dict(obj.get("involvedObject")).get("namespace") or ""
+    namespace = _dict(obj.get("metadata")).get("namespace") or ""
+    if (involved and namespace != involved) or (not involved and namespace not in ("", "default")):
+        return [errors.invalid("involvedObject.namespace", involved, "does not match event.namespace")]
+    return []
+
+
+def events_v1_errors(obj: dict) -> list:
+    """events.k8s.io/v1 Event created (ValidateEventCreate, strict for this API): the reporter, the action and the reason
+    are required, the deprecated fields of core/v1 must stay unset, the type is Normal or Warning."""
+    found = [errors.required(path, "") for path in ("reportingController", "reportingInstance", "action", "reason") if not obj.get(path)]
+    if obj.get("type") not in ("Normal", "Warning"):
+        found.append(errors.invalid("type", obj.get("type") or "", f"has invalid value: {obj.get('type') or ''}"))
+    for path in ("deprecatedFirstTimestamp", "deprecatedLastTimestamp", "deprecatedCount", "deprecatedSource"):
+        if obj.get(path):
+            found.append(errors.invalid(path, "", "needs to be unset"))
+    regarding = _dict(obj.get("regarding")).get("namespace") or ""
+    namespace = _dict(obj.get("metadata")).get("namespace") or ""
+    if regarding and namespace != regarding:
+        found.append(errors.invalid("regarding.namespace", regarding, "does not match event.namespace"))
+    return found
+
+
 # (group, kind) -> semantic check over the whole object
 SEMANTIC_CHECKS = {
     ("apps", "Deployment"): deployment_errors,
@@ -278,6 +304,8 @@ SEMANTIC_CHECKS = {
     ("apps", "DaemonSet"): workload_errors,
     ("", "Pod"): lambda obj: pod_spec_errors("spec", obj.get("spec")),
     ("", "Service"): service_errors,
+    ("", "Event"): event_errors,
+    ("events.k8s.io", "Event"): events_v1_errors,
     ("autoscaling", "HorizontalPodAutoscaler"): hpa_errors,
 }
 

@@ -72,6 +72,39 @@ def _replica_set(obj):
             ",".join(c.get("image", "") for c in containers), selectors.selector_string(spec.get("selector") or {})]
 
 
+def _whole_seconds(micro_time):
+    """A MicroTime (2026-01-01T00:00:00.123456Z) as a Time, or None."""
+    return micro_time[:19] + "Z" if micro_time else None
+
+
+def _event(obj):
+    """pkg/printers/internalversion printEvent: last seen (with the repeats), type, reason, object, ..., name."""
+    if "regarding" in obj or "note" in obj:  # the events.k8s.io/v1 view of the same object
+        obj = {"firstTimestamp": obj.get("deprecatedFirstTimestamp") or _whole_seconds(obj.get("eventTime")),
+               "lastTimestamp": obj.get("deprecatedLastTimestamp"), "count": obj.get("deprecatedCount"), "type": obj.get("type"),
+               "reason": obj.get("reason"), "involvedObject": obj.get("regarding"), "source": obj.get("deprecatedSource"),
+               "reportingComponent": obj.get("reportingController"), "reportingInstance": obj.get("reportingInstance"),
+               "message": obj.get("note"), "metadata": obj["metadata"]}
+    first = _age(obj.get("firstTimestamp"))
+    last = _age(obj.get("lastTimestamp")) if obj.get("lastTimestamp") else first
+    count = obj.get("count") or 0
+    if count > 1:
+        last = f"{last} (x{count} over {first})"
+    involved, source = obj.get("involvedObject") or {}, obj.get("source") or {}
+    component = source.get("component") or obj.get("reportingComponent") or ""
+    instance = source.get("host") or obj.get("reportingInstance") or ""
+    return [last, obj.get("type", ""), obj.get("reason", ""), f"{(involved.get('kind') or '').lower()}/{involved.get('name', '')}",
+            involved.get("fieldPath", ""), f"{component}, {instance}" if instance else component,
+            (obj.get("message") or "").strip(), first, count, obj["metadata"]["name"]]
+
+
+# Kinds whose table does not start with the name (the apiserver prints an Event's name last, as a wide column).
+_WHOLE_ROWS = {
+    "Event": ([_column("Last Seen"), _column("Type"), _column("Reason"), _column("Object"), _column("Subobject", priority=1),
+               _column("Source", priority=1), _column("Message"), _column("First Seen", priority=1),
+               _column("Count", "integer", priority=1), dict(_column("Name", priority=1), format="name")], _event),
+}
+
 _BUILTIN_COLUMNS = {
     "Pod": ([_column("Ready"), _column("Status"), _column("Restarts", "integer"), _column("Age"), _column("IP", priority=1),
              _column("Node", priority=1), _column("Nominated Node", priority=1), _column("Readiness Gates", priority=1)], _pod),
@@ -139,12 +172,17 @@ def to_table(resource, payload, query):
     if not isinstance(payload, dict) or payload.get("kind") == "Status" or resource.kind == "Scale":
         return payload
     items = payload["items"] if "items" in payload else [payload]
-    columns, cells = _columns(resource)
     include_object = query.get("includeObject", "Metadata")
-    rows = [{"cells": [o["metadata"]["name"]] + cells(o), "object": _partial(o, include_object, resource)} for o in items]
+    if resource.kind in _WHOLE_ROWS:
+        columns, cells = _WHOLE_ROWS[resource.kind]
+        rows = [{"cells": cells(o), "object": _partial(o, include_object, resource)} for o in items]
+    else:
+        named_columns, named_cells = _columns(resource)
+        columns = [_column("Name")] + named_columns
+        rows = [{"cells": [o["metadata"]["name"]] + named_cells(o), "object": _partial(o, include_object, resource)} for o in items]
     metadata = {"resourceVersion": payload["metadata"].get("resourceVersion", "")} if "items" in payload else {}
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
-            "columnDefinitions": [_column("Name")] + columns, "rows": rows}
+            "columnDefinitions": columns, "rows": rows}
 
 
 def table_transform(resource, query):
