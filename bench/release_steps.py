@@ -69,7 +69,7 @@ def measure_steps(sandbox, variant):
         "wall_seconds": {str(RELEASES[0][1]): short_run.seconds, str(RELEASES[1][1]): long_run.seconds},
         "requests_per_step": step_anatomy.per_step(long_requests, short_requests, extra_steps),
         "requests": {str(RELEASES[0][1]): short_requests, str(RELEASES[1][1]): long_requests},
-        "typical_step": step_anatomy.typical_step(step_anatomy.steps(long_run.timeline)),
+        "typical_step": step_anatomy.typical_step(step_anatomy.steps(_plays(long_run), long_run.timeline)),
     }
 
 
@@ -79,15 +79,15 @@ def measure_long_release(sandbox):
     canary = sandbox.canary(traffic=False)
     run_rollout(canary, "init")
     run, _requests = release(sandbox, canary, "release-%d-steps" % LONG_STEPS, NEW_IMAGE, analysis(100 // LONG_STEPS, []), LONG_STEPS)
-    found = step_anatomy.steps(run.timeline)
+    found = step_anatomy.steps(_plays(run), run.timeline)
     first, last = found[:ENDS], found[-ENDS:]
     return {
         "wall_seconds": run.seconds,
         "step_seconds": [step["seconds"] for step in found],
-        "rss_kib": [step["rss_kib"] for step in found],
         "first_steps_seconds": step_anatomy.typical_step(first)["seconds"],
         "last_steps_seconds": step_anatomy.typical_step(last)["seconds"],
-        "first_step_rss_mib": found[0]["rss_kib"] / 1024.0,
-        "last_step_rss_mib": found[-1]["rss_kib"] / 1024.0,
-        "tasks_first_last": [found[0]["tasks"], found[-1]["tasks"]],
+        # The controller's resident memory when the analysis task started and when it ended (the next task started).
+        "first_step_rss_mib": found[0]["rss_kib_before"] / 1024.0,
+        "last_step_rss_mib": found[-1]["rss_kib_after"] / 1024.0,
+        "steps_measured": len(found),
     }

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -36,23 +38,24 @@ class ActionModule(ActionBase):
         repeat = boolean(module_args.get("repeat", False), strict=False) and not self._task.check_mode
         run = dict(module_args.get("run") or {})
         host = task_vars.get("inventory_hostname", "") if task_vars else ""
-        lines, actions, changed, steps = [], [], False, 0
+        lines, actions, changed, seconds = [], [], False, []
         while True:
+            started = time.time()
             step = self._execute_module(module_name="progressive.canary.canary_advance",
                                         module_args=dict(module_args, run=run), task_vars=task_vars)
-            steps += 1
+            seconds.append(round(time.time() - started, 3))
             changed = changed or bool(step.get("changed"))
             actions.extend(step.get("actions") or [])
             if step.get("failed"):
                 step["run"] = merged(run, failed_step(run, step))
-                step["action"] = "error"
+                step["next_action"] = "error"
                 break
             run = step["run"]
             if step.get("line"):
                 lines.append(step["line"])
                 display.display("[%s] %s" % (host, step["line"]), stderr=True)
-            if not repeat or step.get("action") not in GOING_ON:
+            if not repeat or step.get("next_action") not in GOING_ON:
                 break
         result.update(step)
-        result.update(changed=changed, actions=actions, lines=lines, steps=steps)
+        result.update(changed=changed, actions=actions, lines=lines, steps=len(seconds), step_seconds=seconds)
         return result

@@ -117,12 +117,14 @@ EXAMPLES = r"""
   progressive.canary.canary_promote:
     target: podinfo
     namespace: test
-  when: analysis.action == 'promote'
+  when: analysis.next_action == 'promote'
 """
 
 RETURN = r"""
-action:
-  description: The decision of the (last) step - V(shift), V(hold), V(promote), V(rollback), or V(error) when the shift failed.
+next_action:
+  description:
+    - What comes after the (last) step - V(shift) or V(hold) (another step), V(promote), V(rollback) (also when the
+      canary did not become ready), or V(error) (the step failed).
   returned: always
   type: str
   sample: shift
@@ -146,6 +148,12 @@ steps:
   returned: always
   type: int
   sample: 1
+step_seconds:
+  description: Each step's wall time in seconds (its wait included), in order.
+  returned: always
+  type: list
+  elements: float
+  sample: [0.21, 1.18, 1.17]
 run:
   description:
     - The run record after the step (O(run) updated) - C(weight), C(step), C(revision), C(failed_checks), C(action),

@@ -10,7 +10,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.run_leas
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.phases.advance import advance
-from tests.integration.canary_scenario import NAMESPACE, kube_api, reset_request_log  # noqa: F401  pylint: disable=unused-import
+from tests.integration.canary_scenario import NAMESPACE, kube_api, reset_request_log, run_playbook  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import init_podinfo, route, set_template, shift
 
 pytestmark = pytest.mark.needs_crds
@@ -34,9 +34,10 @@ def _under_analysis(emulator, api, weight=20):
     """podinfo initialized, the new image at ``weight``, the run's lease taken (as the role holds it)."""
     init_podinfo(emulator, api)
     set_template(api)
-    shift(api, weight, ready_timeout=60)
+    revision = shift(api, weight, ready_timeout=60)["revision"]
     acquire(api, LeaseRequest(NAMES, HOLDER, 300, operation="rollout"))
     reset_request_log(emulator)
+    return revision
 
 
 def _requests(emulator):
@@ -46,13 +47,13 @@ def _requests(emulator):
 
 
 def test_a_steady_step_reads_once_and_writes_route_and_state_once(emulator, kube_api):  # noqa: F811
-    _under_analysis(emulator, kube_api)
-    result = advance(kube_api, params(run={"weight": 20, "history": []}))
-    assert result["action"] == "shift" and result["run"]["weight"] == 40 and result["changed"], result
+    revision = _under_analysis(emulator, kube_api)
+    result = advance(kube_api, params(run={"weight": 20, "revision": revision, "history": []}))
+    assert result["next_action"] == "shift" and result["run"]["weight"] == 40 and result["changed"], result
     assert result["line"] == "step 1 at weight 20%: no checks -> weight 40%"
     gets, writes = _requests(emulator)
     assert writes == [("PATCH", "virtualservices"), ("PUT", "configmaps")], writes
-    assert len(gets) == 4, emulator.request_log.counts()   # state, target, primary, route
+    assert len(gets) == 4, emulator.request_log.counts()   # state, target, primary, route (the run record has the revision)
     assert route(kube_api)[1] == ("podinfo-canary", 40)
     state = StateStore(kube_api, NAMES).read()
     assert state["canary_weight"] == 40 and state["lease"]["holder"] == HOLDER and state["lease"]["scope"] == "run"
@@ -62,12 +63,12 @@ def test_a_failed_step_counts_once_and_holds_then_rolls_back(emulator, kube_api)
     _under_analysis(emulator, kube_api)
     options = dict(checks=[FAILING_CHECK], prometheus=UNREACHABLE)
     first = advance(kube_api, params(run={"weight": 20, "history": []}, **options))
-    assert first["action"] == "hold" and first["decision"] == "hold at 20%" and first["checks"]["state"]["failed_checks"] == 1
+    assert first["next_action"] == "hold" and first["decision"] == "hold at 20%" and first["checks"]["state"]["failed_checks"] == 1
     assert first["line"].startswith("step 1 at weight 20%: errors=no data") and first["line"].endswith("-> hold at 20%")
     assert _requests(emulator)[1] == [("PUT", "configmaps")], "the count is the step's one write; the weight stays"
     reset_request_log(emulator)
     second = advance(kube_api, params(run=first["run"], **options))
-    assert second["action"] == "rollback" and second["run"]["failed_checks"] == 2, second
+    assert second["next_action"] == "rollback" and second["run"]["failed_checks"] == 2, second
     assert second["run"]["reason"].startswith("2 failed checks reached the threshold 2; last: ")
     assert [entry["step"] for entry in second["run"]["history"]] == [1, 2]
     assert _requests(emulator)[1] == [("PUT", "configmaps")] and route(kube_api)[1] == ("podinfo-canary", 20)
@@ -76,13 +77,13 @@ def test_a_failed_step_counts_once_and_holds_then_rolls_back(emulator, kube_api)
 def test_check_mode_and_a_promotion_write_nothing(emulator, kube_api):  # noqa: F811
     _under_analysis(emulator, kube_api, weight=40)
     planned = advance(kube_api, params(run={"weight": 40}), check_mode=True)
-    assert planned["action"] == "shift" and planned["changed"] and planned["shift"]["weight"] == 60, planned
+    assert planned["next_action"] == "shift" and planned["changed"] and planned["shift"]["weight"] == 60, planned
     assert _requests(emulator)[1] == [] and route(kube_api)[1] == ("podinfo-canary", 40)
     assert advance(kube_api, params(run={"weight": 40}))["run"]["weight"] == 60
     reset_request_log(emulator)
     for _again in range(2):
         done = advance(kube_api, params())     # from the canary's recorded weight, 60: the last one
-        assert done["action"] == "promote" and not done["changed"] and done["shift"] == {}, done
+        assert done["next_action"] == "promote" and not done["changed"] and done["shift"] == {}, done
         assert _requests(emulator)[1] == []
 
 
@@ -108,5 +109,29 @@ def test_another_runs_lease_is_refused_and_a_free_one_taken_for_the_step(emulato
 
     release(kube_api, LeaseRequest(NAMES, HOLDER, 300))
     result = advance(kube_api, params(lease_holder=None, run={"weight": 20}))
-    assert result["action"] == "shift" and route(kube_api)[1] == ("podinfo-canary", 40)
+    assert result["next_action"] == "shift" and route(kube_api)[1] == ("podinfo-canary", 40)
     assert StateStore(kube_api, NAMES).read()["lease"] is None, "the step's own lease is given back"
+
+
+def test_through_ansible_repeat_steps_until_promote_then_writes_nothing(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    _under_analysis(emulator, kube_api)
+    step = {"target": "podinfo", "namespace": NAMESPACE, "lease_holder": HOLDER, "weights": [20, 40], "threshold": 2,
+            "wait": 1, "ready_timeout": 60}
+    tasks = [{"name": "all steps", "progressive.canary.canary_advance": dict(step, run={"weight": 20, "history": []}, repeat=True)},
+             {"name": "again", "progressive.canary.canary_advance": dict(step, repeat=True)},
+             {"name": "checked", "progressive.canary.canary_advance": dict(step, run={"weight": 20}), "check_mode": True}]
+    reset_request_log(emulator)
+    rc, results = run_playbook(tmp_path, tasks, kubeconfig)
+    assert rc == 0, results
+    steps = results["all steps"]
+    assert steps["next_action"] == "promote" and steps["changed"] and steps["steps"] == 2, steps
+    assert steps["lines"] == ["step 1 at weight 20%: no checks -> weight 40%", "step 2 at weight 40%: no checks -> promote"]
+    assert [entry["weight"] for entry in steps["run"]["history"]] == [20, 40] and steps["run"]["weight"] == 40
+    assert len(steps["step_seconds"]) == 2
+    writes = [(r.method, r.path.rsplit("/", 2)[-2]) for r in emulator.request_log.writes()]
+    assert writes == [("PATCH", "virtualservices"), ("PUT", "configmaps")], "only the first step shifts; promote writes nothing"
+    again = results["again"]
+    assert again["next_action"] == "promote" and not again["changed"] and again["steps"] == 1
+    checked = results["checked"]
+    assert checked["next_action"] == "shift" and checked["steps"] == 1 and checked["actions"] == [], checked
+    assert route(kube_api)[1] == ("podinfo-canary", 40)

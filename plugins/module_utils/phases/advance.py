@@ -103,24 +103,29 @@ def _wait(api, names, params, check_mode, sleep):
         lease.__exit__(None, None, None)
 
 
-def _checks(params, facts, lease, checksum, check_mode):
-    """The rollout hooks and the checks (canary_analysis's run), a failure counted as one failed check in the state
-    (the step's one state write); a skipped result ({}) when there are none."""
+def _checks(params, checksum, check_mode):
+    """The rollout hooks and the checks (canary_analysis's run, so every check kind of gate.py); a skipped result ({})
+    when there are none."""
     if not params["checks"] and not _hooks_of(params, "rollout"):
         return {}
     analysis = dict(params, webhook_type="rollout", checksum=checksum, validate_only=False)
     with reworded("invalid analysis: "):
         outcome = analyse(analysis, _context(params), check_mode)
-    result = dict(outcome, msg=outcome.pop("msg", None) or summary(outcome))
-    if check_mode:
-        return result   # nothing recorded: next_step counts the failure in the run
-    if outcome["passed"]:
-        result["state"] = facts.state.public()
-        return result
-    reason = summary(outcome)
-    with reworded("%s; recording the outcome in the state object failed: " % result["msg"]):
-        result["state"] = lease.update(lambda state: state.count_failed_check(reason)).public()
-    return result
+    return dict(outcome, msg=outcome.pop("msg", None) or summary(outcome))
+
+
+def _recorded(checks, facts, lease):
+    """The checks' result with the state after them, as canary_analysis's record_in_state gives it: a failure counted
+    as one failed check (the step's one state write), a pass as read. Check mode records nothing (no ``state``:
+    next_step counts the failure in the run)."""
+    if not checks or lease is None:
+        return checks
+    if checks["passed"]:
+        return dict(checks, state=facts.state.public())
+    reason = summary(checks)
+    with reworded("%s; recording the outcome in the state object failed: " % checks["msg"]):
+        state = lease.update(lambda state: state.count_failed_check(reason))
+    return dict(checks, state=state.public())
 
 
 def _questions(params, hook_type, payload, check_mode, lease):
@@ -150,32 +155,40 @@ def _shift(api, params, facts, lease, weight, check_mode, want_diff):
         return dict(exc.result_fields(), msg=str(exc))
 
 
-def _start_weight(api, names, run):
-    """The weight the step starts at: the run record's, else the canary's recorded weight."""
-    if "weight" in run:
-        return as_int(run["weight"])
-    return as_int(read_state(api, names).get("canary_weight"))
+def _start(api, names, run):
+    """Where the step starts: the run record's weight and revision, else the canary's recorded ones."""
+    if "weight" in run and run.get("revision"):
+        return as_int(run["weight"]), run["revision"]
+    state = read_state(api, names)
+    return as_int(run["weight"] if "weight" in run else state.get("canary_weight")), run.get("revision") or state["last_applied_revision"]
 
 
 def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
     """One step; returns the task's result: ``run`` (the run record with the decision and the shift merged: the role's
-    ``__rollout_run``), ``action``, ``decision``, ``line`` (the step's progress line; empty at weight 0), ``checks``
+    ``__rollout_run``), ``next_action``, ``decision``, ``line`` (the step's progress line; empty at weight 0), ``checks``
     (the hooks' and checks' outcome), ``shift`` (canary_shift's result), ``changed``, ``actions`` and ``diff``.
     Raises CanaryError (an unusable input before anything is read, an API error, a lease held by another run)."""
     with reworded("invalid analysis: "):
         check_params(params)
     names = CanaryNames(params["target"], params["namespace"])
     run = dict(params["run"] or {})
-    run["weight"] = _start_weight(api, names, run)
+    run["weight"], revision = _start(api, names, run)
+    checksum = params["checksum"] or revision
+    payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", checksum)
+    checks = {}
     if run["weight"] > 0:
         _wait(api, names, params, check_mode, sleep)
+        checks = _checks(params, checksum, check_mode)
+    rollback_hooks = _questions(params, "rollback", payload, check_mode, None)
+    # Read after the hooks and checks (which may take long), as canary_shift read after them in the role's step.
     facts = read_facts(api, names, params["provider"])
     step_lease = _StepLease(api, names, params, check_mode)
     lease = step_lease.enter(facts.state)
     if not step_lease.adopted and lease is not None:
         facts = read_facts(api, names, params["provider"])   # read before the lease was ours: read under it
     try:
-        result = _step(api, params, facts, lease, run, check_mode, want_diff)
+        result = _step(api, params, facts, lease, run, dict(checks=checks, rollback_hooks=rollback_hooks, payload=payload),
+                       check_mode, want_diff)
         if lease is not None and not result["changed"]:
             lease.renew()   # writes only when a third of the lease has passed since it was written
     except BaseException:
@@ -185,28 +198,28 @@ def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
     return result
 
 
-def _step(api, params, facts, lease, run, check_mode, want_diff):
-    checksum = params["checksum"] or facts.revision
-    payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", checksum)
+def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
+    """Under the lease: count a failure, decide, ask the confirm-traffic-increase gates, shift; the task's result."""
+    names = CanaryNames(params["target"], params["namespace"])
+    checks = _recorded(asked["checks"], facts, lease)
+    counted = bool(checks) and not checks["passed"] and lease is not None
     weight = run["weight"]
-    checks = _checks(params, facts, lease, checksum, check_mode) if weight > 0 else {}
-    counted = bool(checks) and not checks["passed"] and not check_mode
-    rollback_hooks = _questions(params, "rollback", payload, check_mode, lease)
-    run = merged(run, next_step(run, params["weights"], params["threshold"], checks, rollback_hooks))
-    if run["action"] == "shift":
-        gate = _questions(params, "confirm-traffic-increase", payload, check_mode, lease)
+    run = merged(run, next_step(run, params["weights"], params["threshold"], checks, asked["rollback_hooks"]))
+    if run["action"] == "shift" and _hooks_of(params, "confirm-traffic-increase"):
+        gate = _questions(params, "confirm-traffic-increase", asked["payload"], check_mode, lease)
         run = merged(run, close_gate(run, gate, "confirm-traffic-increase"))
+        if gate.get("hooks"):
+            facts = read_facts(api, names, params["provider"])  # a gate may poll for long: plan the shift from fresh reads
     decided, shift = run["action"], {}
     if run["action"] in GOING_ON:
         shift = _shift(api, params, facts, lease, as_int(run["next_weight"]), check_mode, want_diff)
         run = merged(run, merge_shift(run, shift, params["ready_timeout"]))
     line = "%s -> %s" % (run["history"][-1]["line"], run["decision"]) if weight > 0 else ""
-    names = CanaryNames(params["target"], params["namespace"])
     actions = (["count a failed check in %s" % names.ref(CONFIGMAP, names.state)] if counted else []) + list(shift.get("actions") or [])
     # The decision; the shift's outcome when it overrides it (a canary not ready: rollback; an error). The run record
     # says shift after any shift, a hold's included (the role's record).
     action = run["action"] if run["action"] in ("rollback", "error") else decided
-    result = {"changed": counted or bool(shift.get("changed")), "run": run, "action": action,
+    result = {"changed": counted or bool(shift.get("changed")), "run": run, "next_action": action,
               "decision": run["decision"], "line": line, "checks": checks, "shift": shift, "actions": actions}
     if want_diff:
         result["diff"] = shift.get("diff") or []
