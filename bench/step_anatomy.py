@@ -8,8 +8,10 @@ import statistics
 STEPS_TASK = "Run the analysis steps"
 # Discovery: the version, the group lists and each group version's resource list (kubernetes' discoverer).
 DISCOVERY = re.compile(r"^/(version|api|apis|openapi/.*|api/v1|apis/[^/]+|apis/[^/]+/[^/]+)/?$")
-# The mesh simulator lists these collections every tick (0.2 s): its reads, not the code's.
-MESH_LISTS = re.compile(r"/namespaces/[^/]+/(services|deployments|virtualservices|destinationrules)$")
+# The mesh simulator lists these collections every tick (0.2 s): its reads, not the code's (tests/sandbox/mesh.py:
+# Services, Deployments, Istio's and the Gateway API's routes per namespace, OpenShift Routes of every namespace).
+MESH_LISTS = re.compile(r"(/namespaces/[^/]+/(services|deployments|virtualservices|destinationrules|httproutes)"
+                        r"|^/apis/route\.openshift\.io/v1/routes)$")
 
 
 def request_kind(record, state_name):

@@ -69,7 +69,8 @@ options:
   checks:
     description:
       - The checks; all run every time, in order. Names must be unique.
-      - May be empty only when O(webhooks) has hooks of type O(webhook_type); a gate with nothing to check is refused.
+      - For canary_analysis, may be empty only when O(webhooks) has hooks of its C(webhook_type); a gate with nothing to
+        check is refused. canary_advance takes a step without checks (and without rollout hooks) as passed.
     type: list
     elements: dict
     default: []

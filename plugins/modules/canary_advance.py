@@ -24,7 +24,7 @@ description:
     neither promotes nor rolls back: it returns the decision (use M(progressive.canary.canary_promote) or
     M(progressive.canary.canary_rollback))."
   - A canary that does not become ready before traffic reaches it (O(ready_timeout)) is decision V(rollback) too; a new
-    revision arriving during the analysis restarts it at weight 0 (RV(run.weight)), as with canary_shift.
+    revision arriving during the analysis restarts it at weight 0 (see RV(run)), as with canary_shift.
   - The canary is read once per step, after the wait. A healthy step writes the route and the state object once each;
     the lease's renewal rides on that state write when the run's lease (O(lease_holder)) is held. A failed step counts
     one failed check in the state instead. The checks' queries and the hooks are not Kubernetes requests.

@@ -42,8 +42,8 @@ def _under_analysis(emulator, api, weight=20):
 
 def _requests(emulator):
     records = emulator.request_log.records()
-    return ([r.method for r in records if r.method == "GET"], [(r.method, r.path.rsplit("/", 2)[-2]) for r in records
-                                                                 if r.method != "GET"])
+    gets = [r.method for r in records if r.method == "GET"]
+    return gets, [(r.method, r.path.rsplit("/", 2)[-2]) for r in records if r.method != "GET"]
 
 
 def test_a_steady_step_reads_once_and_writes_route_and_state_once(emulator, kube_api):  # noqa: F811
