@@ -59,6 +59,15 @@ def test_a_steady_step_reads_once_and_writes_route_and_state_once(emulator, kube
     assert state["canary_weight"] == 40 and state["lease"]["holder"] == HOLDER and state["lease"]["scope"] == "run"
 
 
+def test_a_lease_near_its_expiry_is_renewed_first_and_the_canary_read_under_it(emulator, kube_api):  # noqa: F811
+    revision = _under_analysis(emulator, kube_api)    # the run's lease was written for 300 s
+    result = advance(kube_api, params(run={"weight": 20, "revision": revision}, lease_seconds=3000))
+    gets, writes = _requests(emulator)
+    assert writes == [("PUT", "configmaps"), ("PATCH", "virtualservices"), ("PUT", "configmaps")], writes
+    assert len(gets) == 10, "read (4), take the lease (1), read again under it (4), the state write's read (1)"
+    assert result["next_action"] == "shift" and route(kube_api)[1] == ("podinfo-canary", 40)
+
+
 def test_a_failed_step_counts_once_and_holds_then_rolls_back(emulator, kube_api):  # noqa: F811
     _under_analysis(emulator, kube_api)
     options = dict(checks=[FAILING_CHECK], prometheus=UNREACHABLE)
