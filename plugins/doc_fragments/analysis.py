@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""canary_analysis's own options; specified by plugins/module_utils/arguments/analysis.py (ANALYSIS)."""
+"""canary_analysis's own options (CHECKS: those canary_advance shares); specified by plugins/module_utils/arguments/analysis.py (ANALYSIS)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -8,7 +8,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    DOCUMENTATION = r"""
+    # The checks and what they are evaluated with (CHECKS in arguments/analysis.py): canary_analysis and canary_advance.
+    CHECKS = r"""
 options:
   service:
     description: Name of the apex Service, rendered as C({{ service }}). Defaults to O(target).
@@ -68,7 +69,8 @@ options:
   checks:
     description:
       - The checks; all run every time, in order. Names must be unique.
-      - May be empty only when O(webhooks) has hooks of type O(webhook_type); a gate with nothing to check is refused.
+      - For canary_analysis, may be empty only when O(webhooks) has hooks of its C(webhook_type); a gate with nothing to
+        check is refused. canary_advance takes a step without checks (and without rollout hooks) as passed.
     type: list
     elements: dict
     default: []
@@ -209,15 +211,18 @@ options:
               - Samples each side needs (at least 3); fewer is V(no data). The interval must hold this many steps.
             type: int
             default: 5
+  checksum:
+    description: Identifies the canary revision being analysed, sent to the webhooks as C(checksum).
+    type: str
+    default: ""
+"""
+
+    DOCUMENTATION = CHECKS + r"""
   webhook_type:
     description: Which of the O(webhooks) to call before the checks.
     type: str
     choices: [rollout, pre-rollout]
     default: rollout
-  checksum:
-    description: Identifies the canary revision being analysed, sent to the webhooks as C(checksum).
-    type: str
-    default: ""
   record_in_state:
     description:
       - Count a failed run as one failed check (as Flagger) in the canary's state object, so that the rollout

@@ -10,6 +10,7 @@ update the role merges into the run record:
   promote, rollback, tidy or none (Flagger's ``checkCanaryStatus`` / ``shouldAdvance``).
 - ``next_step``: the decision of one analysis step from its checks and hooks: shift to the next weight (Flagger's
   ``nextStepWeight``), hold, promote or roll back; with the step's entry and its line for the summary.
+- ``failed_step``: a canary_advance step that failed: an error.
 - ``merge_shift``: canary_shift's result: the weight it set, a restart at weight 0 on a new revision, a rollback
   when the canary did not become ready, an error otherwise.
 - ``close_gate``: a closed confirm-traffic-increase gate holds the weight, a closed confirm-rollout gate ends the run
@@ -279,6 +280,12 @@ def merge_shift(run, shift, progress_deadline):
         return {"action": "shift", "weight": 0, "step": 0, "failed_checks": 0, "revision": shift.get("revision"),
                 "history": list(run.get("history", [])) + [note]}
     return {"action": "shift", "weight": shift["weight"], "step": shift.get("step"), "revision": shift.get("revision")}
+
+
+def failed_step(run, result):
+    """A canary_advance step that failed (an API error, a lease lost, an invalid input) as the run record's update:
+    an error (the play fails with the summary, a re-run resumes)."""
+    return {"action": "error", "reason": "canary_advance failed: %s" % result.get("msg", "")}
 
 
 # ---------------------------------------------------------------- gates, pre-rollout hooks, promotion, rollback

@@ -11,7 +11,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments impor
 
 COLLECTIONS = {"progressive.canary": "ansible_collections.progressive.canary.plugins.doc_fragments",
                "kubernetes.core": "ansible_collections.kubernetes.core.plugins.doc_fragments"}
-MODULES = ["canary_analysis", "canary_cleanup", "canary_image", "canary_info", "canary_init", "canary_lease",
+MODULES = ["canary_advance", "canary_analysis", "canary_cleanup", "canary_image", "canary_info", "canary_init", "canary_lease",
            "canary_promote", "canary_rollback", "canary_shift", "canary_webhook"]
 
 # (spec piece, the doc fragment documenting it: name and variable)
@@ -23,6 +23,7 @@ PAIRS = [
     (routing.ROUTING, "progressive.canary.routing", "DOCUMENTATION"),
     (webhooks.WEBHOOKS, "progressive.canary.webhooks", "DOCUMENTATION"),
     (analysis.ANALYSIS, "progressive.canary.analysis", "DOCUMENTATION"),
+    (analysis.CHECKS, "progressive.canary.analysis", "CHECKS"),
     (AUTH_ARG_SPEC, "kubernetes.core.k8s_auth_options", "DOCUMENTATION"),
 ]
 

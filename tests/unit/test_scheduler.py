@@ -13,8 +13,8 @@ from ansible_collections.progressive.canary.plugins.filter.rollout_shifted impor
 from ansible_collections.progressive.canary.plugins.filter.rollout_start import FilterModule as StartFilters
 from ansible_collections.progressive.canary.plugins.filter.rollout_step import FilterModule as StepFilters
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
-    after_pre_rollout, as_int, close_gate, duration_text, merge_promote, merge_rollback, merge_shift, merged, next_step,
-    next_step_weight, plan_line, start_action, step_line, with_plan)
+    after_pre_rollout, as_int, close_gate, duration_text, failed_step, merge_promote, merge_rollback, merge_shift, merged,
+    next_step, next_step_weight, plan_line, start_action, step_line, with_plan)
 
 THRESHOLD = 3
 WEIGHTS = [10, 20, 30]
@@ -414,3 +414,9 @@ def test_check_mode_says_what_a_real_run_would_do(case, init_changed, image_chan
     assert (planned["action"], planned["outcome"]) == ("done", "checked"), case
     assert planned["reason"] == "check mode, nothing written; a real run would " + would
     assert planned["resumed"] == [], "the rest of the run record is kept"
+
+
+def test_a_failed_advance_step_is_an_error_with_its_message():
+    run = {"weight": 20, "action": "shift", "history": [{"step": 1}]}
+    assert failed_step(run, {"failed": True, "msg": "the lease of test/podinfo-canary-state was taken over"}) == {
+        "action": "error", "reason": "canary_advance failed: the lease of test/podinfo-canary-state was taken over"}

@@ -63,3 +63,6 @@ ANALYSIS = {
     "fail_on_failure": {"type": "bool", "default": True},
     "validate_only": {"type": "bool", "default": False},
 }
+
+# What canary_advance takes of them: the checks, what they are evaluated with, the hooks' checksum (the doc fragment's CHECKS).
+CHECKS = dict((name, ANALYSIS[name]) for name in ("service", "name", "interval", "evaluation_time", "prometheus", "checks", "checksum"))

@@ -97,12 +97,15 @@ class ShiftRun(ReleaseRun):
         self.record_step("record weight %d" % weight, lambda state: state.record_weight(weight))
 
     def _ready_target(self):
-        """Never traffic to a target with no ready replica: scale it up from 0, then wait."""
+        """Never traffic to a target with no ready replica: scale it up from 0, then wait. A target that was ready when
+        this plan read it (every step after the first) is not read again."""
         target = self.facts.target
         workload = self.facts.workload
         if not workload.replicas(target):
             replicas = workload.scale_from_zero_replicas(self.facts.originals.get("target_replicas"), self.facts.primary, self.target_hpa())
             self.scale_step(self.names.target, target, replicas)
+        elif workload.readiness(target)[0]:
+            return
         self.wait_step(self.names.target, target)
 
     def result(self):

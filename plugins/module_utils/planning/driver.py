@@ -141,14 +141,25 @@ def _told(phase, runs, done, result):
     return result
 
 
-def run_replanning(phase, lease):
-    """Under ``lease``: read, plan and run; a write refused as stale reads, plans and runs again (an earlier plan's
-    writes are not planned again: the plan converges from whatever is there). Returns the runs and the steps that
-    wrote, in order."""
+def drive_planned(phase, run, lease, check_mode=False, want_diff=False):
+    """drive() for a caller that already holds ``lease`` (its own run's, adopted: state.Lease.adopt) and planned ``run``
+    from facts read under it (the advance step): runs that plan without reading and planning again; a stale write
+    reads and plans again as drive() does. No dry run: only phases without one use it."""
+    if check_mode or not run.plan.changed:
+        planned = [step for step in run.plan.steps if step.changes]
+        return _result(phase.report([run], planned, None), run.plan.changed, planned, want_diff)
+    runs, done = run_replanning(phase, lease, first=run)
+    return _told(phase, runs, done, _result(phase.report(runs, done, lease), bool(done), done, want_diff))
+
+
+def run_replanning(phase, lease, first=None):
+    """Under ``lease``: read, plan and run (``first``: a run planned under it already, run as is); a write refused as
+    stale reads, plans and runs again (an earlier plan's writes are not planned again: the plan converges from whatever
+    is there). Returns the runs and the steps that wrote, in order."""
     runs, done = [], []
 
     def attempt():
-        run = phase.plan(lease, runs[-1] if runs else None)
+        run = first if first is not None and not runs else phase.plan(lease, runs[-1] if runs else None)
         runs.append(run)
         _run_steps(phase, run.plan, done)
 

@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""canary_advance: one step of the analysis (Flagger's tick) in one call, with the functions the one-by-one modules
+use: wait the interval, read the canary once (release.read_facts), run the rollout hooks and the checks
+(analysis_run.analyse, so every check kind of gate.py), ask the rollback hooks, decide (scheduler.next_step, as the
+rollout_step filter), ask the confirm-traffic-increase gates (scheduler.close_gate), set the weight (shift.ShiftRun
+through planning/driver.py and the router) and merge the shift (scheduler.merge_shift).
+
+Requests: the facts are read once, after the wait, under the run's lease (state.Lease.adopt: its own run's lease,
+renewed by the previous step, is joined without a write), and that plan is run without reading again. A healthy step
+writes the route and the state once; the lease's renewal rides on that state write. A failed step writes its failed
+check count instead (one state write), and a step that writes nothing renews the lease only when a third of it has
+passed. Check mode reads, calls only the questions (rollback hooks, gates) and writes nothing."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import sys
+import time
+
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.analysis_run import analyse, tell_failures
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.gate import AnalysisConfigError, prepare_checks, summary
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhooks import (
+    build_payload, prepare_hooks, run_webhooks, summary as hooks_summary)
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CONFIGMAP, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import renewing_sleep
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
+from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
+    ReleasePhase, ReleaseRequest, read_facts, read_state)
+from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
+from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import drive_planned
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
+    as_int, close_gate, merge_shift, merged, next_step)
+from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
+
+# The decisions after which the analysis goes on with another step.
+GOING_ON = ("shift", "hold")
+CONTEXT_OPTIONS = ("namespace", "target", "service", "name", "interval", "provider")
+
+
+def check_params(params):
+    """Refuse what no step can run with, before anything is read or called (AnalysisConfigError, a CanaryError)."""
+    weights = params["weights"]
+    if not weights or any(not 1 <= weight <= 100 for weight in weights) or weights != sorted(set(weights)):
+        raise AnalysisConfigError("weights must be whole numbers increasing between 1 and 100, got %s" % weights)
+    if params["threshold"] < 1:
+        raise AnalysisConfigError("threshold must be 1 or more failed checks, got %s" % params["threshold"])
+    if params["wait"] < 0:
+        raise AnalysisConfigError("wait must be 0 or more seconds, got %s" % params["wait"])
+    prepare_hooks(params["webhooks"])
+    if params["checks"]:
+        prepare_checks(params["checks"], _context(params))
+
+
+def _context(params):
+    return dict((key, params.get(key)) for key in CONTEXT_OPTIONS)
+
+
+def _hooks_of(params, hook_type):
+    return [hook for hook in params["webhooks"] if hook["type"] == hook_type]
+
+
+class _StepLease(object):
+    """The lease the step works under: the run's own lease as the facts show it (adopted, no write), else acquired for
+    the step (joined and renewed when it is the run's, taken for this call when free; CanaryLeaseHeld otherwise).
+    None in check mode."""
+
+    def __init__(self, api, names, params, check_mode):
+        self.lease = None if check_mode else Lease(StateStore(api, names), params["lease_holder"], params["lease_seconds"],
+                                                   operation="analysis")
+        self.adopted = False
+
+    def enter(self, state):
+        if self.lease is not None:
+            self.adopted = self.lease.adopt(state)
+            if not self.adopted:
+                self.lease.acquire(create=False)
+        return self.lease
+
+    def leave(self, exc_info):
+        if self.lease is not None and self.lease.state is not None:
+            self.lease.__exit__(*exc_info)
+
+
+def _wait(api, names, params, check_mode, sleep):
+    """The interval at the current weight. A wait longer than a third of the lease keeps the run's lease renewed (a
+    shorter one ends long before the lease the previous step renewed does)."""
+    seconds = params["wait"]
+    if check_mode:
+        return      # check mode neither writes nor waits (the release modules' check mode)
+    if seconds < params["lease_seconds"] / 3.0:
+        sleep(seconds)
+        return
+    lease = Lease(StateStore(api, names), params["lease_holder"], params["lease_seconds"], operation="analysis")
+    if lease.acquire(create=False) is None:
+        sleep(seconds)
+        return
+    try:
+        renewing_sleep(lease, sleep=sleep)(seconds)
+    finally:
+        lease.__exit__(None, None, None)
+
+
+def _checks(params, checksum, check_mode):
+    """The rollout hooks and the checks (canary_analysis's run, so every check kind of gate.py); a skipped result ({})
+    when there are none."""
+    if not params["checks"] and not _hooks_of(params, "rollout"):
+        return {}
+    analysis = dict(params, webhook_type="rollout", checksum=checksum, validate_only=False)
+    with reworded("invalid analysis: "):
+        outcome = analyse(analysis, _context(params), check_mode)
+    return dict(outcome, msg=outcome.pop("msg", None) or summary(outcome))
+
+
+def _recorded(checks, facts, lease):
+    """The checks' result with the state after them, as canary_analysis's record_in_state gives it: a failure counted
+    as one failed check (the step's one state write), a pass as read. Check mode records nothing (no ``state``:
+    next_step counts the failure in the run)."""
+    if not checks or lease is None:
+        return checks
+    if checks["passed"]:
+        return dict(checks, state=facts.state.public())
+    reason = summary(checks)
+    with reworded("%s; recording the outcome in the state object failed: " % checks["msg"]):
+        state = lease.update(lambda state: state.count_failed_check(reason))
+    return dict(checks, state=state.public())
+
+
+def _questions(params, hook_type, payload, check_mode, lease):
+    """canary_webhook's result for the rollback hooks or a gate; {} (skipped) when there are none of the type."""
+    if not _hooks_of(params, hook_type):
+        return {}
+    outcome = run_webhooks(params["webhooks"], hook_type, payload, check_mode=check_mode,
+                           sleep=renewing_sleep(lease) if lease is not None else time.sleep)
+    return dict(outcome, msg=hooks_summary(outcome, hook_type))
+
+
+def _shift(api, params, facts, lease, weight, check_mode, want_diff):
+    """canary_shift's result at ``weight``, planned from the facts already read, as the role registered it
+    (failed_when false): a failure is a result without ``weight`` (merge_shift makes it a rollback or an error)."""
+    request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
+                             lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
+                             provider=params["provider"], weight=weight)
+    phase = ReleasePhase(api, request, ShiftRun)
+    run = phase.new_run(facts)
+    run.lease = lease
+    try:
+        run.build()
+        return drive_planned(phase, run, lease, check_mode=check_mode, want_diff=want_diff)
+    except NotReadyError as exc:
+        return dict(exc.result_fields(), ready=False, msg=str(exc))
+    except CanaryError as exc:
+        return dict(exc.result_fields(), msg=str(exc))
+
+
+def _start(api, names, run):
+    """Where the step starts: the run record's weight and revision, else the canary's recorded ones."""
+    if "weight" in run and run.get("revision"):
+        return as_int(run["weight"]), run["revision"]
+    state = read_state(api, names)
+    return as_int(run["weight"] if "weight" in run else state.get("canary_weight")), run.get("revision") or state["last_applied_revision"]
+
+
+def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
+    """One step; returns the task's result: ``run`` (the run record with the decision and the shift merged: the role's
+    ``__rollout_run``), ``next_action``, ``decision``, ``line`` (the step's progress line; empty at weight 0), ``checks``
+    (the hooks' and checks' outcome), ``shift`` (canary_shift's result), ``changed``, ``actions`` and ``diff``.
+    Raises CanaryError (an unusable input before anything is read, an API error, a lease held by another run)."""
+    with reworded("invalid analysis: "):
+        check_params(params)
+    names = CanaryNames(params["target"], params["namespace"])
+    run = dict(params["run"] or {})
+    run["weight"], revision = _start(api, names, run)
+    checksum = params["checksum"] or revision
+    payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", checksum)
+    checks = {}
+    if run["weight"] > 0:
+        _wait(api, names, params, check_mode, sleep)
+        checks = _checks(params, checksum, check_mode)
+    rollback_hooks = _questions(params, "rollback", payload, check_mode, None)
+    # Read after the hooks and checks (which may take long), as canary_shift read after them in the role's step.
+    facts = read_facts(api, names, params["provider"])
+    step_lease = _StepLease(api, names, params, check_mode)
+    lease = step_lease.enter(facts.state)
+    if not step_lease.adopted and lease is not None:
+        facts = read_facts(api, names, params["provider"])   # read before the lease was ours: read under it
+    try:
+        result = _step(api, params, facts, lease, run, dict(checks=checks, rollback_hooks=rollback_hooks, payload=payload, checksum=checksum),
+                       check_mode, want_diff)
+        if lease is not None and not result["changed"]:
+            lease.renew()   # writes only when a third of the lease has passed since it was written
+    except BaseException:
+        step_lease.leave(sys.exc_info())
+        raise
+    step_lease.leave((None, None, None))
+    return result
+
+
+def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
+    """Under the lease: count a failure, decide, ask the confirm-traffic-increase gates, shift; the task's result."""
+    names = CanaryNames(params["target"], params["namespace"])
+    checks = _recorded(asked["checks"], facts, lease)
+    counted = bool(checks) and not checks["passed"] and lease is not None
+    weight = run["weight"]
+    run = merged(run, next_step(run, params["weights"], params["threshold"], checks, asked["rollback_hooks"]))
+    if run["action"] == "shift" and _hooks_of(params, "confirm-traffic-increase"):
+        gate = _questions(params, "confirm-traffic-increase", asked["payload"], check_mode, lease)
+        run = merged(run, close_gate(run, gate, "confirm-traffic-increase"))
+        if gate.get("hooks"):
+            facts = read_facts(api, names, params["provider"])  # a gate may poll for long: plan the shift from fresh reads
+    decided, shift = run["action"], {}
+    if run["action"] in GOING_ON:
+        shift = _shift(api, params, facts, lease, as_int(run["next_weight"]), check_mode, want_diff)
+        run = merged(run, merge_shift(run, shift, params["ready_timeout"]))
+    line = "%s -> %s" % (run["history"][-1]["line"], run["decision"]) if weight > 0 else ""
+    actions = (["count a failed check in %s" % names.ref(CONFIGMAP, names.state)] if counted else []) + list(shift.get("actions") or [])
+    # The decision; the shift's outcome when it overrides it (a canary not ready: rollback; an error). The run record
+    # says shift after any shift, a hold's included (the role's record).
+    action = run["action"] if run["action"] in ("rollback", "error") else decided
+    result = {"changed": counted or bool(shift.get("changed")), "run": run, "next_action": action,
+              "decision": run["decision"], "line": line, "checks": checks, "shift": shift, "actions": actions}
+    if counted:
+        # The halt Events and a notification per failed check or hook, as canary_analysis tells what it counted.
+        warnings = tell_failures(api, names, checks, params["alerts"], asked["checksum"], checks["state"])
+        if warnings:
+            result["warnings"] = warnings
+    if want_diff:
+        result["diff"] = shift.get("diff") or []
+    return result
