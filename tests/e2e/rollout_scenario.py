@@ -73,11 +73,13 @@ def rollout_result(plays):
 
 
 def user_texts(plays):
-    """Every text a run shows its user: each task's ``msg`` (a string or lines)."""
+    """Every text a run shows its user: each task's ``msg`` (a string or lines) and the analysis steps' ``lines``
+    (canary_advance prints each as its step ends)."""
     texts = []
     for result in (task for play in plays for task in play):
         message = result.get("msg")
         texts.extend(message if isinstance(message, list) else [message] if message is not None else [])
+        texts.extend(result.get("lines") or [])
     return [text for text in texts if isinstance(text, str)]
 
 

@@ -2,6 +2,8 @@
 the state once (the run's lease renewed by that write), a failed step writes only its count, check mode and a decision
 without a shift write nothing, bad input is refused before the first request, and a call without a run lease takes
 one for itself and gives it back."""
+import re
+
 import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.advance import ARGUMENT_SPEC
@@ -41,19 +43,30 @@ def _under_analysis(emulator, api, weight=20):
 
 
 def _requests(emulator):
-    records = emulator.request_log.records()
+    """The step's GETs and writes of the canary's objects (the Events it records on the target aside: _events)."""
+    records = [r for r in emulator.request_log.records() if "/events" not in r.path]
     gets = [r.method for r in records if r.method == "GET"]
     return gets, [(r.method, r.path.rsplit("/", 2)[-2]) for r in records if r.method != "GET"]
+
+
+def _event_messages(emulator):
+    """The Events' messages on the namespace, and how many Events the requests logged since the last reset created."""
+    created = sum(1 for r in emulator.request_log.records() if r.method == "POST" and r.path.endswith("/events"))
+    status, body = emulator.request("GET", "/api/v1/namespaces/%s/events" % NAMESPACE)
+    assert status == 200, body
+    return [item["message"] for item in body["items"]], created
 
 
 def test_a_steady_step_reads_once_and_writes_route_and_state_once(emulator, kube_api):  # noqa: F811
     revision = _under_analysis(emulator, kube_api)
     result = advance(kube_api, params(run={"weight": 20, "revision": revision, "history": []}))
     assert result["next_action"] == "shift" and result["run"]["weight"] == 40 and result["changed"], result
-    assert result["line"] == "step 1 at weight 20%: no checks -> weight 40%"
+    assert re.fullmatch(r"step 1 of 3 at weight 20% \(\d\d:\d\d:\d\d UTC\): no checks -> weight 40%", result["line"]), result["line"]
     gets, writes = _requests(emulator)
     assert writes == [("PATCH", "virtualservices"), ("PUT", "configmaps")], writes
     assert len(gets) == 4, emulator.request_log.counts()   # state, target, primary, route (the run record has the revision)
+    messages, created = _event_messages(emulator)
+    assert created == 1 and "Advance podinfo.%s canary weight 40" % NAMESPACE in messages, messages
     assert route(kube_api)[1] == ("podinfo-canary", 40)
     state = StateStore(kube_api, NAMES).read()
     assert state["canary_weight"] == 40 and state["lease"]["holder"] == HOLDER and state["lease"]["scope"] == "run"
@@ -73,7 +86,7 @@ def test_a_failed_step_counts_once_and_holds_then_rolls_back(emulator, kube_api)
     options = dict(checks=[FAILING_CHECK], prometheus=UNREACHABLE)
     first = advance(kube_api, params(run={"weight": 20, "history": []}, **options))
     assert first["next_action"] == "hold" and first["decision"] == "hold at 20%" and first["checks"]["state"]["failed_checks"] == 1
-    assert first["line"].startswith("step 1 at weight 20%: errors=no data") and first["line"].endswith("-> hold at 20%")
+    assert re.match(r"step 1 of \d at weight 20% \([^)]*\): errors=no data", first["line"]) and first["line"].endswith("-> hold at 20%")
     assert _requests(emulator)[1] == [("PUT", "configmaps")], "the count is the step's one write; the weight stays"
     reset_request_log(emulator)
     second = advance(kube_api, params(run=first["run"], **options))
@@ -134,10 +147,11 @@ def test_through_ansible_repeat_steps_until_promote_then_writes_nothing(emulator
     assert rc == 0, results
     steps = results["all steps"]
     assert steps["next_action"] == "promote" and steps["changed"] and steps["steps"] == 2, steps
-    assert steps["lines"] == ["step 1 at weight 20%: no checks -> weight 40%", "step 2 at weight 40%: no checks -> promote"]
+    assert [re.sub(r" \([^)]*\)", "", line) for line in steps["lines"]] == [
+        "step 1 of 2 at weight 20%: no checks -> weight 40%", "step 2 of 2 at weight 40%: no checks -> promote"], steps["lines"]
     assert [entry["weight"] for entry in steps["run"]["history"]] == [20, 40] and steps["run"]["weight"] == 40
     assert len(steps["step_seconds"]) == 2
-    writes = [(r.method, r.path.rsplit("/", 2)[-2]) for r in emulator.request_log.writes()]
+    writes = [(r.method, r.path.rsplit("/", 2)[-2]) for r in emulator.request_log.writes() if "/events" not in r.path]
     assert writes == [("PATCH", "virtualservices"), ("PUT", "configmaps")], "only the first step shifts; promote writes nothing"
     again = results["again"]
     assert again["next_action"] == "promote" and not again["changed"] and again["steps"] == 1
