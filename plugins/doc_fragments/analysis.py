@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""canary_analysis's own options (CHECKS: those canary_advance shares); specified by plugins/module_utils/arguments/analysis.py (ANALYSIS)."""
+"""canary_analysis's options: CHECKS (those canary_advance shares too) and DOCUMENTATION (its own); specified by
+plugins/module_utils/arguments/analysis.py (ANALYSIS)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -173,7 +174,7 @@ options:
             O(checks[].compare_with_primary.max_degradation)) worse.
           - Fewer than O(checks[].compare_with_primary.min_samples) samples (NaN ones do not count) on either side is
             V(no data), which a comparison never counts as passed (O(checks[].on_no_data) must stay V(fail)).
-          - The result's RV(checks[].comparison) carries both medians, the effect, the p-value and the sample counts.
+          - The check's result (C(comparison) in its entry of the result's C(checks)) carries both medians, the effect, the p-value and the sample counts.
         type: dict
         suboptions:
           metric:
@@ -217,7 +218,9 @@ options:
     default: ""
 """
 
-    DOCUMENTATION = CHECKS + r"""
+    # A literal of its own (ansible-test reads fragments as plain strings); canary_analysis extends this and CHECKS.
+    DOCUMENTATION = r"""
+options:
   webhook_type:
     description: Which of the O(webhooks) to call before the checks.
     type: str

@@ -15,7 +15,7 @@ options:
     description:
     - After a routing change and before it scales down or deletes what that change routed away from (canary_init
       before scaling the target to 0, canary_promote before replacing the primary's pods and before scaling the
-      canary to 0, canary_rollback before scaling the canary to 0, canary_shift before scaling the canary to 0 when
+      canary to 0, canary_rollback before scaling the canary to 0, canary_shift and canary_advance before scaling the canary to 0 when
       the target went back to the promoted revision, canary_cleanup before deleting the primary and the objects
       routing to it), the module waits until the change is in effect on every proxy of the mesh.
     - When the routing object reports it (provider C(istio) with istiod writing status, C(PILOT_ENABLE_STATUS), the

@@ -39,6 +39,7 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - progressive.canary.common
   - progressive.canary.release
+  - progressive.canary.routing
   - progressive.canary.webhooks
   - progressive.canary.analysis.checks
   - progressive.canary.alerts

@@ -49,6 +49,7 @@ extends_documentation_fragment:
   - progressive.canary.common
   - progressive.canary.webhooks
   - progressive.canary.analysis
+  - progressive.canary.analysis.checks
   - progressive.canary.alerts
 requirements:
   - jmespath (for web checks)

@@ -22,7 +22,7 @@ PAIRS = [
     (release.RELEASE, "progressive.canary.release", "DOCUMENTATION"),
     (routing.ROUTING, "progressive.canary.routing", "DOCUMENTATION"),
     (webhooks.WEBHOOKS, "progressive.canary.webhooks", "DOCUMENTATION"),
-    (analysis.ANALYSIS, "progressive.canary.analysis", "DOCUMENTATION"),
+    (analysis.ANALYSIS_OWN, "progressive.canary.analysis", "DOCUMENTATION"),
     (analysis.CHECKS, "progressive.canary.analysis", "CHECKS"),
     (AUTH_ARG_SPEC, "kubernetes.core.k8s_auth_options", "DOCUMENTATION"),
 ]

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""canary_advance's options: the release modules' (ready_timeout), the webhooks, canary_analysis's checks (CHECKS) and
+"""canary_advance's options: the release modules' (ready_timeout, route_settle_seconds), the webhooks, canary_analysis's checks (CHECKS) and
 alerts, and its own, documented in the module."""
 
 from __future__ import absolute_import, division, print_function
@@ -11,6 +11,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments.alert
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.analysis import CHECKS
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
 
 ADVANCE = {
@@ -21,4 +22,4 @@ ADVANCE = {
     "repeat": {"type": "bool", "default": False},   # the action plugin's (plugins/action/canary_advance.py)
 }
 
-ARGUMENT_SPEC = argument_spec(RELEASE, WEBHOOKS, CHECKS, ALERTS, ADVANCE)
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, ADVANCE)

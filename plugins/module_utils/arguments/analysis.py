@@ -66,3 +66,5 @@ ANALYSIS = {
 
 # What canary_advance takes of them: the checks, what they are evaluated with, the hooks' checksum (the doc fragment's CHECKS).
 CHECKS = dict((name, ANALYSIS[name]) for name in ("service", "name", "interval", "evaluation_time", "prometheus", "checks", "checksum"))
+# canary_analysis's own options (doc fragment progressive.canary.analysis, DOCUMENTATION; CHECKS has the rest).
+ANALYSIS_OWN = dict((name, spec) for name, spec in ANALYSIS.items() if name not in CHECKS)

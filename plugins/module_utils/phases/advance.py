@@ -142,7 +142,7 @@ def _shift(api, params, facts, lease, weight, check_mode, want_diff):
     (failed_when false): a failure is a result without ``weight`` (merge_shift makes it a rollback or an error)."""
     request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
                              lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
-                             provider=params["provider"], weight=weight)
+                             provider=params["provider"], weight=weight, route_settle_seconds=params["route_settle_seconds"])
     phase = ReleasePhase(api, request, ShiftRun)
     run = phase.new_run(facts)
     run.lease = lease
