@@ -7,12 +7,17 @@ starting from the previous one's run record, until the decision is promote or ro
 each step's line as it ends. One task instead of a tasks file included again for every step: the play's memory and
 per-step cost stay flat however long the analysis (a 1 h gate at 1 m intervals is 60 module calls, not 60 nested
 includes). The lines go to standard error so that a machine-readable stdout callback stays parseable; the task's
-result has them all (``lines``) for AWX's job events and the role's summary."""
+result has them all (``lines``) for AWX's job events and the role's summary.
+
+A step starts only while the ansible-playbook that started the task runs (the worker's parent): when it was killed,
+the worker, orphaned, would otherwise drive the analysis on beside the next run, which takes the lease over and
+resumes from the state object. The step in flight ends as any module process does."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import time
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -39,6 +44,7 @@ class ActionModule(ActionBase):
         run = dict(module_args.get("run") or {})
         host = task_vars.get("inventory_hostname", "") if task_vars else ""
         lines, actions, warnings, changed, seconds = [], [], [], False, []
+        controller = os.getppid()
         while True:
             started = time.time()
             step = self._execute_module(module_name="progressive.canary.canary_advance",
@@ -56,6 +62,10 @@ class ActionModule(ActionBase):
                 lines.append(step["line"])
                 display.display("[%s] %s" % (host, step["line"]), stderr=True)
             if not repeat or step.get("next_action") not in GOING_ON:
+                break
+            if os.getppid() != controller:
+                step = dict(step, failed=True, next_action="error",
+                            msg="ansible-playbook (pid %d) has gone: no further step; the next run resumes" % controller)
                 break
         result.update(step)
         result.update(changed=changed, actions=actions, lines=lines, steps=len(seconds), step_seconds=seconds)

@@ -17,6 +17,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.routers.istio i
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import CanaryLeaseHeld, Lease, StateStore
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, REPO, load_podinfo, reset_request_log, user_view
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
+from tests.sandbox.fixtures_api import wait_for
 from tests.sandbox.fixtures_mesh import wait_ready
 
 pytestmark = pytest.mark.needs_crds
@@ -160,6 +161,8 @@ def test_cleanup_after_the_state_was_deleted_by_hand(emulator, kube_api, podinfo
     run_init(kube_api, InitRequest("podinfo", NAMESPACE, PODINFO_SERVICE, hpa="podinfo", ready_timeout=60))
     mesh.add_target(APEX_HOST)
     kube_api.delete("v1", "ConfigMap", NAMESPACE, "podinfo-canary-state")
+    # Traffic flows before the cleanup starts, so that "no failed request" counts requests, even on a loaded machine.
+    wait_for(lambda: mesh.counts(APEX_HOST)["total"] >= 20, what="traffic to the apex host")
     result = run_cleanup(kube_api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60))
     # Without the record the apex selector is pointed back at the target (its other fields were never changed).
     assert result["restored"] == ["Deployment test/podinfo", "Service test/podinfo"]
