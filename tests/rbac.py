@@ -7,9 +7,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "docs" / "rbac" / "role.yml"
-# The kubernetes Python client's User-Agent: our modules and kubernetes.core's (tests set up through plain HTTP,
-# the mesh says sandbox-mesh/1, kubectl says kubectl/...).
-CLIENT_AGENT = re.compile(r"^OpenAPI-Generator/")
+# The User-Agents of the code under test: the kubernetes Python client (kubernetes.core's modules, ours on the full
+# client) and our light client (plugins/module_utils/kube/light_client.py); tests set up through plain HTTP, the mesh
+# says sandbox-mesh/1, kubectl says kubectl/...
+CLIENT_AGENT = re.compile(r"^(OpenAPI-Generator/|progressive-canary/light-client)")
 # /api/v1/..., /apis/<group>/<version>/...: group "" is the core group.
 _RESOURCE_PATH = re.compile(r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))(?P<rest>/.*)?$")
 _WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}

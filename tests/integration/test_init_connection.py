@@ -2,6 +2,7 @@
 import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, connect
+from ansible_collections.progressive.canary.plugins.module_utils.kube.light_plan import CLIENT_ENV
 from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log
 
@@ -41,8 +42,10 @@ def test_slow_answer_hits_the_request_timeout(emulator, api):  # pylint: disable
 
 
 @pytest.mark.parametrize("path_regex", ["^/version$", "^/apis$"])
-def test_discovery_that_never_answers_times_out_while_connecting(emulator, kubeconfig, path_regex):
-    # The client runs discovery while it is created; kubernetes.core sets no timeout on those requests.
+def test_discovery_that_never_answers_times_out_while_connecting(emulator, kubeconfig, path_regex, monkeypatch):
+    # kubernetes.core's client runs discovery while it is created and sets no timeout on those requests (the light
+    # client connects without a request: its discovery is the lookup below).
+    monkeypatch.setenv(CLIENT_ENV, "full")
     emulator.ensure_namespace(NAMESPACE)
     fault = emulator.faults.add(verb="GET", path_regex=path_regex, latency=60)
     with pytest.raises(CanaryApiError) as error:
@@ -61,3 +64,15 @@ def test_every_request_carries_the_timeout_even_lookups_after_connecting(emulato
     with pytest.raises(CanaryApiError) as error:
         api.get("autoscaling/v2", "HorizontalPodAutoscaler", NAMESPACE, "podinfo")
     assert "timed out" in str(error.value).lower()
+
+
+def test_light_discovery_that_never_answers_times_out_at_the_first_lookup(emulator, kubeconfig):
+    emulator.ensure_namespace(NAMESPACE)
+    fault = emulator.faults.add(verb="GET", path_regex="^/apis/apps/v1$", latency=60)
+    api = connect({"kubeconfig": kubeconfig}, request_timeout=1.0)
+    assert api.plan.light
+    with pytest.raises(CanaryApiError) as error:
+        api.get("apps/v1", "Deployment", NAMESPACE, "podinfo")
+    assert fault.matched >= 1
+    assert str(error.value).startswith("looking up Deployment (apps/v1) failed: cannot reach the API server at %s: timed out"
+                                       % emulator.url), str(error.value)

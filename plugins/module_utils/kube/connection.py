@@ -10,8 +10,12 @@ __metaclass__ = type
 
 import importlib.util
 import json
+import sys
 
-from ansible_collections.progressive.canary.plugins.module_utils.kube import kube_core, retried_writes
+from ansible_collections.progressive.canary.plugins.module_utils.kube import kube_core, light_plan, retried_writes
+from ansible_collections.progressive.canary.plugins.module_utils.kube.light_client import (
+    LightApiError, LightDynamicClient, LightResourceNotFound, LightTransportError, describe_cause)
+from ansible_collections.progressive.canary.plugins.module_utils.kube.light_client import transient as light_transient
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import OLDER_API_VERSIONS
 from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import (
@@ -66,33 +70,54 @@ def _status_message(exc):
     return getattr(exc, "reason", None) or str(exc)
 
 
+def _kubernetes_loaded():
+    """True once the kubernetes client is imported: an exception can only be one of its classes then, and the light
+    client's path must not import it just to find out."""
+    return HAS_KUBERNETES and "kubernetes" in sys.modules
+
+
 def _client_errors():
-    """The kubernetes client's exception classes (the client is loaded by then: a call went through it)."""
-    # pylint: disable=import-outside-toplevel
-    from kubernetes.client.rest import ApiException
-    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
-    import urllib3
-    return (ApiException, DynamicApiError), ResourceNotFoundError, urllib3.exceptions.HTTPError
+    """The exception classes of the light client and, when it is loaded, of the kubernetes client: (API answers,
+    kind not served, no answer)."""
+    api_errors, not_found, transport = (LightApiError,), (LightResourceNotFound,), (LightTransportError,)
+    if _kubernetes_loaded():
+        # pylint: disable=import-outside-toplevel
+        from kubernetes.client.rest import ApiException
+        from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+        import urllib3
+        api_errors += (ApiException, DynamicApiError)
+        not_found += (ResourceNotFoundError,)
+        transport += (urllib3.exceptions.HTTPError,)
+    return api_errors, not_found, transport
 
 
 def _transport_cause(exc):
+    if isinstance(exc, LightTransportError):
+        return describe_cause(exc.cause)
     return getattr(exc, "reason", None) or exc
 
 
-def _translate(exc, action, what, retries=None):
+def _translate(exc, action, what, retries=None, server=None):
     """Map any client exception to CanaryApiError (or a subclass) with a readable message; ``retries`` (a RetryLog)
-    adds how often the request was tried."""
-    api_errors, not_found_error, http_error = _client_errors() if HAS_KUBERNETES else ((), (), ())
+    adds how often the request was tried, ``server`` (the API server's URL) is named when it cannot be reached or
+    refuses the credentials."""
+    api_errors, not_found_error, http_error = _client_errors()
     note = retries.note() if retries is not None else ""
+    where = " at %s" % server if server else ""
+    if isinstance(exc, api_errors) and not getattr(exc, "status", None):
+        # The kubernetes client reports a TLS failure as an ApiException with status 0: no answer came.
+        cause = str(getattr(exc, "reason", None) or exc).strip().replace("\n", ": ")
+        return CanaryApiError("%s %s failed: cannot reach the API server%s: %s%s" % (action, what, where, cause, note))
     if isinstance(exc, api_errors):
         status = getattr(exc, "status", None)
-        message = "%s %s failed: HTTP %s: %s%s" % (action, what, status, _status_message(exc), note)
+        refused = " (the API server%s refused the credentials)" % where if status == 401 else ""
+        message = "%s %s failed: HTTP %s: %s%s%s" % (action, what, status, _status_message(exc), refused, note)
         error_class = ConflictError if status == 409 else CanaryApiError
         return error_class(message, status=status, reason=getattr(exc, "reason", None))
     if isinstance(exc, not_found_error):
         return KindNotInstalledError("%s failed: the API server does not serve this kind (%s)" % (action + " " + what, exc))
     if isinstance(exc, http_error):
-        return CanaryApiError("%s %s failed: cannot reach the API server: %s%s" % (action, what, _transport_cause(exc), note))
+        return CanaryApiError("%s %s failed: cannot reach the API server%s: %s%s" % (action, what, where, _transport_cause(exc), note))
     if isinstance(exc, (OSError, ValueError)):
         return CanaryApiError("%s %s failed: %s: %s" % (action, what, type(exc).__name__, exc))
     return None
@@ -101,6 +126,8 @@ def _translate(exc, action, what, retries=None):
 def transient_api_error(exc):
     """None for an error that is an answer; for a transient one (a RETRIED_STATUSES answer, a refused, reset or dropped
     connection, a timeout) ``(description, Retry-After seconds or None)``, as retry.call_with_retries expects."""
+    if isinstance(exc, (LightApiError, LightTransportError)) or not _kubernetes_loaded():
+        return light_transient(exc)
     # pylint: disable=import-outside-toplevel
     from kubernetes.client.rest import ApiException
     import urllib3
@@ -133,9 +160,12 @@ class KubeApi(object):
     (names.OLDER_API_VERSIONS: Istio before 1.22 serves networking.istio.io/v1beta1 only), and the bodies we write
     say that version."""
 
-    def __init__(self, dynamic_client, request_timeout=DEFAULT_REQUEST_TIMEOUT):
+    def __init__(self, dynamic_client, request_timeout=DEFAULT_REQUEST_TIMEOUT, server=None, plan=None):
         self.client = dynamic_client
         self.request_timeout = client_timeout(request_timeout)
+        self.server = server
+        # light_plan's answer: LightPlan (the light client) or FullClient(reason) (kubernetes.core's client).
+        self.plan = plan
         self._resources = {}
 
     def _new_retry_log(self):
@@ -153,7 +183,7 @@ class KubeApi(object):
         except CanaryApiError:
             raise
         except Exception as exc:  # pylint: disable=broad-except  # translated below, re-raised otherwise
-            translated = _translate(exc, action, what, retries)
+            translated = _translate(exc, action, what, retries, self.server)
             if translated is None:
                 raise
             translated.retried = bool(retries is not None and retries.retried)
@@ -369,22 +399,44 @@ def _dynamic_client(auth_params, request_timeout):
     except Exception as exc:  # pylint: disable=broad-except  # discovery failed: say how often it was tried
         if built:
             exc.retry_log = built[0].retry_log
+            exc.server = built[0].configuration.host
         raise
 
 
 def connect(auth_params, request_timeout=DEFAULT_REQUEST_TIMEOUT):
-    """A KubeApi from kubernetes.core connection options (kubeconfig, context, host, api_key, K8S_AUTH_*...)."""
+    """A KubeApi from kubernetes.core connection options (kubeconfig, context, host, api_key, K8S_AUTH_*...): on the
+    light client when light_plan.plan_connection says the connection is one it reproduces exactly, else on
+    kubernetes.core's client."""
+    params = dict((key, value) for key, value in auth_params.items() if value is not None)
+    try:
+        plan = light_plan.plan_connection(params)
+    except light_plan.ConfigError as exc:
+        raise CanaryApiError("cannot configure the Kubernetes client: %s" % exc)
+    except (OSError, ValueError) as exc:     # an unreadable kubeconfig or token file, YAML errors
+        raise CanaryApiError("cannot configure the Kubernetes client: %s: %s" % (type(exc).__name__, exc))
+    if plan.light:
+        try:
+            client = LightDynamicClient(plan, float(request_timeout))
+        except (OSError, ValueError) as exc:  # ssl: an unreadable CA or client certificate
+            raise CanaryApiError("cannot configure the Kubernetes client for %s: %s: %s" % (plan.server, type(exc).__name__, exc))
+        return KubeApi(client, request_timeout=request_timeout, server=plan.server, plan=plan)
+    return _connect_full(params, request_timeout, plan)
+
+
+def _connect_full(params, request_timeout, plan):
+    """connect() on kubernetes.core's client."""
     import kubernetes.config  # pylint: disable=import-outside-toplevel
 
-    params = dict((key, value) for key, value in auth_params.items() if value is not None)
     try:
         dynamic_client = _dynamic_client(params, request_timeout)
     except kubernetes.config.ConfigException as exc:
         raise CanaryApiError("cannot configure the Kubernetes client: %s" % exc)
     except Exception as exc:  # pylint: disable=broad-except  # the client runs discovery while it is created
-        translated = _translate(exc, "connecting", "to the API server", getattr(exc, "retry_log", None))
+        translated = _translate(exc, "connecting", "to the API server", getattr(exc, "retry_log", None),
+                                getattr(exc, "server", None))
         if translated is not None and not isinstance(exc, ValueError):
             raise translated
         # kubeconfig parse errors come in many types
         raise CanaryApiError("cannot configure the Kubernetes client: %s: %s" % (type(exc).__name__, exc))
-    return KubeApi(dynamic_client, request_timeout=request_timeout)
+    configuration = getattr(getattr(dynamic_client, "client", None), "configuration", None)
+    return KubeApi(dynamic_client, request_timeout=request_timeout, server=getattr(configuration, "host", None), plan=plan)

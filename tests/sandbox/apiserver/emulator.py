@@ -1,5 +1,6 @@
 """The Kubernetes API emulator: an HTTP server on 127.0.0.1 plus its background controllers."""
 import json
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -17,7 +18,7 @@ from .controls import Controls
 from .faults import Faults
 from .garbage import GarbageCollector
 from .handler import Handler
-from .kubeconfig import write_kubeconfig
+from .kubeconfig import TOKEN, write_kubeconfig
 from .operations import Operations
 from .requestlog import RequestLog
 from .resources import Registry
@@ -31,16 +32,31 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    tls_context = None
+
+    def get_request(self):
+        """With TLS, each connection's handshake happens in its handler thread (Handler.setup), not in the accept loop:
+        a client that connects and never speaks TLS must not stall the others."""
+        connection, address = super().get_request()
+        if self.tls_context is not None:
+            connection = self.tls_context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
 
 
 class Emulator:
     """`Emulator(port=0, crds=None, ready_seconds=0.3, served_versions=None)`; `crds=None` serves every CRD in the
     shared directory, `crds=[]` none (a cluster without Istio / Gateway API); `served_versions` ({group: [versions]})
     serves only those versions of a group's CRDs (`{"networking.istio.io": ["v1beta1"]}`: Istio before 1.22);
-    `pod_drain_seconds`: how long a deleted pod without a preStop sleep keeps answering (0: it exits at once)."""
+    `pod_drain_seconds`: how long a deleted pod without a preStop sleep keeps answering (0: it exits at once).
+    Opt-in, as a production API server (tls.py): `tls` (a tls.TlsMaterial) serves HTTPS with its certificates and
+    accepts client certificates its CA signed; `require_auth` answers 401 to a request without the sandbox token or
+    such a certificate. Off by default: plain HTTP, any request accepted."""
 
-    def __init__(self, port=0, crds=None, ready_seconds=0.3, served_versions=None, pod_drain_seconds=0.0):
+    def __init__(self, port=0, crds=None, ready_seconds=0.3, served_versions=None, pod_drain_seconds=0.0, tls=None,
+                 require_auth=False):
         self.port = port
+        self.tls = tls
+        self.require_auth = require_auth
         self.crds = crd_source.with_served_versions(crd_source.load_crds() if crds is None else list(crds), served_versions)
         self.ready_seconds = ready_seconds
         self.registry = Registry(self.crds)
@@ -72,6 +88,8 @@ class Emulator:
     def start(self):
         self._server = _Server(("127.0.0.1", self.port), Handler)
         self._server.emulator = self
+        if self.tls is not None:
+            self._server.tls_context = self.tls.server_context()
         self.port = self._server.server_address[1]
         self._threads = [threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                           name=f"apiserver-{self.port}", daemon=True),
@@ -105,11 +123,11 @@ class Emulator:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://127.0.0.1:{self.port}"
 
     def write_kubeconfig(self, path, namespace=None):
-        """Write a kubeconfig (server = this emulator, a token user); returns the path as a string."""
-        return write_kubeconfig(path, self.url, namespace)
+        """Write a kubeconfig (server = this emulator, a token user, with TLS its CA); returns the path as a string."""
+        return write_kubeconfig(path, self.url, namespace, ca_pem=self.tls.ca_pem if self.tls is not None else None)
 
     # -- test setup through the HTTP API ---------------------------------------------------------------------------
 
@@ -117,9 +135,11 @@ class Emulator:
         """One HTTP request to this emulator; returns (status, decoded JSON body)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": content_type, "Accept": "application/json"})
+                                     headers={"Content-Type": content_type, "Accept": "application/json",
+                                              "Authorization": "Bearer " + TOKEN})
+        context = self.tls.client_context() if self.tls is not None else None
         try:
-            with urllib.request.urlopen(req, timeout=30) as response:
+            with urllib.request.urlopen(req, timeout=30, context=context) as response:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")

@@ -1,11 +1,12 @@
 """The HTTP front of the emulator: routes requests to discovery, objects, watches and the sandbox controls."""
 import json
 import socket
+import ssl
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler
 
-from . import errors, routing, watch
+from . import errors, routing, tls, watch
 from .requestlog import RequestRecord
 from .tables import table_transform, to_table, wants_table
 
@@ -34,6 +35,24 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Silence the stdlib's per-request stderr line; the request log records requests."""
+
+    def setup(self):
+        """With TLS (tls.py), the handshake: a client that refuses our certificate or speaks no TLS ends here."""
+        self.handshake_failed = False  # pylint: disable=attribute-defined-outside-init
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(30)
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError):
+                self.handshake_failed = True  # pylint: disable=attribute-defined-outside-init
+            self.request.settimeout(None)
+        super().setup()
+
+    def handle(self):
+        if self.handshake_failed:
+            self.close_connection = True
+            return
+        super().handle()
 
     # Every method goes through `_handle`.
     def do_GET(self):  # pylint: disable=invalid-name
@@ -69,6 +88,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         status = 0
         try:
+            if (self.emulator.require_auth and (path.rstrip("/") or "/") not in tls.PUBLIC_PATHS
+                    and not tls.authenticated(self.headers, self.request)):
+                status = 401
+                self._send_json(401, tls.unauthorized_status())
+                return
             fault = self.emulator.faults.take(self.command, path, query_string)
             if fault is not None and fault.latency:
                 time.sleep(fault.latency)
