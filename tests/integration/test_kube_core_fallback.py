@@ -7,6 +7,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.client import disc
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client as core_client
 from ansible_collections.progressive.canary.plugins.module_utils.kube import kube_core
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, connect
+from ansible_collections.progressive.canary.plugins.module_utils.kube.light_plan import CLIENT_ENV
 from tests.integration.canary_scenario import NAMESPACE, load_podinfo
 
 pytestmark = pytest.mark.needs_crds
@@ -18,6 +19,7 @@ MISSING = [(discovery, "LazyDiscoverer"), (core_client, "_set_header")]
 
 @pytest.fixture(params=MISSING, ids=[attribute for _module, attribute in MISSING])
 def public_path(request, monkeypatch):
+    monkeypatch.setenv(CLIENT_ENV, "full")      # the kubernetes.core client, not the light one
     module, attribute = request.param
     monkeypatch.delattr(module, attribute)
     assert kube_core.private_helpers() is None

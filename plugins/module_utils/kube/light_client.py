@@ -102,6 +102,13 @@ class Response(object):
     """A decoded answer; ``to_dict()`` as kubernetes' ResourceInstance offers it."""
 
     def __init__(self, document):
+        # kubernetes' ResourceInstance: the items of a list answer say their apiVersion and kind (the server omits them).
+        kind = document.get("kind") if isinstance(document, dict) else None
+        if isinstance(kind, str) and kind.endswith("List") and "items" in document:
+            document["items"] = document["items"] or []
+            for item in document["items"]:
+                item.setdefault("apiVersion", document.get("apiVersion"))
+                item.setdefault("kind", kind[:-4])
         self.document = document
 
     def to_dict(self):
