@@ -66,7 +66,8 @@ def test_every_request_carries_the_timeout_even_lookups_after_connecting(emulato
     assert "timed out" in str(error.value).lower()
 
 
-def test_light_discovery_that_never_answers_times_out_at_the_first_lookup(emulator, kubeconfig):
+def test_light_discovery_that_never_answers_times_out_at_the_first_lookup(emulator, kubeconfig, monkeypatch):
+    monkeypatch.delenv(CLIENT_ENV, raising=False)   # the light client even where the suite forces the full one
     emulator.ensure_namespace(NAMESPACE)
     fault = emulator.faults.add(verb="GET", path_regex="^/apis/apps/v1$", latency=60)
     api = connect({"kubeconfig": kubeconfig}, request_timeout=1.0)
