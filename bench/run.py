@@ -6,7 +6,9 @@ issue 10's figures of the rollout role: ``steps`` (time and API requests per ana
 canary_shift task vs a kubernetes.core.k8s patch), ``fleet`` (N canaries in one play, strategy free, one bad canary
 among five), ``long_release`` (50 steps: time per step and controller memory at both ends), ``task_costs``
 (where a step's time goes: imports, one more task of each kind, requests per module process) and ``include_depth``
-(the controller's memory over 50 self-includes, as step.yml does, with and without a growing run record).
+(the controller's memory over 50 self-includes, as step.yml does, with and without a growing run record) and
+``module_process`` (CPU seconds, peak RSS and requests of one module process on the light and on kubernetes.core's
+client).
 Prints a table, writes JSON to bench/results/ and exits 1 when a figure is over its budget (bench/budgets.yml)
 or a part fails; a part that cannot run here (no ../shared, no Prometheus) is skipped with its reason."""
 import argparse
@@ -24,7 +26,8 @@ from tests.sandbox.prometheus import PrometheusUnavailable
 from bench import report
 from bench.timing import median
 
-PARTS = ("operations", "analysis", "memory", "steps", "shift_vs_k8s", "fleet", "long_release", "task_costs", "include_depth")
+PARTS = ("operations", "analysis", "memory", "steps", "shift_vs_k8s", "fleet", "long_release", "task_costs", "include_depth",
+         "module_process")
 
 
 def slug(name):
@@ -151,6 +154,18 @@ def task_costs_part(runs):
     return figures, measured
 
 
+def module_process_part(runs):
+    from bench.module_process import measure
+
+    measured = measure(max(runs, 3))
+    figures = {}
+    for client, entry in measured.items():
+        figures["cpu_seconds.module_process.%s" % client] = (entry["cpu_seconds"], "s")
+        figures["memory_mib.module_process.%s" % client] = (entry["peak_rss_mib"], "MiB")
+        figures["requests.module_process.%s" % client] = (entry["requests_per_process"], "")
+    return figures, measured
+
+
 def include_depth_part(_runs):
     from bench.include_depth import measure
 
@@ -161,7 +176,7 @@ def include_depth_part(_runs):
 
 RUNNERS = {"operations": operations_part, "analysis": analysis_part, "memory": memory_part, "steps": steps_part,
            "shift_vs_k8s": shift_vs_k8s_part, "fleet": fleet_part, "long_release": long_release_part, "task_costs": task_costs_part,
-           "include_depth": include_depth_part}
+           "include_depth": include_depth_part, "module_process": module_process_part}
 
 
 def run_parts(parts, runs):
