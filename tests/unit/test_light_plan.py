@@ -231,6 +231,11 @@ def test_a_server_without_scheme_falls_back(env):
     assert not plan.light and "http" in plan.reason
 
 
+def test_a_server_url_with_credentials_falls_back_without_showing_them(env):
+    plan = plan_connection({"host": "https://admin:hunter2@api.example.com", "api_key": "k"}, env)
+    assert not plan.light and "credentials" in plan.reason and "hunter2" not in plan.reason
+
+
 # -- the same settings as kubernetes.core's client ------------------------------------------------------------------------
 
 def _full_client_view(params, environ, monkeypatch):

@@ -27,13 +27,8 @@ import ssl
 import tempfile
 import time
 
-try:
-    from urllib.parse import quote, urlencode, urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
-    from urllib import quote, urlencode  # type: ignore
-    from urlparse import urlsplit  # type: ignore
-
 import http.client
+from urllib.parse import quote, urlencode, urlsplit
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube import discovery_cache
 from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import (
@@ -296,13 +291,13 @@ class LightResource(object):
     def _namespace(self, namespace, body):
         if not self.namespaced:
             return None
-        namespace = namespace or ((body or {}).get("metadata") or {}).get("namespace")
+        namespace = namespace or _metadata(body).get("namespace")
         if not namespace:
             raise ValueError("Namespace is required for %s.%s" % (self.group_version, self.kind))
         return namespace
 
     def _name(self, name, body):
-        name = name or ((body or {}).get("metadata") or {}).get("name")
+        name = name or _metadata(body).get("name")
         if not name:
             raise ValueError("name is required for %s.%s" % (self.group_version, self.kind))
         return name
@@ -335,6 +330,11 @@ class LightResource(object):
         namespace = self._namespace(namespace, None)
         return Response(self.client.request("DELETE", self.path(name, namespace), body=body,
                                             timeout=_timeout_seconds(_request_timeout)))
+
+
+def _metadata(body):
+    """A body's metadata; {} for a JSON patch (a list) or no body."""
+    return (body.get("metadata") or {}) if isinstance(body, dict) else {}
 
 
 def _resource_from(client, group_version, kind, listing):

@@ -410,6 +410,8 @@ def _settings_to_plan(settings):
     host = settings.host
     if not (host.startswith("http://") or host.startswith("https://")) or "?" in host or "#" in host:
         return FullClient("a server URL that is not http:// or https://")
+    if "@" in host.split("://", 1)[1].split("/", 1)[0]:
+        return FullClient("a server URL with credentials in it")
     if host.startswith("https://") and settings.verify and settings.ca is None and not _has_certifi():
         return FullClient("no CA given and no certifi bundle")
     ca_file = ca_data = None

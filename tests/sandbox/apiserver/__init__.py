@@ -1,8 +1,9 @@
 """The sandbox's Kubernetes API emulator: `from tests.sandbox.apiserver import Emulator`.
 
     Emulator(port=0, crds=None, ready_seconds=0.3)   # crds=None: every shared CRD; crds=[]: no Istio/Gateway API
+    Emulator(tls=TlsMaterial(directory), require_auth=True)   # opt-in HTTPS, token / client-certificate auth (tls.py)
     .start() / .stop() / `with Emulator() as emulator:`
-    .url                                   # http://127.0.0.1:PORT
+    .url                                   # http://127.0.0.1:PORT (https:// with tls)
     .write_kubeconfig(path, namespace=None) -> str
     .load_manifests(path_or_yaml, namespace="default") -> [created objects]   # over HTTP, creates namespaces
     .request(method, path, body=None, content_type="application/json") -> (status, json)
