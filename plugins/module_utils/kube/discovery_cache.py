@@ -108,4 +108,3 @@ class DiscoveryCache(object):
                 os.unlink(temporary)
             except OSError:
                 pass
-
