@@ -169,3 +169,20 @@ def test_the_emulator_refuses_requests_without_credentials(secure_emulator, tls_
     assert error.value.code == 401
     with urllib.request.urlopen(secure_emulator.url + "/version", timeout=10, context=context) as response:
         assert response.status == 200
+
+
+def test_a_module_task_over_https(secure_emulator, client, tmp_path):  # pylint: disable=redefined-outer-name
+    """A module process (ansible-playbook, the client chosen by the environment it inherits) over HTTPS with the
+    token: it reads, and its requests are all authenticated."""
+    from tests.integration.canary_scenario import NAMESPACE, run_playbook
+    secure_emulator.ensure_namespace(NAMESPACE)
+    kubeconfig = secure_emulator.write_kubeconfig(tmp_path / "kubeconfig")
+    secure_emulator.request_log.reset()
+    task = {"name": "info", "progressive.canary.canary_info": {"target": "podinfo", "namespace": NAMESPACE}}
+    returncode, results = run_playbook(tmp_path, [task], kubeconfig)
+    assert returncode == 0, results
+    assert results["info"]["initialized"] is False
+    agents = {record.user_agent.split("/")[0] for record in secure_emulator.request_log.records()
+              if record.path.startswith("/api") and record.path != "/api/v1/namespaces"}
+    assert agents == {"progressive-canary" if client == "light" else "OpenAPI-Generator"}, agents
+    assert {record.status for record in secure_emulator.request_log.records()} <= {200, 404}
