@@ -191,6 +191,12 @@ def test_unusable_kubeconfig_files_are_clear_errors(tmp_path, env, user, cluster
         plan_connection({"kubeconfig": path}, env)
 
 
+def test_a_kubeconfig_that_is_not_yaml_is_a_clear_error(tmp_path, env):
+    (tmp_path / "config").write_text("clusters: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        plan_connection({"kubeconfig": str(tmp_path / "config")}, env)
+
+
 def test_no_kubeconfig_is_a_clear_error(tmp_path, env):
     with pytest.raises(ConfigError, match="no kubeconfig found at .*absent"):
         plan_connection({"kubeconfig": str(tmp_path / "absent")}, env)

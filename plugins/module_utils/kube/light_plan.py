@@ -240,7 +240,10 @@ def _load_yaml(path):
     import yaml  # pylint: disable=import-outside-toplevel  # only a kubeconfig needs it
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path) as handle:
-        return yaml.load(handle, Loader=loader)  # nosec: a safe loader
+        try:
+            return yaml.load(handle, Loader=loader)  # nosec: a safe loader
+        except yaml.YAMLError as exc:
+            raise ConfigError("the kubeconfig %s is not valid YAML: %s" % (path, exc))
 
 
 def _merged_kubeconfig(paths_text):
