@@ -9,10 +9,17 @@ import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube import discovery_cache
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
+from ansible_collections.progressive.canary.plugins.module_utils.kube.light_plan import CLIENT_ENV
 from tests.integration.canary_scenario import NAMESPACE, load_podinfo, reset_request_log
 
 pytestmark = pytest.mark.needs_crds
 DISCOVERY_PATHS = ("/api", "/apis", "/version")
+
+
+@pytest.fixture(autouse=True)
+def light_client(monkeypatch):
+    """These tests are about the light client, even in a run that forces kubernetes.core's (the Makefile's subset)."""
+    monkeypatch.delenv(CLIENT_ENV, raising=False)
 
 
 def _discovery_gets(emulator):
@@ -82,3 +89,20 @@ def test_the_cache_file_holds_no_credential(emulator, kubeconfig):
     with open(os.path.join(directory, name), encoding="utf-8") as handle:
         content = handle.read()
     assert "sandbox-token" not in content and '"configmaps"' in content
+
+
+def test_a_light_connection_never_imports_kubernetes(emulator, kubeconfig):
+    """The point of the light client: a module process with a plain connection does not import the kubernetes package,
+    not even on an error (a 404, a kind not served)."""
+    import subprocess
+    import sys
+    emulator.ensure_namespace(NAMESPACE)
+    script = ("import sys\n"
+              "from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect\n"
+              "api = connect({'kubeconfig': sys.argv[1]}, request_timeout=5)\n"
+              "assert api.get('v1', 'ConfigMap', 'test', 'absent') is None\n"
+              "assert not api.serves('flagger.app/v1beta1', 'Canary')\n"
+              "print(sorted(name for name in sys.modules if name == 'kubernetes' or name.startswith('kubernetes.')))\n")
+    completed = subprocess.run([sys.executable, "-c", script, kubeconfig], capture_output=True, text=True, check=True,
+                               timeout=60, env=dict(os.environ))
+    assert completed.stdout.strip() == "[]", completed.stdout + completed.stderr
