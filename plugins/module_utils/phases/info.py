@@ -33,7 +33,7 @@ def canary_info(api, names, provider=factory.DEFAULT_PROVIDER):
         return _uninitialized(names, str(exc))
     factory.check_recorded(names, provider, state)
     try:
-        facts = read_facts(api, names, provider)
+        facts = read_facts(api, names, provider, state)
     except Refusal as exc:
         return _uninitialized(names, str(exc), state)
     state = facts.state

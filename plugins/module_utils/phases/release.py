@@ -77,12 +77,18 @@ def is_pending(revision, state):
     return revision not in (state["last_promoted_revision"], state.get("failed_revision"))
 
 
-def read_state(api, names):
-    """The state of an initialized canary; Refusal when there is none or init did not finish."""
-    try:
-        state = StateStore(api, names).read()
-    except StateError as exc:
-        raise Refusal(str(exc))
+# read_state's ``state`` when the caller has not read the state object yet.
+UNREAD = object()
+
+
+def read_state(api, names, state=UNREAD):
+    """The state of an initialized canary (``state``, when the caller has just read it, else read here); Refusal when
+    there is none or init did not finish."""
+    if state is UNREAD:
+        try:
+            state = StateStore(api, names).read()
+        except StateError as exc:
+            raise Refusal(str(exc))
     if (state is None or not state["originals"]) and is_managed(workloads.workload(api, names).read(names.primary), names.target):
         raise Refusal("canary %s/%s lost its state object %s while its primary Deployment %s still serves: run canary_init, which "
                       "rebuilds the state from the record on the primary and changes no workload (the rollout role does this)"
@@ -93,9 +99,10 @@ def read_state(api, names):
     return state
 
 
-def read_facts(api, names, provider=routers.DEFAULT_PROVIDER):
+def read_facts(api, names, provider=routers.DEFAULT_PROVIDER, state=UNREAD):
+    """Everything a release step plans from, read once; ``state`` as read_state takes it."""
     facts = ReleaseFacts()
-    facts.state = read_state(api, names)
+    facts.state = read_state(api, names, state)
     routers.check_recorded(names, provider, facts.state)
     facts.label = facts.originals.get("selector_label")
     facts.value = facts.originals.get("selector_value")
