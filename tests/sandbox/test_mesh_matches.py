@@ -14,6 +14,7 @@ HOST = "podinfo.test"
 VS_PATH = "/apis/networking.istio.io/v1beta1/namespaces/%s/virtualservices" % NS
 # Flagger's documented A/B cookie match (docs/gitbook/usage/deployment-strategies.md).
 CANARY_COOKIE_REGEX = "^(.*?;)?(canary=always)(;.*)?$"
+CANARY_IMAGE = "ghcr.io/stefanprodan/podinfo:6.0.1"     # the release under test: another version than the primary's
 USERS = {"insider": {"count": 10, "headers": {"x-canary": "insider"}},
          "tester": {"count": 10, "cookies": {"canary": "always"}},
          "plain": {"count": 80}}
@@ -45,7 +46,7 @@ def podinfo_objects(http, canary_error_rate=None, static=False):
     return [
         deployment_manifest("podinfo-primary", NS, {"app": "podinfo-primary"}, replicas=2, ready=2 if static else None, **timing),
         deployment_manifest("podinfo", NS, {"app": "podinfo"}, replicas=1, ready=1 if static else None,
-                            error_rate=canary_error_rate, **timing),
+                            error_rate=canary_error_rate, image=CANARY_IMAGE, **timing),
         service_manifest("podinfo", NS, {"app": "podinfo-primary"}),
         service_manifest("podinfo-primary", NS, {"app": "podinfo-primary"}),
         service_manifest("podinfo-canary", NS, {"app": "podinfo"}),
