@@ -104,8 +104,11 @@ def matches(alternatives, request):
 # -- Istio ---------------------------------------------------------------------------------------
 
 def istio_string_match(value):
-    """An Istio StringMatch as ``(kind, expected)``; ``{}`` (no kind) checks presence, as Istio documents."""
+    """An Istio StringMatch as ``(kind, expected)``; ``{}`` (no kind) checks presence, as Istio documents, and so does
+    the regex ``*`` (istiod translates it to Envoy's present_match; validation allows it in ``withoutHeaders``)."""
     value = value if isinstance(value, dict) else {}
+    if value.get("regex") == "*":
+        return ("present", None)
     for kind in ("exact", "prefix", "regex"):
         if isinstance(value.get(kind), str):
             return (kind, value[kind])

@@ -5,6 +5,7 @@ counts a test asserts on ("non-matching users never reached the canary")."""
 import pytest
 import requests
 
+from tests.sandbox.fixtures_api import wait_for
 from tests.sandbox.fixtures_mesh import create_objects, deployment_manifest, service_manifest, wait_ready
 from tests.sandbox.mesh import Mesh, StaticCluster
 from tests.sandbox.mesh_matching import plain_request, string_matches
@@ -180,3 +181,19 @@ def test_the_control_api_takes_users_per_target(mesh, cluster):
 def test_a_plain_request_default_is_unchanged():
     request = plain_request("podinfo.test")
     assert (request.method, request.path, request.headers) == ("GET", "/", {})
+
+
+def test_a_stale_proxy_applies_the_old_matches_to_a_users_request(mesh, cluster):
+    emulator = cluster(ab_routes())
+    mesh.simulate_proxies(3.0, 1.0)
+    mesh.populate(HOST, {"insider": {"count": 2, "headers": {"x-canary": "insider"}}})
+    mesh.send(HOST, 4)
+    replace_routes(emulator.url, weighted_routes(100, 0))     # the A/B test ends: everyone back to the primary
+    mesh.send(HOST, 8)          # read at once, but no proxy has it yet: each routes the insiders by the old matches
+    assert mesh.counts(HOST)["by_class"]["insider"]["by_workload"] == {"podinfo": 12}
+
+    def all_proxies_updated():
+        mesh.reset(HOST)
+        mesh.send(HOST, 8)
+        return mesh.counts(HOST)["by_workload"] == {"podinfo-primary": 8}
+    wait_for(all_proxies_updated, what="every proxy routing by the new routes")
