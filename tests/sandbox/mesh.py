@@ -6,13 +6,20 @@ hosts such as ``podinfo.test`` or ``app.example.com``. Each tick resolves a host
 would:
 
 0. a host an OpenShift Route claims goes to the Route's backends by weight (mesh_openshift_route);
-1. a VirtualService bound to the mesh (``gateways`` empty or containing ``mesh``) whose ``hosts``
-   contain the host (short names are relative to the VirtualService's namespace) routes by its first
-   http route matching a plain ``GET /``: destinations by weight, a ``subset`` narrowed by the
-   DestinationRule of the destination host; no matching route answers 404;
+1. a VirtualService bound to the mesh (``gateways`` empty or containing ``mesh``) whose ``hosts`` contain the host
+   (short names are relative to the VirtualService's namespace) routes each request by its first http route whose
+   ``match`` holds for it (mesh_matching: headers, cookies, uri, method...): destinations by weight, a ``subset``
+   narrowed by the DestinationRule of the destination host, mirrors, response header operations; no matching route
+   answers 404;
 2. otherwise an HTTPRoute attached to the host's Service (GAMMA) or, for a host that is no Service, to a
    Gateway with the host among its hostnames: mesh_gateway_api.py;
 3. otherwise the host's Service (``name.namespace[.svc[.cluster.local]]``) routes to its selector.
+
+What the mesh resolves is a route table per host (mesh_routes), request-independent, so a stale proxy applies old
+routes to new requests. Requests come from simulated users (mesh_users: classes carrying headers or cookies, each
+user with a cookie jar that keeps what ``Set-Cookie`` response headers say); a target without users is an anonymous
+client sending ``GET /``. Mirrored copies (``mirror``, ``mirrors``, HTTPRoute ``RequestMirror``) reach the mirror's
+workload and its destination reporter only, never a user.
 
 A Service selects the Deployments whose pod-template labels match (requests split by ready replicas);
 no Service, no selector or no ready replica answers 503. A workload answers 500 for the fraction given
@@ -30,7 +37,8 @@ request (503/404 included, with ``destination_workload="unknown"``), as Istio re
 OpenShift Route also count in the router's HAProxy families (``haproxy_server_http_responses_total``,
 ``haproxy_server_http_average_response_latency_milliseconds``, ``haproxy_backend_http_responses_total``; see
 mesh_haproxy_metrics), beside Istio's.
-Per-host counts (``/counts``, ``Mesh.counts``) say how many requests failed, for "no request failed".
+Per-host counts (``/counts``, ``Mesh.counts``) say how many requests failed, for "no request failed", per workload, per
+user class, the mirror copies apart, and per user which versions served it (docs/sandbox.md, "Counts").
 
 By default a change applies at once. ``Mesh.simulate_proxies(delay, jitter)`` makes the steady traffic go through
 simulated proxies that each apply what the mesh read that many seconds late, with Ready pods as endpoints: a request
