@@ -7,7 +7,9 @@ import pytest
 import requests
 
 from tests.sandbox.mesh_users import CookieJar, parse_set_cookie
-from tests.sandbox.test_mesh_matches import CANARY_IMAGE, HOST, VS_PATH, destination, fixture_cluster, replace_routes  # noqa: F401  # pylint: disable=unused-import
+from tests.sandbox.fixtures_strategies import CANARY_IMAGE, HOST, destination, replace_routes
+from tests.sandbox.fixtures_strategies import fixture_strategy_cluster  # noqa: F401  # pylint: disable=unused-import  # fixtures
+from tests.sandbox.test_mesh_matches import fixture_cluster  # noqa: F401  # pylint: disable=unused-import
 
 COOKIE = "flagger-cookie=LpsIaLdoNZ"
 STICKY_MATCH = [{"headers": {"Cookie": {"regex": ".*flagger-cookie.*LpsIaLdoNZ.*"}}}]

@@ -4,12 +4,9 @@ precedence, session affinity with a backendRef ``ResponseHeaderModifier`` adding
 ``RequestMirror`` filter (``percent`` / ``fraction``)."""
 
 import pytest
-import requests
 
-from tests.sandbox.fixtures_mesh import create_objects, deployment_manifest, service_manifest, wait_ready
-from tests.sandbox.mesh import Mesh, StaticCluster
-from tests.sandbox.test_mesh_matches import CANARY_COOKIE_REGEX, CANARY_IMAGE, HOST, NS, USERS
-from tests.sandbox.test_mesh_mirroring import metric_total
+from tests.sandbox.fixtures_strategies import (  # noqa: F401  # pylint: disable=unused-import  # the fixture
+    CANARY_COOKIE_REGEX, HOST, NS, USERS, fixture_strategy_cluster, metric_total, static_mesh)
 
 ROUTES_PATH = "/apis/gateway.networking.k8s.io/v1/namespaces/%s/httproutes" % NS
 MESH_PARENT = {"group": "", "kind": "Service", "name": "podinfo", "port": 9898}
@@ -58,29 +55,10 @@ def http_route(rules):
             "metadata": {"name": "podinfo", "namespace": NS}, "spec": {"parentRefs": [MESH_PARENT], "rules": rules}}
 
 
-def podinfo_objects(canary_error_rate=None, static=False):
-    timing = {} if static else {"ready_seconds": 0}
-    return [
-        deployment_manifest("podinfo-primary", NS, {"app": "podinfo-primary"}, replicas=2, ready=2 if static else None, **timing),
-        deployment_manifest("podinfo", NS, {"app": "podinfo"}, replicas=1, ready=1 if static else None,
-                            error_rate=canary_error_rate, image=CANARY_IMAGE, **timing),
-        service_manifest("podinfo", NS, {"app": "podinfo-primary"}),
-        service_manifest("podinfo-primary", NS, {"app": "podinfo-primary"}),
-        service_manifest("podinfo-canary", NS, {"app": "podinfo"}),
-    ]
-
-
 @pytest.fixture(name="routed")
-def fixture_routed(emulator):
+def fixture_routed(strategy_cluster):
     """A factory: podinfo routed by an HTTPRoute attached to its Service (GAMMA) with ``rules``, created over HTTP."""
-    def create(rules, canary_error_rate=None):
-        create_objects(emulator.url, podinfo_objects(canary_error_rate))
-        response = requests.post(emulator.url + ROUTES_PATH, json=http_route(rules), timeout=10)
-        assert response.status_code == 201, response.text
-        wait_ready(emulator.url, NS, "podinfo-primary", 2)
-        wait_ready(emulator.url, NS, "podinfo", 1)
-        return emulator
-    return create
+    return lambda rules, canary_error_rate=None: strategy_cluster([http_route(rules)], canary_error_rate)
 
 
 @pytest.mark.parametrize("default_first", [False, True])
@@ -124,8 +102,7 @@ def test_path_matches_whole_segments_and_exact_first(path, expected):
     rules = [{"backendRefs": [backend("podinfo-primary", 1)]},
              {"matches": [{"path": {"type": "PathPrefix", "value": "/api/"}}, {"path": {"type": "Exact", "value": "/exact"}}],
               "backendRefs": [backend("podinfo-canary", 1)]}]
-    mesh = Mesh()
-    mesh.bind(StaticCluster(podinfo_objects(static=True) + [dict(http_route(rules), metadata={"name": "podinfo", "namespace": NS})]))
+    mesh = static_mesh([http_route(rules)])
     mesh.populate(HOST, {"visitor": 1}, path=path)
     mesh.send(HOST, 2)
     assert mesh.counts(HOST)["by_workload"] == {expected: 2}

@@ -6,23 +6,9 @@ import pytest
 import requests
 
 from tests.sandbox.fixtures_api import wait_for
-from tests.sandbox.fixtures_mesh import create_objects, deployment_manifest, service_manifest, wait_ready
-from tests.sandbox.mesh import Mesh, StaticCluster
+from tests.sandbox.fixtures_strategies import (  # noqa: F401  # pylint: disable=unused-import  # the fixture
+    CANARY_COOKIE_REGEX, HOST, NS, USERS, destination, fixture_strategy_cluster, replace_routes, static_mesh, virtual_service)
 from tests.sandbox.mesh_matching import plain_request, string_matches
-
-NS = "test"
-HOST = "podinfo.test"
-VS_PATH = "/apis/networking.istio.io/v1beta1/namespaces/%s/virtualservices" % NS
-# Flagger's documented A/B cookie match (docs/gitbook/usage/deployment-strategies.md).
-CANARY_COOKIE_REGEX = "^(.*?;)?(canary=always)(;.*)?$"
-CANARY_IMAGE = "ghcr.io/stefanprodan/podinfo:6.0.1"     # the release under test: another version than the primary's
-USERS = {"insider": {"count": 10, "headers": {"x-canary": "insider"}},
-         "tester": {"count": 10, "cookies": {"canary": "always"}},
-         "plain": {"count": 80}}
-
-
-def destination(host, weight):
-    return {"destination": {"host": host}, "weight": weight}
 
 
 def ab_routes(header="x-canary", cookie_regex=CANARY_COOKIE_REGEX):
@@ -36,47 +22,10 @@ def weighted_routes(primary, canary):
     return [{"route": [destination("podinfo-primary", primary), destination("podinfo-canary", canary)]}]
 
 
-def virtual_service(http):
-    return {"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
-            "metadata": {"name": "podinfo", "namespace": NS}, "spec": {"hosts": ["podinfo"], "http": http}}
-
-
-def podinfo_objects(http, canary_error_rate=None, static=False):
-    """podinfo after canary_init routed by ``http``; ``static``: with ready replicas in status, for a StaticCluster."""
-    timing = {} if static else {"ready_seconds": 0}
-    return [
-        deployment_manifest("podinfo-primary", NS, {"app": "podinfo-primary"}, replicas=2, ready=2 if static else None, **timing),
-        deployment_manifest("podinfo", NS, {"app": "podinfo"}, replicas=1, ready=1 if static else None,
-                            error_rate=canary_error_rate, image=CANARY_IMAGE, **timing),
-        service_manifest("podinfo", NS, {"app": "podinfo-primary"}),
-        service_manifest("podinfo-primary", NS, {"app": "podinfo-primary"}),
-        service_manifest("podinfo-canary", NS, {"app": "podinfo"}),
-        virtual_service(http),
-    ]
-
-
-def static_mesh(http, canary_error_rate=None):
-    mesh = Mesh()
-    mesh.bind(StaticCluster(podinfo_objects(http, canary_error_rate, static=True)))
-    return mesh
-
-
 @pytest.fixture(name="cluster")
-def fixture_cluster(emulator):
-    """A factory: podinfo after canary_init with the given http routes, both Deployments ready."""
-    def create(http, canary_error_rate=None):
-        create_objects(emulator.url, podinfo_objects(http, canary_error_rate))
-        wait_ready(emulator.url, NS, "podinfo-primary", 2)
-        wait_ready(emulator.url, NS, "podinfo", 1)
-        return emulator
-    return create
-
-
-def replace_routes(api_url, http):
-    current = requests.get(api_url + VS_PATH + "/podinfo", timeout=10).json()
-    current["spec"]["http"] = http
-    response = requests.put(api_url + VS_PATH + "/podinfo", json=current, timeout=10)
-    assert response.status_code == 200, response.text
+def fixture_cluster(strategy_cluster):
+    """A factory: podinfo routed by a VirtualService with the given http routes, in the emulator."""
+    return lambda http, canary_error_rate=None: strategy_cluster([virtual_service(http)], canary_error_rate)
 
 
 def test_ab_header_and_cookie_users_reach_the_canary_and_nobody_else(mesh, cluster):
@@ -105,7 +54,7 @@ def test_ab_header_and_cookie_users_reach_the_canary_and_nobody_else(mesh, clust
     # regex expects no space after ";", so a browser's second cookie does not match (as in Envoy)
 ])
 def test_ab_non_matching_users_stay_on_the_primary(users):
-    mesh = static_mesh(ab_routes())
+    mesh = static_mesh([virtual_service(ab_routes())])
     mesh.populate(HOST, users)
     mesh.send(HOST, 20)
     assert mesh.counts(HOST)["by_workload"] == {"podinfo-primary": 20}
@@ -135,7 +84,7 @@ def test_uri_method_and_prefix_matches():
     http = [{"match": [{"uri": {"prefix": "/api"}, "method": {"exact": "POST"}}], "route": [destination("podinfo-canary", 100)]},
             {"match": [{"headers": {"x-canary": {"prefix": "ins"}}}], "route": [destination("podinfo-canary", 100)]},
             {"match": [{"withoutHeaders": {"x-block": {}}}], "route": [destination("podinfo-primary", 100)]}]
-    mesh = static_mesh(http)
+    mesh = static_mesh([virtual_service(http)])
     mesh.populate(HOST, {"writer": 1}, path="/api/items", method="POST")
     mesh.send(HOST, 3)
     assert mesh.counts(HOST)["by_workload"] == {"podinfo": 3}

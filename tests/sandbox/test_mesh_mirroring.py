@@ -6,7 +6,9 @@ shadow traffic)."""
 
 import pytest
 
-from tests.sandbox.test_mesh_matches import HOST, USERS, destination, fixture_cluster, static_mesh  # noqa: F401  # pylint: disable=unused-import
+from tests.sandbox.fixtures_strategies import HOST, USERS, destination, metric_total, static_mesh, virtual_service
+from tests.sandbox.fixtures_strategies import fixture_strategy_cluster  # noqa: F401  # pylint: disable=unused-import  # fixtures
+from tests.sandbox.test_mesh_matches import fixture_cluster  # noqa: F401  # pylint: disable=unused-import
 
 
 def mirrored_routes(percentage=None, **mirror_fields):
@@ -17,15 +19,6 @@ def mirrored_routes(percentage=None, **mirror_fields):
         route["mirrorPercentage"] = {"value": percentage}
     route.update(mirror_fields)
     return [route]
-
-
-def metric_total(text, **labels):
-    """Sum of istio_requests_total samples carrying ``labels``."""
-    total = 0
-    for line in text.splitlines():
-        if line.startswith("istio_requests_total{") and all('%s="%s"' % item in line for item in labels.items()):
-            total += int(line.rsplit(" ", 1)[1])
-    return total
 
 
 def test_mirrored_copies_reach_the_canary_and_never_the_user(mesh, cluster):
@@ -53,7 +46,7 @@ def test_mirrored_copies_reach_the_canary_and_never_the_user(mesh, cluster):
     ({"mirror_percent": 20}, 2),
 ])
 def test_mirror_percentage(fields, mirrored):
-    mesh = static_mesh(mirrored_routes(**fields))
+    mesh = static_mesh([virtual_service(mirrored_routes(**fields))])
     mesh.send(HOST, 10)
     assert mesh.counts(HOST)["mirror"]["total"] == mirrored
 
@@ -61,7 +54,7 @@ def test_mirror_percentage(fields, mirrored):
 def test_mirrors_list_sends_one_copy_per_entry():
     route = {"route": [destination("podinfo-primary", 100)],
              "mirrors": [{"destination": {"host": "podinfo-canary"}}, {"destination": {"host": "podinfo-primary"}, "percentage": {"value": 50}}]}
-    mesh = static_mesh([route])
+    mesh = static_mesh([virtual_service([route])])
     mesh.send(HOST, 10)
     assert mesh.counts(HOST)["mirror"]["by_workload"] == {"podinfo": 10, "podinfo-primary": 5}
     assert mesh.counts(HOST)["by_workload"] == {"podinfo-primary": 10}
@@ -69,7 +62,7 @@ def test_mirrors_list_sends_one_copy_per_entry():
 
 def test_a_mirror_with_nowhere_to_go_fails_only_the_copy():
     # istiod accepts a mirror naming a subset no DestinationRule defines; Envoy's shadow then finds no cluster.
-    mesh = static_mesh(mirrored_routes(mirror={"host": "podinfo-canary", "subset": "missing"}))
+    mesh = static_mesh([virtual_service(mirrored_routes(mirror={"host": "podinfo-canary", "subset": "missing"}))])
     assert mesh.send(HOST, 4) == {200: 4}
     counts = mesh.counts(HOST)
     assert counts["failed"] == 0
@@ -80,7 +73,7 @@ def test_a_mirror_with_nowhere_to_go_fails_only_the_copy():
 def test_a_request_the_mesh_answers_itself_is_not_mirrored():
     # No route matches (404): nothing is sent upstream, so nothing is shadowed.
     route = dict(mirrored_routes()[0], match=[{"headers": {"x-canary": {"exact": "insider"}}}])
-    mesh = static_mesh([route])
+    mesh = static_mesh([virtual_service([route])])
     assert mesh.send(HOST, 3) == {404: 3}
     assert mesh.counts(HOST)["mirror"]["total"] == 0
 
@@ -88,7 +81,7 @@ def test_a_request_the_mesh_answers_itself_is_not_mirrored():
 def test_mirror_copies_do_not_touch_the_users_jars():
     # A Set-Cookie the primary's route adds reaches the user; the shadow's response (whatever it is) never does.
     route = dict(mirrored_routes()[0], headers={"response": {"add": {"Set-Cookie": "seen=primary"}}})
-    mesh = static_mesh([route])
+    mesh = static_mesh([virtual_service([route])])
     mesh.populate(HOST, {"plain": 2})
     mesh.send(HOST, 4)
     counts = mesh.counts(HOST)
