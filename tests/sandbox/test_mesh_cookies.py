@@ -124,3 +124,21 @@ def test_jar_order_paths_and_replacement():
     jar.receive("canary=never", now=0.0)
     assert jar.header(0.0, "/") == "canary=never; flagger-cookie=A", "a replaced cookie keeps its place"
     assert jar.header(10.0, "/") == "canary=never", "Max-Age=10 expired"
+
+
+def test_with_pods_as_endpoints_a_rolling_primary_serves_its_old_pods_version(mesh, cluster):
+    # Routing cookie holders back to a primary whose new pods are not ready yet sends them to the old version.
+    emulator = cluster(affinity_routes(50))
+    mesh.simulate_proxies(0.0)          # no delay, but pods as endpoints: each pod's own template is its version
+    mesh.populate(HOST, PLAIN_USERS)
+    mesh.send(HOST, 100)
+    patch = {"spec": {"template": {"metadata": {"annotations": {"sandbox.progressive.canary/ready-seconds": "30"}},
+                                   "spec": {"containers": [{"name": "app", "image": CANARY_IMAGE}]}}}}
+    response = requests.patch(emulator.url + "/apis/apps/v1/namespaces/test/deployments/podinfo-primary", json=patch,
+                              headers={"Content-Type": "application/strategic-merge-patch+json"}, timeout=10)
+    assert response.status_code == 200, response.text
+    replace_routes(emulator.url, finished_routes())
+    mesh.send(HOST, 100)
+    counts = mesh.counts(HOST)
+    assert counts["by_workload"] == {"podinfo-primary": 150, "podinfo": 50}
+    assert counts["users"]["switched"] == 50, "the old pods still serve the old version"
