@@ -587,7 +587,8 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
 
     def add_target(self, host, namespace=None, rps=None, users=None, path="/", method="GET"):
         """Send steady traffic to ``host`` (as a client in ``namespace``) while the mesh runs. ``users``, ``path`` and
-        ``method``: the target's population (``populate``); none given, an anonymous client sends ``GET /``."""
+        ``method``: the target's population, as ``populate`` gives it; none given, the users ``populate`` gave the host
+        if any, else an anonymous client sending ``GET /``."""
         namespace = namespace or default_namespace(host)
         if not namespace:
             raise ValueError("host %r needs a namespace (the client's, where its VirtualService lives)" % host)
@@ -596,8 +597,6 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._targets[host] = Target(host, namespace, float(self.rps if rps is None else rps))
             if population is not None:
                 self._populations[host] = population
-            else:
-                self._populations.pop(host, None)
         return self
 
     def populate(self, host, users=None, path="/", method="GET"):
