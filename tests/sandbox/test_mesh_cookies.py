@@ -140,3 +140,27 @@ def test_with_pods_as_endpoints_a_rolling_primary_serves_its_old_pods_version(me
     counts = mesh.counts(HOST)
     assert counts["by_workload"] == {"podinfo-primary": 150, "podinfo": 50}
     assert counts["users"]["switched"] == 50, "the old pods still serve the old version"
+
+
+def test_a_primary_cookie_keeps_primary_users_there_until_it_expires(mesh, istio_cluster):
+    # Flagger with sessionAffinity.primaryCookieName: the primary destination sets a cookie living one analysis
+    # interval (60 s here) and a second sticky route keeps its holders on the primary.
+    primary_cookie = "primary-flagger-cookie=ApvLdqCoMF"
+    routes = affinity_routes(10)
+    routes[1]["route"][0]["headers"] = {"response": {"add": {"Set-Cookie": primary_cookie + "; Max-Age=60"}}}
+    routes.insert(1, {"match": [{"headers": {"Cookie": {"regex": ".*primary-flagger-cookie.*ApvLdqCoMF.*"}}}],
+                      "route": [destination("podinfo-primary", 100), destination("podinfo-canary", 0)]})
+    istio_cluster(routes)
+    now = [0.0]
+    mesh.clock = lambda: now[0]
+    mesh.populate(HOST, PLAIN_USERS)
+    mesh.send(HOST, 200)            # every user got a cookie on its first request and kept its version since
+    counts = mesh.counts(HOST)
+    assert counts["users"]["cookies"] == {"primary-flagger-cookie": 90, "flagger-cookie": 10}
+    assert counts["by_workload"] == {"podinfo-primary": 180, "podinfo": 20}
+    assert counts["users"]["switched_any"] == 0
+    now[0] = 60.0                   # the next interval: the primary cookie expired, its users are weighted again
+    mesh.send(HOST, 100)
+    counts = mesh.counts(HOST)
+    assert counts["users"]["cookies"] == {"primary-flagger-cookie": 81, "flagger-cookie": 19}
+    assert counts["users"]["switched"] == 0 and counts["users"]["switched_any"] == 9
