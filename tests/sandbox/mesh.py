@@ -353,10 +353,12 @@ def find_virtual_service(cluster, host, namespace):
 
 
 def _istio_destinations(cluster, targets, vs_namespace):
+    """The weighted destinations of ``route[]``: istiod drops those of weight 0 when there are others, and gives a
+    lone destination all the traffic whatever its weight (Flagger's A/B default route is ``primary, weight: 0``)."""
     destinations = []
     for target in targets:
         dest = target.get("destination") or {}
-        weight = target.get("weight", 100 if len(targets) == 1 else 0)
+        weight = 100 if len(targets) == 1 else target.get("weight", 0)
         if weight > 0:
             fqdn = qualify(dest.get("host", ""), vs_namespace)
             destination = service_destination(cluster, fqdn, weight, dest.get("subset"), [vs_namespace])

@@ -12,10 +12,11 @@ from tests.sandbox.mesh_matching import plain_request, string_matches
 
 
 def ab_routes(header="x-canary", cookie_regex=CANARY_COOKIE_REGEX):
-    """Flagger's A/B routes: the analysis' matches to the canary, everyone else to the primary."""
+    """Flagger's A/B routes during the analysis (SetRoutes(0, 100)): the analysis' matches to the canary, everyone else
+    to the primary, whose lone destination keeps the primary weight 0 (istiod gives a lone destination everything)."""
     return [{"match": [{"headers": {header: {"exact": "insider"}}}, {"headers": {"cookie": {"regex": cookie_regex}}}],
              "route": [destination("podinfo-primary", 0), destination("podinfo-canary", 100)]},
-            {"route": [destination("podinfo-primary", 100)]}]
+            {"route": [destination("podinfo-primary", 0)]}]
 
 
 def weighted_routes(primary, canary):
