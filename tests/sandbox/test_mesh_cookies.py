@@ -53,7 +53,9 @@ def test_dropping_the_sticky_route_mid_release_is_counted_as_switches(mesh, isti
     mesh.send(HOST, 100)
     replace_routes(emulator.url, [{"route": [destination("podinfo-primary", 100), destination("podinfo-canary", 0)]}])
     mesh.send(HOST, 100)
-    assert mesh.counts(HOST)["users"]["switched"] == 10, "the 10 cookie holders were sent back to the old version"
+    users = mesh.counts(HOST)["users"]
+    assert users["switched"] == 10, "the 10 cookie holders were sent back to the old version"
+    assert len(users["switched_users"]) == 10 and all(user.startswith("plain-") for user in users["switched_users"])
 
 
 def promote_primary(api_url):
