@@ -138,6 +138,9 @@ def start_action(info, threshold, image, phase_at_start, resumed):
     elif info.get("phase") == "Progressing":
         weight = as_int(info.get("weight"))
         note = "the analysis at weight %d%%, step %d, %d failed checks" % (weight, as_int(info.get("step", 0)), failed_checks)
+        if info.get("iterations") is not None:     # A/B testing, Blue/Green: the iterations passed
+            run["iteration"] = as_int(info["iterations"])
+            note = "the %s at iteration %d, %d failed checks" % (info.get("strategy") or "test", run["iteration"], failed_checks)
         run.update({"action": "release", "weight": weight, "resumed": list(resumed) + [note]})
     else:
         run["action"] = "release"
@@ -214,54 +217,122 @@ def step_line(entry, threshold):
     values = ["webhook %s %s" % (name, "pass" if passed else "fail") for name, passed in entry["hooks"]]
     values.extend(_check_text(check) for check in entry["checks"])
     step = "step %d of %d" % (entry["place"], entry["of"]) if "of" in entry else "step %d" % entry["step"]
-    return "%s at weight %d%%%s: %s%s" % (step, entry["weight"], _progress_text(entry), ", ".join(values) or "no checks",
+    where = "at weight %d%%" % entry["weight"] + (" (mirrored)" if entry.get("mirrored") else "")
+    if "iterations" in entry:
+        step, where = "iteration %d of %d" % (entry["iteration"], entry["iterations"]), "at weight %d%%" % entry["weight"]
+    return "%s %s%s: %s%s" % (step, where, _progress_text(entry), ", ".join(values) or "no checks",
                                           "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
 
 
 _NO_CHECKS = {"passed": True, "checks": [], "hooks": []}
 
 
-def next_step(run, weights, threshold, checks, rollback_hooks, now=None):
+def analysed(run):
+    """Whether a step at the run's place checks the canary: it has a weight, runs an A/B or Blue/Green iteration, or
+    receives a mirror of the traffic (Flagger skips the analysis only with no traffic, no iteration and no mirror)."""
+    return as_int(run.get("weight")) > 0 or run.get("iteration") is not None or bool(run.get("mirrored"))
+
+
+def _counted(run, checks):
+    """The step's checks (none: passed) and the failed checks after them."""
+    checks = _NO_CHECKS if _is_skipped(checks) else checks
+    if "state" in checks:
+        failed_checks = as_int((checks["state"] or {}).get("failed_checks"))
+    else:  # check mode records nothing: count the failure in the run so that the threshold is still reached
+        failed_checks = as_int(run.get("failed_checks")) + (0 if checks.get("passed") else 1)
+    return checks, failed_checks
+
+
+def _failed(entry, failed_checks, threshold, hold_weight):
+    if failed_checks >= threshold:
+        return {"action": "rollback", "reason": "%d failed checks reached the threshold %d; last: %s"
+                                                % (failed_checks, threshold, "; ".join(entry["failures"]))}
+    return {"action": "hold", "next_weight": hold_weight}
+
+
+def _iteration_update(run, strategy, threshold, checks):
+    """A/B testing or Blue/Green (Flagger's iterations): the first step starts the test (the canary ready, the route in
+    the strategy's shape) without checks; every passing step after it is one iteration; promote after the last."""
+    iterations = as_int(strategy["iterations"])
+    if run.get("iteration") is None:
+        return None, {"action": "shift", "next_weight": 0, "iteration": 0}
+    checks, failed_checks = _counted(run, checks)
+    entry = step_entry(run, as_int(run.get("weight")), checks, failed_checks)
+    done = as_int(run["iteration"]) + (1 if checks.get("passed") else 0)
+    entry.update({"iteration": done if checks.get("passed") else as_int(run["iteration"]) + 1, "iterations": iterations})
+    update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
+    if not checks.get("passed"):
+        update.update(_failed(entry, failed_checks, threshold, 0))
+    elif done >= iterations:
+        update.update({"action": "promote", "iteration": done})
+    else:
+        update.update({"action": "shift", "next_weight": 0, "iteration": done})
+    return entry, update
+
+
+def _weighted_update(run, weights, threshold, checks, mirror):
+    """A canary (Flagger's nextStepWeight): at weight 0 shift to the first weight (with ``mirror``, first a step at
+    weight 0 mirroring the traffic, as Flagger's mirror step); then hold on a failure, promote after the last weight."""
+    weight = as_int(run.get("weight"))
+    if not analysed(run):
+        if mirror:
+            return None, {"action": "shift", "next_weight": 0, "mirrored": True}
+        return None, {"action": "shift", "next_weight": weights[0]}
+    checks, failed_checks = _counted(run, checks)
+    entry = step_entry(run, weight, checks, failed_checks)
+    if run.get("mirrored"):
+        entry["mirrored"] = True
+    update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
+    higher = next_step_weight(weights, weight)
+    if not checks.get("passed"):
+        update.update(_failed(entry, failed_checks, threshold, weight))
+    elif higher is None:
+        update["action"] = "promote"
+    else:
+        update.update({"action": "shift", "next_weight": higher, "mirrored": False})
+    return entry, update
+
+
+def next_step(run, weights, threshold, checks, rollback_hooks, now=None, strategy=None):
     """The decision of one step (Flagger's iteration), from canary_analysis's result ``checks`` (the rollout hooks and
     the checks; skipped when there are none) and canary_webhook's ``rollback_hooks`` (skipped without rollback hooks).
 
-    At weight 0 nothing was checked: shift to the first weight. Otherwise the step's history entry (with its progress:
-    ``step_progress`` at ``now``, default the current time) is added and the action is rollback (failed, the failed
-    checks reached the threshold), hold (failed below it), promote (passed at the last weight) or shift to the next
-    weight. A rollback hook asking for it overrides all of them. ``decision`` says it for the progress line."""
+    ``strategy`` (canary_advance's strategy options: iterations, match, mirror; none: a canary with step weights): an
+    A/B test or a Blue/Green test counts passing iterations at weight 0 (``_iteration_update``), a canary shifts along
+    ``weights`` (``_weighted_update``). The first step checks nothing; every later one adds its history entry (with its
+    progress: ``step_progress`` at ``now``, default the current time) and the action is rollback (failed, the failed
+    checks reached the threshold), hold (failed below it), promote (passed the last iteration or weight) or shift. A
+    rollback hook asking for it overrides all of them. ``decision`` says it for the progress line."""
+    strategy = strategy or {}
     weights = [as_int(item) for item in weights]
     weight = as_int(run.get("weight"))
     threshold = as_int(threshold)
-    if weight == 0:
-        update = {"action": "shift", "next_weight": weights[0]}
+    if as_int(strategy.get("iterations")):
+        entry, update = _iteration_update(run, strategy, threshold, checks)
     else:
-        checks = _NO_CHECKS if _is_skipped(checks) else checks
-        passed = checks.get("passed")
-        if "state" in checks:
-            failed_checks = as_int((checks["state"] or {}).get("failed_checks"))
-        else:  # check mode records nothing: count the failure in the run so that the threshold is still reached
-            failed_checks = as_int(run.get("failed_checks")) + (0 if passed else 1)
-        entry = step_entry(run, weight, checks, failed_checks)
-        update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
-        higher = next_step_weight(weights, weight)
-        if not passed and failed_checks >= threshold:
-            update.update({"action": "rollback", "reason": "%d failed checks reached the threshold %d; last: %s"
-                                                           % (failed_checks, threshold, "; ".join(entry["failures"]))})
-        elif not passed:
-            update.update({"action": "hold", "next_weight": weight})
-        elif higher is None:
-            update["action"] = "promote"
-        else:
-            update.update({"action": "shift", "next_weight": higher})
+        entry, update = _weighted_update(run, weights, threshold, checks, bool(strategy.get("mirror")))
     if not _is_skipped(rollback_hooks) and rollback_hooks.get("rollback_requested", False):
         message = rollback_hooks.get("msg", "")
         update.update({"action": "rollback", "reason": "a rollback hook asked for it" + (": %s" % message if message else "")})
-    if weight != 0:
+    if entry is not None:
         entry.update(step_progress(run, weights, weight, update, time.time() if now is None else now))
+        if "iterations" in entry:
+            entry.update({"of": entry["iterations"], "place": entry["iteration"]})
+            if run.get("interval_seconds") not in (None, ""):
+                left = entry["iterations"] - update.get("iteration", as_int(run["iteration"])) if update["action"] in ("shift", "hold") else 0
+                entry["left_seconds"] = left * as_int(run["interval_seconds"])
         entry["line"] = step_line(entry, threshold)
     update["decision"] = {"rollback": "roll back", "promote": "promote", "hold": "hold at %s%%" % weight}.get(update["action"]) \
-        or "weight %s%%" % update["next_weight"]
+        or _shift_text(run, update)
     return update
+
+
+def _shift_text(run, update):
+    if "iteration" in update:
+        return "start the test" if update["iteration"] == 0 and run.get("iteration") is None else "iteration %d passed" % update["iteration"]
+    if update.get("mirrored"):
+        return "mirror the traffic at weight 0%"
+    return "weight %s%%" % update["next_weight"]
 
 
 # ---------------------------------------------------------------- a shift's result
@@ -278,7 +349,7 @@ def merge_shift(run, shift, progress_deadline):
     if shift.get("restarted", False):
         note = {"note": "new revision %s arrived during the analysis: restarted at weight 0" % shift.get("revision")}
         return {"action": "shift", "weight": 0, "step": 0, "failed_checks": 0, "revision": shift.get("revision"),
-                "history": list(run.get("history", [])) + [note]}
+                "history": list(run.get("history", [])) + [note], "iteration": None, "mirrored": False}
     return {"action": "shift", "weight": shift["weight"], "step": shift.get("step"), "revision": shift.get("revision")}
 
 

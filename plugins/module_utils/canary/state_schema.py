@@ -21,7 +21,8 @@ import datetime
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SCHEMA_VERSION = 2
-# Keys version 1 wrote that nothing reads: Flagger's ``iterations`` counts A/B-testing runs (no such strategy here);
+# Keys version 1 wrote that nothing reads: Flagger's ``iterations`` (always 0 then; A/B testing and Blue/Green now
+# write it again, with ``strategy``, see record_iteration);
 # ``generated`` listed what init created, which cleanup derives from the canary's names instead.
 DROPPED_IN_VERSION_2 = ("iterations", "generated")
 
@@ -180,6 +181,8 @@ FIELDS = (
     ("canary_weight", lambda field, value: _count(field, value, high=100)),
     ("failed_checks", _count),
     ("step", _count),
+    ("strategy", _text),
+    ("iterations", _count),
     ("last_applied_revision", _string),
     ("last_promoted_revision", _string),
     ("failed_revision", _string),
@@ -319,6 +322,17 @@ class CanaryState(object):
         self.data["step"] = 0
         self.data["failed_checks"] = 0
         self.data.pop("last_failed_check", None)
+        self.data.pop("iterations", None)
+        self.data.pop("strategy", None)
+        return self
+
+    def record_iteration(self, strategy, iterations):
+        """A/B testing or Blue/Green (strategy.py): the ``strategy`` text and the ``iterations`` passed so far (Flagger's
+        status.iterations); the analysis phase is kept (or Progressing set)."""
+        self.data["strategy"] = strategy
+        self.data["iterations"] = iterations
+        if self.phase not in ANALYSIS_PHASES:
+            self.set_phase(PROGRESSING)
         return self
 
     def record_weight(self, weight):

@@ -46,6 +46,8 @@ def canary_info(api, names, provider=factory.DEFAULT_PROVIDER):
         "recorded_weight": state["canary_weight"],
         "step": state.get("step", 0),
         "failed_checks": state["failed_checks"],
+        "strategy": state.get("strategy"),
+        "iterations": state.get("iterations"),
         "last_failed_check": state.get("last_failed_check"),
         "failure_reason": state.get("failure_reason"),
         "last_transition_time": state["last_transition_time"],

@@ -23,6 +23,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
     CONFIGMAP, HPA, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers, settling
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 # Re-exported: the phase modules take the phase groups from here.
@@ -144,7 +145,8 @@ class ReleaseRun(PhaseRun):
     # -- steps ----------------------------------------------------------------------------------------------
     def route_step(self, canary_weight):
         """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
-        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight):
+        shape = self.request.extra.get("route_shape") or PLAIN    # canary_shift's strategy; every other phase: plain
+        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight, shape):
             self.plan.add(step)
 
     def route_step_after_drain(self, canary_weight):

@@ -95,6 +95,10 @@ class ShiftRun(ReleaseRun):
         self.route_step(self.weight)
         weight = self.weight
         self.record_step("record weight %d" % weight, lambda state: state.record_weight(weight))
+        iteration = self.request.extra.get("iteration")
+        if iteration is not None:   # A/B testing, Blue/Green: the iterations passed
+            strategy = self.request.extra.get("strategy")
+            self.record_step("record iteration %d (%s)" % (iteration, strategy), lambda state: state.record_iteration(strategy, iteration))
 
     def _ready_target(self):
         """Never traffic to a target with no ready replica: scale it up from 0, then wait. A target that was ready when

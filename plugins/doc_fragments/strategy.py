@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployment strategy options (canary_advance); specified by plugins/module_utils/arguments/strategy.py
+(STRATEGY). docs/strategies.md describes each strategy and what each provider routes."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  iterations:
+    description:
+      - "Flagger's C(analysis.iterations): the passing steps of an A/B test (with O(match)) or of a Blue/Green test
+        (without it) before the decision is V(promote); 0 (the default) is a canary with step weights (O(weights))."
+      - "The first step scales the canary up and routes in the strategy's shape without checks; every later passing step is
+        one iteration, recorded in the state (C(iterations), C(strategy)). A failed step counts one failed check and holds."
+      - "Blue/Green: no user request reaches the canary during the iterations (the hooks and load tests reach it
+        through its C(-canary) Service); the promotion then moves all traffic to it while the primary takes its template."
+    type: int
+    default: 0
+  match:
+    description:
+      - "A/B testing (Flagger's C(analysis.match)): requests matching one of these conditions go to the canary only,
+        every other request stays on the primary, for O(iterations) passing steps."
+      - "Each condition is C({headers: {NAME: {exact|prefix|regex: VALUE}}}); a cookie is matched on the header
+        C(cookie), for example C({headers: {cookie: {regex: '^(.*?;)?(canary=always)(;.*)?$'}}}). Every regex must compile."
+      - "Refused with provider V(openshift) (a Route has no header match); with V(gatewayapi) a prefix is refused (an
+        HTTPRoute header match is Exact or RegularExpression)."
+    type: list
+    elements: dict
+    default: []
+  mirror:
+    description:
+      - "Flagger's C(analysis.mirror): the canary receives a copy of the primary's requests, whose responses the proxy
+        drops. Blue/Green mirrors during every iteration; a canary with step weights mirrors in one step at weight 0
+        before the first weight. Not with O(match). Refused with provider V(openshift)."
+    type: bool
+    default: false
+  mirror_weight:
+    description:
+      - "The percentage of the requests mirrored (Flagger's C(mirrorWeight)); unset, every request. Only with O(mirror)."
+    type: int
+  session_affinity:
+    description:
+      - "Flagger's C(analysis.sessionAffinity), for a canary with step weights: the canary's responses set the cookie
+        C(cookie_name) and a route sends its holders to the canary at every later step, so a user who reached the canary
+        stays on it. Once the weight is 0 again (promotion, rollback) the holders get the cookie back with
+        C(Max-Age=-1), which drops it. Refused with provider V(openshift)."
+    type: dict
+    suboptions:
+      cookie_name:
+        description: The cookie's name.
+        type: str
+        required: true
+      max_age:
+        description: The cookie's C(Max-Age) in seconds.
+        type: int
+        default: 86400
+"""
