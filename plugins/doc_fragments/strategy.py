@@ -60,3 +60,18 @@ options:
         type: int
         default: 86400
 """
+
+    PROMOTION = r"""
+options:
+  step_weight_promotion:
+    description:
+      - "Flagger's C(analysis.stepWeightPromotion): once the primary runs the new revision and is ready, traffic goes back
+        to it by this many percent at a time (from all on the canary when the promotion moved it there, else from the
+        canary's weight), each weight held O(interval) seconds, instead of at once. 0 (the default): at once."
+    type: int
+    default: 0
+  interval:
+    description: Seconds each weight of a stepped promotion is held (the analysis interval), keeping the lease renewed.
+    type: int
+    default: 60
+"""

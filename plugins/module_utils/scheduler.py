@@ -72,21 +72,38 @@ def clock_text(moment):
     return time.strftime("%H:%M:%S UTC", time.gmtime(moment))
 
 
-def plan_line(run, weights, interval, threshold, progress_deadline):
-    """The plan a run starts with: strategy, weights, interval, threshold, and how long it takes at best and at most
-    (each weight one interval; every failed check below the threshold holds one interval more; the canary may take up
-    to the progress deadline to become ready before the first weight)."""
+def plan_line(run, weights, interval, threshold, progress_deadline, strategy=None):
+    """The plan a run starts with: strategy, weights (or iterations), interval, threshold, and how long it takes at best
+    and at most (each weight or iteration one interval; every failed check below the threshold holds one interval
+    more; the canary may take up to the progress deadline to become ready before the first weight)."""
+    strategy = strategy or {}
     weights = [as_int(item) for item in weights]
     interval, threshold = as_int(interval), as_int(threshold)
     start = as_int(run.get("weight"))
+    iterations = as_int(strategy.get("iterations"))
+    text = strategy.get("text") or "progressive traffic shifting"
+    promotion = (", then traffic back to the primary by %d%% per interval" % as_int(strategy["step_weight_promotion"])
+                 if as_int(strategy.get("step_weight_promotion")) else "")
+    held = max(threshold - 1 - as_int(run.get("failed_checks")), 0)
+    if iterations:
+        done = as_int(run.get("iteration"))
+        left = iterations - done
+        return ("plan: %s of revision %s: %d iterations every %s%s (%s); rollback at %d failed checks%s; at best %s, at most %s of "
+                "analysis plus up to %s for the canary to become ready"
+                % (text, run.get("revision"), iterations, duration_text(interval),
+                   " from iteration %d" % done if done else "",
+                   "matching requests on the canary, every other one on the primary" if strategy.get("match")
+                   else "no user traffic on the canary until the promotion switches all of it", threshold, promotion,
+                   duration_text(left * interval), duration_text((left + held) * interval), duration_text(as_int(progress_deadline))))
     steps = [weight for weight in weights if weight > start] if start else weights
-    at_best = len(steps) * interval
-    at_most = (len(steps) + max(threshold - 1 - as_int(run.get("failed_checks")), 0)) * interval
-    return ("plan: canary release of revision %s (progressive traffic shifting): weights %s%% every %s%s, %d steps; "
-            "rollback at %d failed checks; at best %s, at most %s of analysis plus up to %s for the canary to become ready"
-            % (run.get("revision"), ", ".join(str(weight) for weight in steps), duration_text(interval),
-               " from weight %d%%" % start if start else "", len(steps), threshold, duration_text(at_best),
-               duration_text(at_most), duration_text(as_int(progress_deadline))))
+    extra = 1 if strategy.get("mirror") and not start else 0    # the mirror step at weight 0
+    at_best = (len(steps) + extra) * interval
+    at_most = (len(steps) + extra + held) * interval
+    return ("plan: canary release of revision %s (%s): weights %s%% every %s%s, %d steps%s; "
+            "rollback at %d failed checks%s; at best %s, at most %s of analysis plus up to %s for the canary to become ready"
+            % (run.get("revision"), text, ", ".join(str(weight) for weight in steps), duration_text(interval),
+               " from weight %d%%" % start if start else "", len(steps), " after a mirror step at weight 0%" if extra else "",
+               threshold, promotion, duration_text(at_best), duration_text(at_most), duration_text(as_int(progress_deadline))))
 
 
 def step_progress(run, weights, weight, update, now):
@@ -147,13 +164,14 @@ def start_action(info, threshold, image, phase_at_start, resumed):
     return run
 
 
-def with_plan(run, weights, interval, threshold, progress_deadline, skip_analysis=False):
-    """The run record's update with the ``plan`` line when the run releases (nothing otherwise)."""
+def with_plan(run, weights, interval, threshold, progress_deadline, skip_analysis=False, strategy=None):
+    """The run record's update with the ``plan`` line when the run releases (nothing otherwise); ``strategy`` the
+    rollout_strategy filter's result (none: a canary with step weights)."""
     if run.get("action") != "release":
         return {}
     if skip_analysis:
         return {"plan": "plan: promote revision %s without analysis (skip analysis)" % run.get("revision")}
-    return {"plan": plan_line(run, weights, interval, threshold, progress_deadline)}
+    return {"plan": plan_line(run, weights, interval, threshold, progress_deadline, strategy)}
 
 
 # ---------------------------------------------------------------- one analysis step

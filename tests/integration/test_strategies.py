@@ -201,3 +201,27 @@ def test_what_no_strategy_or_provider_runs_is_refused_before_any_request(emulato
         advance(kube_api, params(provider=provider, **options))
     assert text in str(refused.value), str(refused.value)
     assert emulator.request_log.records() == [], "not even a read"
+
+
+def test_stepped_promotion_moves_traffic_back_to_the_primary_in_steps(emulator, kube_api):  # noqa: F811
+    _initialized(emulator, kube_api)
+    _steps(kube_api, dict(weights=[50]), 2)
+    assert _dest(_http(kube_api)[0]) == [("podinfo-primary", 50), ("podinfo-canary", 50)]
+    reset_request_log(emulator)
+    result = promote(kube_api, ready_timeout=60, lease_holder=HOLDER, step_weight_promotion=40, interval=0)
+    routes = [action for action in result["actions"] if action.startswith("route ")]
+    assert routes == ["route 0/100 (primary/canary) in VirtualService %s/podinfo" % NAMESPACE,
+                      "route 40/60 (primary/canary) in VirtualService %s/podinfo" % NAMESPACE,
+                      "route 80/20 (primary/canary) in VirtualService %s/podinfo" % NAMESPACE,
+                      "route 100/0 (primary/canary) in VirtualService %s/podinfo" % NAMESPACE], result["actions"]
+    assert [a for a in result["actions"] if a.startswith("hold ")] == ["hold 0s at 40/60 (primary/canary)", "hold 0s at 80/20 (primary/canary)"]
+    assert result["phase"] == "Succeeded" and _dest(_http(kube_api)[0]) == [("podinfo-primary", 100), ("podinfo-canary", 0)]
+
+
+def test_a_stepped_promotion_out_of_range_is_refused_before_any_write(emulator, kube_api):  # noqa: F811
+    _initialized(emulator, kube_api)
+    _steps(kube_api, dict(weights=[50]), 2)
+    reset_request_log(emulator)
+    with pytest.raises(CanaryError) as refused:
+        promote(kube_api, ready_timeout=60, lease_holder=HOLDER, step_weight_promotion=120, interval=0)
+    assert "step_weight_promotion must be between 0" in str(refused.value) and writes(emulator) == []

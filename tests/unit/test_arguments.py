@@ -22,6 +22,7 @@ PAIRS = [
     (release.RELEASE, "progressive.canary.release", "DOCUMENTATION"),
     (routing.ROUTING, "progressive.canary.routing", "DOCUMENTATION"),
     (strategy.STRATEGY, "progressive.canary.strategy", "DOCUMENTATION"),
+    (strategy.PROMOTION, "progressive.canary.strategy", "PROMOTION"),
     (webhooks.WEBHOOKS, "progressive.canary.webhooks", "DOCUMENTATION"),
     (analysis.ANALYSIS_OWN, "progressive.canary.analysis", "DOCUMENTATION"),
     (analysis.CHECKS, "progressive.canary.analysis", "CHECKS"),

@@ -18,3 +18,9 @@ STRATEGY = {
         "max_age": {"type": "int", "default": 86400},
     }},
 }
+
+# canary_promote's: Flagger's stepWeightPromotion and the interval each of its weights is held.
+PROMOTION = {
+    "step_weight_promotion": {"type": "int", "default": 0},
+    "interval": {"type": "int", "default": 60},
+}

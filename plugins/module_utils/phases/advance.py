@@ -33,7 +33,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.shift im
 from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import drive_planned
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
 from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
-    RouteShape, check_strategy, route_shape, strategy_text)
+    any_shape, check_strategy, route_shape, strategy_text)
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
     analysed, as_int, close_gate, merge_shift, merged, next_step)
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
@@ -66,11 +66,7 @@ def check_params(params):
 
 def _check_shape(params):
     """Refuse what the provider cannot route before anything is read: every part of the shape any step would use."""
-    affinity = params.get("session_affinity")
-    shape = RouteShape(match=params["match"] if params["iterations"] else None,
-                       mirror_weight=(params.get("mirror_weight") or 0) if params["mirror"] else None,
-                       cookie="%s=x" % affinity["cookie_name"] if affinity else None)
-    routers.router_for(params["provider"]).check_shape(shape)
+    routers.router_for(params["provider"]).check_shape(any_shape(params))
 
 
 def strategy_params(params):

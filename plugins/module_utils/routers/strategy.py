@@ -138,6 +138,14 @@ def route_shape(params, revision, weight):
     return RouteShape(match=match, mirror_weight=mirror, cookie=cookie, max_age=max_age)
 
 
+def any_shape(params):
+    """Every part of the shape some step of the strategy routes with (what the provider must be able to route)."""
+    affinity = params.get("session_affinity")
+    return RouteShape(match=params.get("match") if params.get("iterations") else None,
+                      mirror_weight=(params.get("mirror_weight") or 0) if params.get("mirror") else None,
+                      cookie="%s=x" % affinity["cookie_name"] if affinity else None)
+
+
 def check_strategy(params):
     """Refuse (InputError), before anything is read, options no strategy runs with."""
     iterations = params.get("iterations") or 0
