@@ -27,7 +27,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.routers.base im
 from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api_options import (
     EVERY_PATH, apply_route_options, check_route_options)
 from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
-    EXPIRY_ROUTE, MATCH_ROUTE, PLAIN, STICKY_ROUTE, STRATEGY_ROUTES, cookie_of, cookie_regex, expiring_cookie)
+    EXPIRY_ROUTE, MATCH_ROUTE, PLAIN, STICKY_ROUTE, STRATEGY_ROUTES, cookie_of, cookie_regex, session_route)
 
 HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -217,27 +217,28 @@ def _shaped_rules(rule, names, canary_weight, shape, expired):
     before = []
     if shape.match:
         before.append(_routed(rule, names, MATCH_ROUTE, merged_matches(shape.match, rule), 0, 100))
-    if shape.cookie and canary_weight > 0:
-        _set_cookie_on(_ref(rule, names.canary), shape.set_cookie())
-        sticky = _routed(rule, names, STICKY_ROUTE, merged_matches([{"headers": {"cookie": {"regex": cookie_regex(shape.cookie)}}}], rule), 0, 100)
-        before.append(sticky)
-    elif expired:
-        expiry = _routed(rule, names, EXPIRY_ROUTE, merged_matches([{"headers": {"cookie": {"regex": cookie_regex(expired)}}}], rule), 100, 0)
-        _set_cookie_on(_ref(expiry, names.canary), None)
-        _set_cookie_on(_ref(expiry, names.primary), expiring_cookie(expired))
-        before.append(expiry)
+    session = session_route(shape, canary_weight, *expired)
+    if session is not None:
+        kind, cookie, set_cookie = session
+        if kind == STICKY_ROUTE and shape.cookie:
+            _set_cookie_on(_ref(rule, names.canary), set_cookie)
+        routed = _routed(rule, names, kind, merged_matches([{"headers": {"cookie": {"regex": cookie_regex(cookie)}}}], rule),
+                         *((0, 100) if kind == STICKY_ROUTE else (100, 0)))
+        _set_cookie_on(_ref(routed, names.canary), set_cookie if kind == STICKY_ROUTE else None)
+        _set_cookie_on(_ref(routed, names.primary), None if kind == STICKY_ROUTE else set_cookie)
+        before.append(routed)
     return before + [rule]
 
 
 def _expired_cookie(rules):
-    """The session cookie of the spec (set by its sticky rule, or expired by its expiry rule), else None."""
+    """(cookie, rule name) of the spec's session affinity (its sticky rule, or the rule expiring it), else (None, None)."""
     for rule in rules:
         if rule.get("name") in (STICKY_ROUTE, EXPIRY_ROUTE):
             for ref in rule.get("backendRefs") or []:
                 for item in ref.get("filters") or []:
                     if _is_cookie_filter(item):
-                        return cookie_of(item["responseHeaderModifier"]["add"][0]["value"])
-    return None
+                        return cookie_of(item["responseHeaderModifier"]["add"][0]["value"]), rule["name"]
+    return None, None
 
 
 def generated_http_route(names, options, weights=(100, 0)):

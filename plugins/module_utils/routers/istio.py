@@ -20,7 +20,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.planning.plan i
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
 from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
-    EXPIRY_ROUTE, MATCH_ROUTE, PLAIN, STICKY_ROUTE, STRATEGY_ROUTES, cookie_of, cookie_regex, expiring_cookie)
+    EXPIRY_ROUTE, MATCH_ROUTE, PLAIN, STICKY_ROUTE, STRATEGY_ROUTES, cookie_of, cookie_regex, session_route)
 
 ROUTE_OPTION_FIELDS = (("retries", "retries"), ("timeout", "timeout"), ("headers", "headers"), ("cors_policy", "corsPolicy"))
 
@@ -160,19 +160,17 @@ def _shaped_routes(route, names, primary_weight, canary_weight, shape, expired):
         ab_route = dict(copy.deepcopy(weighted), name=MATCH_ROUTE, match=merged_match(shape.match, route.get("match")))
         ab_route["route"] = weighted_destinations(names, 0, 100)
         before.append(ab_route)
-    if shape.cookie and canary_weight > 0:
-        _set_cookie_on(weighted["route"][1], shape.set_cookie())
-        sticky = dict(copy.deepcopy(weighted), name=STICKY_ROUTE,
-                      match=merged_match([{"headers": {"cookie": {"regex": cookie_regex(shape.cookie)}}}], route.get("match")))
-        sticky["route"] = weighted_destinations(names, 0, 100)
-        _set_cookie_on(sticky["route"][1], shape.set_cookie())
-        before.append(sticky)
-    elif expired:   # the weight is 0 again: the cookie's holders are told to drop it
-        expiry = dict(copy.deepcopy(weighted), name=EXPIRY_ROUTE,
-                      match=merged_match([{"headers": {"cookie": {"regex": cookie_regex(expired)}}}], route.get("match")))
-        expiry["route"] = weighted_destinations(names, 100, 0)
-        _set_cookie_on(expiry["route"][0], expiring_cookie(expired))
-        before.append(expiry)
+    session = session_route(shape, canary_weight, *expired)
+    if session is not None:
+        kind, cookie, set_cookie = session
+        primary_cookie, canary_cookie = (None, set_cookie) if kind == STICKY_ROUTE else (set_cookie, None)
+        if canary_cookie and shape.cookie:
+            _set_cookie_on(weighted["route"][1], canary_cookie)
+        routed = dict(copy.deepcopy(weighted), name=kind,
+                      match=merged_match([{"headers": {"cookie": {"regex": cookie_regex(cookie)}}}], route.get("match")))
+        routed["route"] = weighted_destinations(names, *((0, 100) if kind == STICKY_ROUTE else (100, 0)))
+        _set_cookie_on(routed["route"][1 if canary_cookie else 0], canary_cookie or primary_cookie)
+        before.append(routed)
     if shape.mirror_weight is not None:
         weighted["mirror"] = {"host": names.canary}
         if shape.mirror_weight:
@@ -185,14 +183,14 @@ def _mirrors_to_canary(route, names):
 
 
 def _expired_cookie(routes, names):
-    """The cookie of the session affinity of the spec (its sticky route, or the route that expires it), else None."""
+    """(cookie, route name) of the spec's session affinity (its sticky route, or the route expiring it), else (None, None)."""
     for route in routes:
         if route.get("name") in (STICKY_ROUTE, EXPIRY_ROUTE):
             for destination in route.get("route") or []:
                 value = (((destination.get("headers") or {}).get("response") or {}).get("add") or {}).get("Set-Cookie")
                 if value:
-                    return cookie_of(value)
-    return None
+                    return cookie_of(value), route["name"]
+    return None, None
 
 
 def merged_match(conditions, route_match):

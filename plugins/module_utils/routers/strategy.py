@@ -79,6 +79,21 @@ class RouteShape(object):
 PLAIN = RouteShape()
 
 
+def session_route(shape, canary_weight, live_cookie, live_kind):
+    """Which session-affinity route goes before the managed route: (STICKY_ROUTE, cookie, Set-Cookie value) while the
+    canary has a weight and the shape (or, for a plain shape, the live sticky route: a promotion moving all traffic to
+    the canary keeps its holders there) names a cookie; (EXPIRY_ROUTE, cookie, Set-Cookie value dropping it) once a
+    known cookie's canary has no weight; None without a cookie. ``live_cookie``/``live_kind``: the cookie of the live
+    spec's sticky or expiry route and which route holds it."""
+    if canary_weight > 0 and shape.cookie:
+        return STICKY_ROUTE, shape.cookie, shape.set_cookie()
+    if canary_weight > 0 and live_kind == STICKY_ROUTE:
+        return STICKY_ROUTE, live_cookie, "%s; Max-Age=%d" % (live_cookie, shape.max_age)
+    if live_cookie:
+        return EXPIRY_ROUTE, live_cookie, expiring_cookie(live_cookie)
+    return None
+
+
 def expiring_cookie(cookie):
     """The Set-Cookie value that makes a browser drop ``cookie`` (``name=value``)."""
     return "%s; Max-Age=-1" % cookie
