@@ -439,19 +439,21 @@ def merge_rollback(run, rollback):
             "outcome": "rolled back" if rolled_back else "unchanged", "reason": reason}
 
 
-def check_mode_plan(run, target_ref, weights, init_changed, image_changed, image):
+def check_mode_plan(run, target_ref, weights, init_changed, image_changed, image, strategy=None):
     """Check mode: what a real run would do, from what this run saw (canary_init and the image patch in check mode
     write nothing, so the canary's state is the one before them), as the run record's update that ends the run. The
-    analysis is not simulated: it needs real traffic."""
+    analysis is not simulated: it needs real traffic. ``strategy``: the rollout_strategy filter's result."""
     plans = []
     steps = ", ".join(str(weight) for weight in weights)
+    if as_int((strategy or {}).get("iterations")):
+        steps = "%d iterations of %s" % (as_int(strategy["iterations"]), strategy.get("text"))
     if init_changed:
         plans.append("put Deployment %s under canary management" % target_ref)
     if image_changed:
-        plans.append("set image %s and release it: analysis at weights %s" % (image, steps))
+        plans.append("set image %s and release it: analysis %s" % (image, _at(steps)))
     elif run.get("action") == "release":
         start = " from weight %s" % run["weight"] if as_int(run.get("weight")) > 0 else ""
-        plans.append("release revision %s: analysis at weights %s%s" % (run.get("revision"), steps, start))
+        plans.append("release revision %s: analysis %s%s" % (run.get("revision"), _at(steps), start))
     elif run.get("action") == "promote":
         plans.append("promote revision %s without analysis" % run.get("revision"))
     elif run.get("action") in ("rollback", "tidy"):
@@ -459,3 +461,8 @@ def check_mode_plan(run, target_ref, weights, init_changed, image_changed, image
     elif not plans:
         plans.append("nothing: %s" % (run.get("reason") or "revision %s is the promoted one" % run.get("revision")))
     return {"action": "done", "outcome": "checked", "reason": "check mode, nothing written; a real run would " + ", then ".join(plans)}
+
+
+def _at(steps):
+    """The analysis as check mode says it: ``at weights 10, 20`` or ``in 5 iterations of A/B testing``."""
+    return ("in " if "iterations" in steps else "at weights ") + steps

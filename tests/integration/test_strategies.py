@@ -74,6 +74,8 @@ def test_ab_testing_routes_matching_requests_to_the_canary_counts_iterations_and
     assert get(kube_api, ("apps/v1", "Deployment"), "podinfo")["spec"]["replicas"] > 0, "the canary scaled up for the test"
     info = canary_info(kube_api, NAMES)
     assert info["strategy"] == "A/B testing" and info["iterations"] == 1 and info["weight"] == 0, info  # the last one promotes
+    status, events = emulator.request("GET", "/api/v1/namespaces/%s/events" % NAMESPACE)
+    assert "Advance podinfo.%s canary iteration 1/2" % NAMESPACE in [item["message"] for item in events["items"]], status
     reset_request_log(emulator)
     assert advance(kube_api, params(run=last["run"], **AB))["changed"] is False and writes(emulator) == [], "promote again: nothing"
     promote(kube_api, ready_timeout=60, lease_holder=HOLDER)

@@ -11,7 +11,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.validati
 from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import generated_virtual_service, get_weights, set_weights
 from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
     EXPIRY_ROUTE, PLAIN, STICKY_ROUTE, RouteShape, check_strategy, route_shape, session_route)
-from ansible_collections.progressive.canary.plugins.module_utils.scheduler import next_step, plan_line
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import check_mode_plan, next_step, plan_line, start_action
 
 NAMES = CanaryNames("podinfo", "test")
 THRESHOLD = 2
@@ -150,3 +150,13 @@ def test_the_role_s_filter_refuses_iterations_with_step_weights_and_what_the_pro
     with pytest.raises(AnsibleFilterError, match="provider openshift cannot route session_affinity"):
         rollout_strategy({"session_affinity": {"cookie_name": "c"}}, "openshift")
     assert rollout_strategy({"iterations": 3}, "openshift")["text"] == "Blue/Green"
+
+
+def test_a_run_resumes_an_ab_test_at_its_recorded_iteration_and_check_mode_says_the_iterations():
+    info = {"initialized": True, "pending": True, "phase": "Progressing", "revision": "rev2", "weight": 0, "step": 1,
+            "failed_checks": 1, "strategy": "A/B testing", "iterations": 2, "target": {"replicas": 1}}
+    run = start_action(info, 3, "", "Progressing", [])
+    assert run["action"] == "release" and run["iteration"] == 2
+    assert run["resumed"] == ["the A/B testing at iteration 2, 1 failed checks"]
+    checked = check_mode_plan(dict(run, action="release"), "test/podinfo", [100], False, False, "", dict(AB, text="A/B testing"))
+    assert checked["reason"].endswith("release revision rev2: analysis in 3 iterations of A/B testing"), checked["reason"]

@@ -168,6 +168,7 @@ def _shift(api, params, facts, lease, run, check_mode, want_diff):
                              lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
                              provider=params["provider"], weight=weight, route_settle_seconds=params["route_settle_seconds"],
                              route_shape=route_shape(strategy, facts.revision, weight), iteration=iteration,
+                             iterations=params["iterations"],
                              strategy=strategy_text(params) if iteration is not None else None)
     phase = ReleasePhase(api, request, ShiftRun)
     run = phase.new_run(facts)

@@ -98,6 +98,8 @@ class ShiftRun(ReleaseRun):
         iteration = self.request.extra.get("iteration")
         if iteration is not None:   # A/B testing, Blue/Green: the iterations passed
             strategy = self.request.extra.get("strategy")
+            if iteration > 0 and iteration != state.get("iterations"):
+                self.told.append(events.iteration_advanced(self.names, iteration, self.request.extra.get("iterations") or iteration))
             self.record_step("record iteration %d (%s)" % (iteration, strategy), lambda state: state.record_iteration(strategy, iteration))
 
     def _ready_target(self):
