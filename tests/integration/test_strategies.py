@@ -227,3 +227,25 @@ def test_a_stepped_promotion_out_of_range_is_refused_before_any_write(emulator, 
     with pytest.raises(CanaryError) as refused:
         promote(kube_api, ready_timeout=60, lease_holder=HOLDER, step_weight_promotion=120, interval=0)
     assert "step_weight_promotion must be between 0" in str(refused.value) and writes(emulator) == []
+
+
+def test_a_target_reverted_during_an_ab_test_ends_it_on_one_route(emulator, kube_api):  # noqa: F811
+    _initialized(emulator, kube_api)
+    longer = dict(AB, iterations=3)
+    start, _first = _steps(kube_api, longer, 2)
+    set_template(kube_api, image=get(kube_api, ("apps/v1", "Deployment"), "podinfo-primary")["spec"]["template"]["spec"]["containers"][0]["image"])
+    reverted = advance(kube_api, params(run=_first["run"], **longer))
+    assert reverted["shift"].get("restarted"), reverted
+    assert [route.get("name") for route in _http(kube_api)] == [None]
+    ended = advance(kube_api, params(run=reverted["run"], **longer))
+    assert ended["next_action"] == "error" and "nothing to roll out" in ended["run"]["reason"], ended
+    assert start["run"]["strategy"] == "A/B testing"
+
+
+def test_a_new_revision_during_a_weighted_step_restarts_it_with_the_step_s_line(emulator, kube_api):  # noqa: F811
+    _initialized(emulator, kube_api)
+    _start, at_20 = _steps(kube_api, dict(weights=[20, 40, 60]), 2)
+    set_template(kube_api, image="stefanprodan/podinfo:3.1.2")
+    restarted = advance(kube_api, params(run=at_20["run"], weights=[20, 40, 60]))
+    assert restarted["shift"]["restarted"] and restarted["run"]["weight"] == 0, restarted
+    assert restarted["line"].startswith("step 2 of 3 at weight 40%"), restarted["line"]

@@ -53,6 +53,8 @@ def check_params(params):
     _check_shape(params)
     if params["iterations"]:
         weights = [100]     # not stepped through: the iterations are
+    elif not weights:
+        raise AnalysisConfigError("weights (the step weights of a canary) are required unless iterations (A/B testing, Blue/Green) is set")
     if not weights or any(not 1 <= weight <= 100 for weight in weights) or weights != sorted(set(weights)):
         raise AnalysisConfigError("weights must be whole numbers increasing between 1 and 100, got %s" % weights)
     if params["threshold"] < 1:
@@ -247,7 +249,8 @@ def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
     if run["action"] in GOING_ON:
         shift = _shift(api, params, facts, lease, run, check_mode, want_diff)
         run = merged(run, merge_shift(run, shift, params["ready_timeout"]))
-    line = "%s -> %s" % (run["history"][-1]["line"], run["decision"]) if checked else ""
+    # The step's entry is the last with a line (a restart on a new revision adds its note after it).
+    line = "%s -> %s" % (next(entry["line"] for entry in reversed(run["history"]) if "line" in entry), run["decision"]) if checked else ""
     actions = (["count a failed check in %s" % names.ref(CONFIGMAP, names.state)] if counted else []) + list(shift.get("actions") or [])
     # The decision; the shift's outcome when it overrides it (a canary not ready: rollback; an error). The run record
     # says shift after any shift, a hold's included (the role's record).

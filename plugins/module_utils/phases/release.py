@@ -143,9 +143,9 @@ class ReleaseRun(PhaseRun):
         return self.lease.state if self.lease is not None and self.lease.state is not None else self.facts.state
 
     # -- steps ----------------------------------------------------------------------------------------------
-    def route_step(self, canary_weight):
-        """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
-        shape = self.request.extra.get("route_shape") or PLAIN    # canary_shift's strategy; every other phase: plain
+    def route_step(self, canary_weight, shape=PLAIN):
+        """Set the managed route to 100-w / w in ``shape`` (a strategy's, strategy.py; plain: the managed route alone);
+        nothing when it already is. Only managed routes change."""
         for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight, shape):
             self.plan.add(step)
 

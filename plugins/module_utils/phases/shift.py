@@ -18,6 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary import events
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
     ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
 
@@ -65,7 +66,9 @@ class ShiftRun(ReleaseRun):
 
     def _not_pending(self):
         state = self.facts.state
-        if self.weight > 0:
+        # A step of a strategy (an iteration, the mirror step) analyses the canary at weight 0: nothing to analyse either.
+        analysing = self.request.extra.get("iteration") is not None or not (self.request.extra.get("route_shape") or PLAIN).plain
+        if self.weight > 0 or analysing:
             if self.facts.revision == state.get("failed_revision"):
                 raise Refusal("revision %s of %s/%s was rolled back (%s); it is not retried: apply a new revision"
                               % (self.facts.revision, self.names.namespace, self.names.target, state.get("failure_reason") or "no reason recorded"))
@@ -92,7 +95,9 @@ class ShiftRun(ReleaseRun):
         if self.weight > 0 and moving:
             self.told.append(events.advanced(self.names, self.weight))
         self.applied_weight = self.weight
-        self.route_step(self.weight)
+        # The strategy's shape (canary_advance's A/B match, mirror, session cookie) only while a release is analysed;
+        # a restart or a reverted target routes the plain canary at 0.
+        self.route_step(self.weight, self.request.extra.get("route_shape") or PLAIN)
         weight = self.weight
         self.record_step("record weight %d" % weight, lambda state: state.record_weight(weight))
         iteration = self.request.extra.get("iteration")
