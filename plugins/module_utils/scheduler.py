@@ -239,7 +239,7 @@ def step_line(entry, threshold):
     if "iterations" in entry:
         step, where = "iteration %d of %d" % (entry["iteration"], entry["iterations"]), "at weight %d%%" % entry["weight"]
     return "%s %s%s: %s%s" % (step, where, _progress_text(entry), ", ".join(values) or "no checks",
-                                          "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
+                              "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
 
 
 _NO_CHECKS = {"passed": True, "checks": [], "hooks": []}

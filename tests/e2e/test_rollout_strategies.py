@@ -95,7 +95,7 @@ def test_a_strategy_the_provider_cannot_route_is_refused_before_any_write(podinf
     podinfo.emulator.request_log.reset()
 
     returncode, _result, _plays, output = podinfo.run(rollout_provider="openshift", rollout_analysis=ANALYSIS, rollout_iterations=2,
-                                                     rollout_match=INSIDERS)
+                                                      rollout_match=INSIDERS)
 
     assert returncode != 0, output
     assert "provider openshift cannot route match (A/B testing)" in output, output

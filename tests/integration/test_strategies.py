@@ -169,7 +169,7 @@ def test_gateway_api_ab_rule_mirror_and_cookie_filters(emulator, kube_api):  # n
     assert rules[0]["matches"][1]["headers"][0]["type"] == "RegularExpression"
     assert [(ref["name"], ref["weight"]) for ref in rules[0]["backendRefs"]] == [("podinfo-primary", 0), ("podinfo-canary", 100)]
     reset_request_log(emulator)
-    assert advance(kube_api, params(run={}, provider="gatewayapi", **dict(AB, weights=[])))["decision"] == "iteration 1 passed"
+    assert advance(kube_api, params(run={}, provider="gatewayapi", **AB))["decision"] == "iteration 1 passed"
     assert [w for w in writes(emulator) if "httproutes" in w.path] == [], "the shape written once"
     promote(kube_api, ready_timeout=60, lease_holder=HOLDER, provider="gatewayapi")
     (rule,) = get(kube_api, HTTP_ROUTE, "podinfo")["spec"]["rules"]
