@@ -231,7 +231,8 @@ def test_a_stepped_promotion_out_of_range_is_refused_before_any_write(emulator, 
 
 def test_a_target_reverted_during_an_ab_test_ends_it_on_one_route(emulator, kube_api):  # noqa: F811
     _initialized(emulator, kube_api)
-    longer = dict(AB, iterations=3)
+    longer = dict(AB)
+    longer["iterations"] = 3
     start, _first = _steps(kube_api, longer, 2)
     set_template(kube_api, image=get(kube_api, ("apps/v1", "Deployment"), "podinfo-primary")["spec"]["template"]["spec"]["containers"][0]["image"])
     reverted = advance(kube_api, params(run=_first["run"], **longer))
@@ -249,3 +250,22 @@ def test_a_new_revision_during_a_weighted_step_restarts_it_with_the_step_s_line(
     restarted = advance(kube_api, params(run=at_20["run"], weights=[20, 40, 60]))
     assert restarted["shift"]["restarted"] and restarted["run"]["weight"] == 0, restarted
     assert restarted["line"].startswith("step 2 of 3 at weight 40%"), restarted["line"]
+
+
+def test_blue_green_and_stepped_promotion_on_openshift_route_by_weights(emulator, kube_api):  # noqa: F811
+    from tests.integration.test_openshift_route import get_route, user_route    # pylint: disable=import-outside-toplevel
+    load_podinfo(emulator)
+    wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
+    kube_api.create(user_route())
+    run_init(kube_api, InitRequest("podinfo", NAMESPACE, {"port": 9898, "port_name": "http"}, hpa="podinfo", ready_timeout=60,
+                                   provider="openshift"))
+    set_template(kube_api)
+    acquire(kube_api, LeaseRequest(NAMES, HOLDER, 300, operation="rollout"))
+    start, first, last = _steps(kube_api, dict(weights=[], iterations=2), 3, provider="openshift")
+    assert [step["decision"] for step in (start, first, last)] == ["start the test", "iteration 1 passed", "promote"]
+    route = get_route(kube_api)
+    assert route["spec"]["to"]["weight"] == 100 and route["spec"]["alternateBackends"][0]["weight"] == 0, "no user on the canary"
+    result = promote(kube_api, ready_timeout=60, lease_holder=HOLDER, provider="openshift", step_weight_promotion=50, interval=0)
+    assert [a.split(" in ")[0] for a in result["actions"] if a.startswith("route ")] == [
+        "route 0/100 (primary/canary)", "route 50/50 (primary/canary)", "route 100/0 (primary/canary)"], result["actions"]
+    assert get_route(kube_api)["spec"]["to"]["weight"] == 100

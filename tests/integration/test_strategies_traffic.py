@@ -10,7 +10,9 @@ import pytest
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import LeaseRequest, acquire
 from ansible_collections.progressive.canary.plugins.module_utils.phases.advance import advance
-from tests.integration.canary_scenario import NAMESPACE, kube_api  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
+from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo  # noqa: F401  pylint: disable=unused-import
+from tests.sandbox.fixtures_mesh import wait_ready
 from tests.integration.release_scenario import init_podinfo, promote, rollback, set_template
 from tests.integration.test_advance_step import HOLDER, params
 
@@ -25,29 +27,35 @@ FAILING = dict(checks=[{"name": "errors", "query": "sum(up)", "threshold_range":
                prometheus={"url": "http://127.0.0.1:9", "timeout": 1})
 
 
-def _release(emulator, api, mesh, users, bad):
+def _release(emulator, api, mesh, users, bad, provider="istio"):
     """podinfo initialized with ``users`` sending steady traffic, a new revision (a bad one: 50 % of 500s) applied,
     the run's lease taken."""
-    init_podinfo(emulator, api)
+    if provider == "istio":
+        init_podinfo(emulator, api)
+    else:
+        load_podinfo(emulator)
+        wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
+        run_init(api, InitRequest("podinfo", NAMESPACE, {"port": 9898, "port_name": "http"}, hpa="podinfo", ready_timeout=60,
+                                  provider=provider))
     mesh.add_target(HOST, namespace=NAMESPACE, users=users)
     set_template(api, annotations={SANDBOX + "error-rate": "0.5"} if bad else None)
     acquire(api, LeaseRequest(CanaryNames("podinfo", NAMESPACE), HOLDER, 300, operation="rollout"))
     mesh.reset(HOST)
 
 
-def _steps(api, mesh, options, bad):
+def _steps(api, mesh, options, bad, provider="istio"):
     """canary_advance's steps until promote or rollback, 100 requests (one per user) after each; the last result."""
     run = {}
     while True:
-        step = advance(api, params(run=run, **dict(options, **(FAILING if bad and run else {}))))
+        step = advance(api, params(run=run, provider=provider, **dict(options, **(FAILING if bad and run else {}))))
         mesh.send(HOST, 100, namespace=NAMESPACE)
         if step["next_action"] in ("promote", "rollback"):
             return step
         run = step["run"]
 
 
-def _end(api, mesh, bad):
-    (rollback if bad else promote)(api, ready_timeout=60, lease_holder=HOLDER)
+def _end(api, mesh, bad, provider="istio"):
+    (rollback if bad else promote)(api, ready_timeout=60, lease_holder=HOLDER, provider=provider)
     mesh.send(HOST, 100, namespace=NAMESPACE)
     mesh.stop_traffic()
     return mesh.counts(HOST)
@@ -57,17 +65,18 @@ def _primary_failures(counts):
     return counts["failed_by_workload"].get("podinfo-primary", 0)
 
 
-@pytest.mark.parametrize("bad", [False, True], ids=["healthy-promoted", "bad-rolled-back"])
-def test_ab_testing_only_matching_users_reach_the_canary(emulator, kube_api, mesh, bad):  # noqa: F811
-    _release(emulator, kube_api, mesh, AB_USERS, bad)
-    last = _steps(kube_api, mesh, dict(weights=[], iterations=2, match=INSIDERS), bad)
+@pytest.mark.parametrize("provider, bad", [("istio", False), ("istio", True), ("gatewayapi", False)],
+                         ids=["healthy-promoted", "bad-rolled-back", "gatewayapi-healthy-promoted"])
+def test_ab_testing_only_matching_users_reach_the_canary(emulator, kube_api, mesh, provider, bad):  # noqa: F811
+    _release(emulator, kube_api, mesh, AB_USERS, bad, provider)
+    last = _steps(kube_api, mesh, dict(weights=[], iterations=2, match=INSIDERS), bad, provider)
     assert last["next_action"] == ("rollback" if bad else "promote"), last
     during = mesh.counts(HOST)
     assert set(during["by_class"]["plain"]["by_workload"]) == {"podinfo-primary"}, "no plain user reached the canary"
     for matching in ("insider", "tester"):   # on the primary only before the test started
         assert during["by_class"][matching]["by_workload"].get("podinfo", 0) >= 20, during["by_class"][matching]
     assert during["users"]["by_class"]["plain"]["by_workload"] == {"podinfo-primary": 80}
-    after = _end(kube_api, mesh, bad)
+    after = _end(kube_api, mesh, bad, provider)
     assert _primary_failures(after) == 0 and after["by_class"]["plain"]["failed"] == 0, after
     assert (after["failed_by_workload"].get("podinfo", 0) > 0) is bad, "only the bad canary fails, and only its insiders"
 
@@ -87,14 +96,15 @@ def test_session_affinity_keeps_each_user_on_one_version_and_drops_the_cookie(em
         assert after["users"]["switched"] == 0, "the promoted primary runs the canary's version: nobody switched"
 
 
-@pytest.mark.parametrize("bad", [False, True], ids=["healthy-promoted", "bad-rolled-back"])
-def test_blue_green_mirroring_copies_never_reach_a_user(emulator, kube_api, mesh, bad):  # noqa: F811
-    _release(emulator, kube_api, mesh, {"plain": {"count": 100}}, bad)
-    last = _steps(kube_api, mesh, dict(weights=[], iterations=2, mirror=True), bad)
+@pytest.mark.parametrize("provider, bad", [("istio", False), ("istio", True), ("gatewayapi", True)],
+                         ids=["healthy-promoted", "bad-rolled-back", "gatewayapi-bad-rolled-back"])
+def test_blue_green_mirroring_copies_never_reach_a_user(emulator, kube_api, mesh, provider, bad):  # noqa: F811
+    _release(emulator, kube_api, mesh, {"plain": {"count": 100}}, bad, provider)
+    last = _steps(kube_api, mesh, dict(weights=[], iterations=2, mirror=True), bad, provider)
     during = mesh.counts(HOST)
     assert set(during["by_workload"]) == {"podinfo-primary"} and during["failed"] == 0, "no user on the canary before the switch"
     assert during["mirror"]["by_workload"].get("podinfo", 0) >= 100, "the canary got copies of the users' requests"
     assert (during["mirror"]["failed"] > 0) is bad, "the bad canary failed copies nobody received"
     assert last["next_action"] == ("rollback" if bad else "promote")
-    after = _end(kube_api, mesh, bad)
+    after = _end(kube_api, mesh, bad, provider)
     assert _primary_failures(after) == 0 and after["failed"] == 0, after
