@@ -1,4 +1,4 @@
-"""Objects and helpers for the mesh's strategy tests (test_mesh_matches, _cookies, _mirroring, _gateway_api_strategies):
+"""Objects, helpers and fixtures (re-exported by tests/conftest.py) for the mesh's strategy tests (test_mesh_matches, _cookies, _mirroring, _gateway_api_strategies):
 podinfo after canary_init (a primary, a canary of another version, the apex/primary/canary Services) routed by
 Flagger's shapes, in the API emulator or in a StaticCluster."""
 
@@ -59,6 +59,12 @@ def fixture_strategy_cluster(emulator):
         wait_ready(emulator.url, NS, "podinfo", 1)
         return emulator
     return create
+
+
+@pytest.fixture(name="istio_cluster")
+def fixture_istio_cluster(strategy_cluster):
+    """A factory: ``create(http routes, canary_error_rate=None)``: podinfo routed by a VirtualService with them."""
+    return lambda http, canary_error_rate=None: strategy_cluster([virtual_service(http)], canary_error_rate)
 
 
 def replace_routes(api_url, http):

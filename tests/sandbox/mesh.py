@@ -78,7 +78,8 @@ DEFAULT_RPS = 50.0
 DEFAULT_TICK_S = 0.2
 
 # A workload behind a Service: its Deployment name, ready replicas, behaviour and version (what a user sees of it).
-Workload = namedtuple("Workload", "name namespace ready error_rate latency_ms pods version", defaults=((), ""))
+# ``pod_versions``: the version of each of ``pods`` (from the pod's own template: a rolling Deployment has both).
+Workload = namedtuple("Workload", "name namespace ready error_rate latency_ms pods version pod_versions", defaults=((), "", ()))
 # Where a share of a host's traffic goes: weight, the destination Service (None when unknown), its
 # ready workloads, the status the mesh answers itself when there is nothing to send to (503, 404), and the
 # OpenShift Route whose router sends there (None for mesh traffic), and the response header operations of this
@@ -258,7 +259,16 @@ def workload_of(deployment, pods=None):
         latency_ms=_annotation_float(annotations, LATENCY_ANNOTATION, DEFAULT_LATENCY_MS, 0.0),
         pods=endpoints,
         version=workload_version(deployment),
+        pod_versions=_pod_versions(pods, endpoints),
     )
+
+
+def _pod_versions(pods, names):
+    """The version of each pod named in ``names``, from its own template (labels, annotations, containers)."""
+    by_name = dict((pod["metadata"]["name"], pod) for pod in pods or ())
+    return tuple(workload_version({"spec": {"template": {"metadata": by_name[name].get("metadata") or {},
+                                                         "spec": by_name[name].get("spec") or {}}}})
+                 for name in names)
 
 
 def workload_version(deployment):
@@ -343,10 +353,12 @@ def find_virtual_service(cluster, host, namespace):
 
 
 def _istio_destinations(cluster, targets, vs_namespace):
+    """The weighted destinations of ``route[]``: istiod drops those of weight 0 when there are others, and gives a
+    lone destination all the traffic whatever its weight (Flagger's A/B default route is ``primary, weight: 0``)."""
     destinations = []
     for target in targets:
         dest = target.get("destination") or {}
-        weight = target.get("weight", 100 if len(targets) == 1 else 0)
+        weight = 100 if len(targets) == 1 else target.get("weight", 0)
         if weight > 0:
             fqdn = qualify(dest.get("host", ""), vs_namespace)
             destination = service_destination(cluster, fqdn, weight, dest.get("subset"), [vs_namespace])
@@ -577,7 +589,8 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
 
     def add_target(self, host, namespace=None, rps=None, users=None, path="/", method="GET"):
         """Send steady traffic to ``host`` (as a client in ``namespace``) while the mesh runs. ``users``, ``path`` and
-        ``method``: the target's population (``populate``); none given, an anonymous client sends ``GET /``."""
+        ``method``: the target's population, as ``populate`` gives it; none given, the users ``populate`` gave the host
+        if any, else an anonymous client sending ``GET /``."""
         namespace = namespace or default_namespace(host)
         if not namespace:
             raise ValueError("host %r needs a namespace (the client's, where its VirtualService lives)" % host)
@@ -586,8 +599,6 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             self._targets[host] = Target(host, namespace, float(self.rps if rps is None else rps))
             if population is not None:
                 self._populations[host] = population
-            else:
-                self._populations.pop(host, None)
         return self
 
     def populate(self, host, users=None, path="/", method="GET"):
@@ -677,7 +688,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             return 404
         destination = route.destinations[pick_weighted(self._round_robin.setdefault(("route", host, index), {}),
                                                        dict((i, d.weight) for i, d in enumerate(route.destinations)))]
-        code, workload, reached = self._answer(host, destination, alive, user)
+        code, workload, version = self._answer(host, destination, alive, user)
         if workload is not None:
             for number, mirror in enumerate(route.mirrors):
                 if self._mirror_due((host, index, number), mirror.percent):
@@ -686,19 +697,21 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
             response = apply_response_ops(apply_response_ops([], destination.response_ops), route.response_ops)
             for value in set_cookies(response):
                 user.jar.receive(value, now, population.path)
-        if reached:
-            self._windows.setdefault(host, ReleaseWindow()).served(user, workload.name, workload.version, "cookie" in headers)
+        if version is not None:
+            self._windows.setdefault(host, ReleaseWindow()).served(user, workload.name, version, "cookie" in headers)
         return code
 
     def _pick_workload(self, destination, alive, balancer="endpoints"):
-        """``(workload, pod answers)`` for a request to ``destination`` (round robin over ready replicas, then pods)."""
+        """``(workload, pod answers, version served)`` for a request to ``destination`` (round robin over ready
+        replicas, then pods)."""
         weights = {i: w.ready for i, w in enumerate(destination.workloads)}
         workload = destination.workloads[pick_weighted(self._round_robin.setdefault((balancer, destination.service, destination.namespace), {}), weights)]
         if alive is not None and workload.pods:
-            pod = workload.pods[pick_weighted(self._round_robin.setdefault((balancer + "-pods",) + workload[:2], {}),
-                                              dict((i, 1) for i in range(len(workload.pods))))]
-            return workload, alive.answers(workload.namespace, pod)
-        return workload, True
+            index = pick_weighted(self._round_robin.setdefault((balancer + "-pods",) + workload[:2], {}),
+                                  dict((i, 1) for i in range(len(workload.pods))))
+            version = workload.pod_versions[index] if workload.pod_versions else workload.version
+            return workload, alive.answers(workload.namespace, workload.pods[index]), version
+        return workload, True, workload.version
 
     def _workload_code(self, workload):
         """The status ``workload`` answers (its error rate, as exact error credit)."""
@@ -711,16 +724,16 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         return code
 
     def _answer(self, host, destination, alive, user):
-        """``(status, workload chosen or None, whether it answered)`` of a user's request sent to ``destination``."""
+        """``(status, workload chosen or None, version that answered or None)`` of a user's request to ``destination``."""
         if destination.local_status:
             self._record(host, destination, None, destination.local_status, 0.0, user)
-            return destination.local_status, None, False
-        workload, answers = self._pick_workload(destination, alive)
+            return destination.local_status, None, None
+        workload, answers, version = self._pick_workload(destination, alive)
         if not answers:
-            return self._gone(host, destination, workload, user), workload, False
+            return self._gone(host, destination, workload, user), workload, None
         code = self._workload_code(workload)
         self._record(host, destination, workload, code, workload.latency_ms, user)
-        return code, workload, True
+        return code, workload, version
 
     def _mirror_due(self, key, percent):
         """Whether this request is mirrored: ``percent`` of them, exactly (credit, as for error rates)."""
@@ -737,7 +750,7 @@ class Mesh:  # pylint: disable=too-many-instance-attributes
         if destination.local_status:
             _count_served(counts, None, True)
             return
-        workload, answers = self._pick_workload(destination, alive, "mirror-endpoints")
+        workload, answers, _version = self._pick_workload(destination, alive, "mirror-endpoints")
         if not answers:
             _count_served(counts, workload.name, True)
             return

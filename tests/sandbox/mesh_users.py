@@ -236,4 +236,4 @@ class ReleaseWindow:
         for user_class, reached in self._reached.items():
             by_class[user_class]["by_workload"] = dict((w, len(ids)) for w, ids in reached.items())
         return {"seen": len(self._classes), "switched": len(self._switched), "switched_any": len(self._switched_any),
-                "by_class": by_class}
+                "switched_users": sorted(self._switched), "by_class": by_class}

@@ -61,7 +61,7 @@ def test_weights_from_the_emulators_virtual_service(mesh, canary_cluster):
     served = {"total": 50, "failed": 0, "by_workload": {"podinfo-primary": 50}, "failed_by_workload": {}}
     assert mesh.counts("podinfo.test") == dict(served, by_code={"200": 50}, gone=0, by_class={"plain": served},
                                                mirror={"total": 0, "failed": 0, "by_workload": {}, "failed_by_workload": {}},
-                                               users={"seen": 0, "switched": 0, "switched_any": 0, "by_class": {},
+                                               users={"seen": 0, "switched": 0, "switched_any": 0, "switched_users": [], "by_class": {},
                                                       "cookies": {}})
 
 

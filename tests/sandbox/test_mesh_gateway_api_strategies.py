@@ -5,8 +5,7 @@ precedence, session affinity with a backendRef ``ResponseHeaderModifier`` adding
 
 import pytest
 
-from tests.sandbox.fixtures_strategies import (  # noqa: F401  # pylint: disable=unused-import  # the fixture
-    CANARY_COOKIE_REGEX, HOST, NS, USERS, fixture_strategy_cluster, metric_total, static_mesh)
+from tests.sandbox.fixtures_strategies import CANARY_COOKIE_REGEX, HOST, NS, USERS, metric_total, static_mesh
 
 ROUTES_PATH = "/apis/gateway.networking.k8s.io/v1/namespaces/%s/httproutes" % NS
 MESH_PARENT = {"group": "", "kind": "Service", "name": "podinfo", "port": 9898}

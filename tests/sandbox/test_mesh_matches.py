@@ -6,30 +6,25 @@ import pytest
 import requests
 
 from tests.sandbox.fixtures_api import wait_for
-from tests.sandbox.fixtures_strategies import (  # noqa: F401  # pylint: disable=unused-import  # the fixture
-    CANARY_COOKIE_REGEX, HOST, NS, USERS, destination, fixture_strategy_cluster, replace_routes, static_mesh, virtual_service)
+from tests.sandbox.fixtures_strategies import (
+    CANARY_COOKIE_REGEX, HOST, NS, USERS, destination, replace_routes, static_mesh, virtual_service)
 from tests.sandbox.mesh_matching import plain_request, string_matches
 
 
 def ab_routes(header="x-canary", cookie_regex=CANARY_COOKIE_REGEX):
-    """Flagger's A/B routes: the analysis' matches to the canary, everyone else to the primary."""
+    """Flagger's A/B routes during the analysis (SetRoutes(0, 100)): the analysis' matches to the canary, everyone else
+    to the primary, whose lone destination keeps the primary weight 0 (istiod gives a lone destination everything)."""
     return [{"match": [{"headers": {header: {"exact": "insider"}}}, {"headers": {"cookie": {"regex": cookie_regex}}}],
              "route": [destination("podinfo-primary", 0), destination("podinfo-canary", 100)]},
-            {"route": [destination("podinfo-primary", 100)]}]
+            {"route": [destination("podinfo-primary", 0)]}]
 
 
 def weighted_routes(primary, canary):
     return [{"route": [destination("podinfo-primary", primary), destination("podinfo-canary", canary)]}]
 
 
-@pytest.fixture(name="cluster")
-def fixture_cluster(strategy_cluster):
-    """A factory: podinfo routed by a VirtualService with the given http routes, in the emulator."""
-    return lambda http, canary_error_rate=None: strategy_cluster([virtual_service(http)], canary_error_rate)
-
-
-def test_ab_header_and_cookie_users_reach_the_canary_and_nobody_else(mesh, cluster):
-    cluster(ab_routes())
+def test_ab_header_and_cookie_users_reach_the_canary_and_nobody_else(mesh, istio_cluster):
+    istio_cluster(ab_routes())
     mesh.populate(HOST, USERS)
     assert mesh.send(HOST, 1000) == {200: 1000}
     counts = mesh.counts(HOST)
@@ -60,15 +55,15 @@ def test_ab_non_matching_users_stay_on_the_primary(users):
     assert mesh.counts(HOST)["by_workload"] == {"podinfo-primary": 20}
 
 
-def test_header_names_match_case_insensitively(mesh, cluster):
-    cluster(ab_routes(header="X-Canary"))   # Envoy lower-cases header names; Flagger writes "Cookie" too
+def test_header_names_match_case_insensitively(mesh, istio_cluster):
+    istio_cluster(ab_routes(header="X-Canary"))   # Envoy lower-cases header names; Flagger writes "Cookie" too
     mesh.populate(HOST, {"insider": {"count": 1, "headers": {"X-CANARY": "insider"}}})
     mesh.send(HOST, 5)
     assert mesh.counts(HOST)["by_workload"] == {"podinfo": 5}
 
 
-def test_blue_green_no_user_reaches_the_canary_until_the_switch(mesh, cluster):
-    emulator = cluster(weighted_routes(100, 0))
+def test_blue_green_no_user_reaches_the_canary_until_the_switch(mesh, istio_cluster):
+    emulator = istio_cluster(weighted_routes(100, 0))
     mesh.populate(HOST, USERS)
     mesh.send(HOST, 500)
     assert mesh.counts(HOST)["by_workload"] == {"podinfo-primary": 500}
@@ -115,13 +110,19 @@ def test_string_match_semantics(matcher, value, expected):
     assert string_matches(matcher, value) is expected
 
 
-def test_the_control_api_takes_users_per_target(mesh, cluster):
-    cluster(ab_routes())
+def test_the_control_api_takes_users_per_target(mesh, istio_cluster):
+    istio_cluster(ab_routes())
     body = {"host": HOST, "rps": 50, "users": USERS}
     added = requests.post(mesh.url + "/targets", json=body, timeout=5)
     assert added.status_code == 200, added.text
     assert added.json() == [{"host": HOST, "namespace": NS, "rps": 50.0,
                              "users": {name: dict({"headers": {}, "cookies": {}}, **spec) for name, spec in USERS.items()}}]
+    # The steady traffic comes from those users.
+    counts = wait_for(lambda: (lambda c: c if c["total"] >= 100 else None)(
+        requests.get(mesh.url + "/counts", params={"host": HOST}, timeout=5).json()), what="steady traffic from the users")
+    assert set(counts["by_class"]) == {"insider", "tester", "plain"}
+    assert counts["by_class"]["insider"]["by_workload"] == {"podinfo": counts["by_class"]["insider"]["total"]}
+    assert set(counts["by_class"]["plain"]["by_workload"]) == {"podinfo-primary"}
     bad = requests.post(mesh.url + "/targets", json={"host": HOST, "users": {"x": {"count": 0}}}, timeout=5)
     assert bad.status_code == 400 and "count must be an integer >= 1" in bad.json()["error"]
     mesh.remove_target(HOST)
@@ -132,8 +133,8 @@ def test_a_plain_request_default_is_unchanged():
     assert (request.method, request.path, request.headers) == ("GET", "/", {})
 
 
-def test_a_stale_proxy_applies_the_old_matches_to_a_users_request(mesh, cluster):
-    emulator = cluster(ab_routes())
+def test_a_stale_proxy_applies_the_old_matches_to_a_users_request(mesh, istio_cluster):
+    emulator = istio_cluster(ab_routes())
     mesh.simulate_proxies(3.0, 1.0)
     mesh.populate(HOST, {"insider": {"count": 2, "headers": {"x-canary": "insider"}}})
     mesh.send(HOST, 4)

@@ -6,9 +6,9 @@ shadow traffic)."""
 
 import pytest
 
-from tests.sandbox.fixtures_strategies import HOST, USERS, destination, metric_total, static_mesh, virtual_service
-from tests.sandbox.fixtures_strategies import fixture_strategy_cluster  # noqa: F401  # pylint: disable=unused-import  # fixtures
-from tests.sandbox.test_mesh_matches import fixture_cluster  # noqa: F401  # pylint: disable=unused-import
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import REQUEST_SUCCESS_RATE, builtin_query
+from tests.sandbox.fixtures_strategies import HOST, NS, USERS, destination, metric_total, static_mesh, virtual_service
+from tests.sandbox.prometheus import sample_values
 
 
 def mirrored_routes(percentage=None, **mirror_fields):
@@ -21,8 +21,8 @@ def mirrored_routes(percentage=None, **mirror_fields):
     return [route]
 
 
-def test_mirrored_copies_reach_the_canary_and_never_the_user(mesh, cluster):
-    cluster(mirrored_routes(50), canary_error_rate=0.5)
+def test_mirrored_copies_reach_the_canary_and_never_the_user(mesh, istio_cluster):
+    istio_cluster(mirrored_routes(50), canary_error_rate=0.5)
     mesh.populate(HOST, USERS)
     assert mesh.send(HOST, 200) == {200: 200}, "the canary's errors on copies never reach a user"
     counts = mesh.counts(HOST)
@@ -87,3 +87,14 @@ def test_mirror_copies_do_not_touch_the_users_jars():
     counts = mesh.counts(HOST)
     assert counts["users"]["cookies"] == {"seen": 2}
     assert counts["users"]["by_class"]["plain"]["by_workload"] == {"podinfo-primary": 2}
+
+
+def test_flaggers_canary_query_sees_the_mirrored_requests_in_real_prometheus(prometheus_live, mesh, istio_cluster):
+    # Blue/Green with mirroring: the canary's success rate (Flagger's built-in query, destination reporter) comes from
+    # the copies alone, while no user request fails.
+    istio_cluster(mirrored_routes(), canary_error_rate=0.5)
+    mesh.add_target(HOST, rps=50, users=USERS)
+    success_rate = builtin_query(REQUEST_SUCCESS_RATE, NS, "podinfo", "10s")
+    prometheus_live.wait_for_value(success_rate, 90, accept=lambda data: [abs(v - 50.0) <= 5 for v in sample_values(data)] == [True])
+    counts = mesh.counts(HOST)
+    assert counts["failed"] == 0 and counts["mirror"]["failed"] > 0
