@@ -115,6 +115,11 @@ iterations:
   returned: when initialized
   type: int
   sample: 3
+iterations_total:
+  description: The iterations the A/B or Blue/Green test under way needs before its promotion (RV(iterations) of it); null otherwise.
+  returned: when initialized
+  type: int
+  sample: 10
 last_failed_check:
   description: The reason of the last failed check.
   returned: when initialized

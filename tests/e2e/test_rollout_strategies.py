@@ -69,6 +69,8 @@ def test_bad_ab_test_is_rolled_back_and_no_other_user_reached_the_canary(podinfo
     assert set(counts["by_class"]["plain"]["by_workload"]) == {"podinfo-primary"}, "no plain user ever reached the canary"
     assert counts["failed_by_workload"].get("podinfo-primary", 0) == 0 and counts["by_class"]["plain"]["failed"] == 0, counts
     assert counts["failed_by_workload"].get("podinfo", 0) > 0, "the insiders met the bad canary"
+    returncode, _result, _plays, output = podinfo.run(playbook="status")
+    assert returncode == 0 and re.search(r"A/B testing: iteration \d of 5 passed", output), output
     _cleanup_restores(podinfo, service_before, deployment_before)
 
 

@@ -183,6 +183,7 @@ FIELDS = (
     ("step", _count),
     ("strategy", _text),
     ("iterations", _count),
+    ("iterations_total", _count),
     ("last_applied_revision", _string),
     ("last_promoted_revision", _string),
     ("failed_revision", _string),
@@ -214,7 +215,8 @@ def empty_state():
     """The document of a canary nothing was recorded for yet. The keys set later: ``step`` (weight changes of the
     analysis under way), ``failed_revision`` and ``failure_reason`` (the revision rolled back last, why),
     ``last_failed_check`` (the last failed check's reason), ``rebuilt_from`` (where a lost state was rebuilt from),
-    ``provider`` (the traffic provider canary_init routed with; absent: PROVIDER_BEFORE_RECORDING)."""
+    ``provider`` (the traffic provider canary_init routed with; absent: PROVIDER_BEFORE_RECORDING), ``strategy``,
+    ``iterations`` and ``iterations_total`` (an A/B or Blue/Green test under way: record_iteration)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "phase": INITIALIZING,
@@ -322,15 +324,19 @@ class CanaryState(object):
         self.data["step"] = 0
         self.data["failed_checks"] = 0
         self.data.pop("last_failed_check", None)
-        self.data.pop("iterations", None)
-        self.data.pop("strategy", None)
+        self._forget_iterations()
         return self
 
-    def record_iteration(self, strategy, iterations):
-        """A/B testing or Blue/Green (strategy.py): the ``strategy`` text and the ``iterations`` passed so far (Flagger's
-        status.iterations); the analysis phase is kept (or Progressing set)."""
+    def _forget_iterations(self):
+        for key in ("iterations", "iterations_total", "strategy"):
+            self.data.pop(key, None)
+
+    def record_iteration(self, strategy, iterations, total):
+        """A/B testing or Blue/Green (strategy.py): the ``strategy`` text, the ``iterations`` passed so far (Flagger's
+        status.iterations) of ``total`` (its analysis.iterations); the analysis phase is kept (or Progressing set)."""
         self.data["strategy"] = strategy
         self.data["iterations"] = iterations
+        self.data["iterations_total"] = total
         if self.phase not in ANALYSIS_PHASES:
             self.set_phase(PROGRESSING)
         return self
@@ -385,6 +391,7 @@ class CanaryState(object):
         self.data["tracked_configs"] = dict(checksums)
         self.data["canary_weight"] = 0
         self.data["step"] = 0
+        self._forget_iterations()     # as the step: the analysis is over
         return self
 
     def fail(self, revision, reason):

@@ -48,6 +48,7 @@ def canary_info(api, names, provider=factory.DEFAULT_PROVIDER):
         "failed_checks": state["failed_checks"],
         "strategy": state.get("strategy"),
         "iterations": state.get("iterations"),
+        "iterations_total": state.get("iterations_total"),
         "last_failed_check": state.get("last_failed_check"),
         "failure_reason": state.get("failure_reason"),
         "last_transition_time": state["last_transition_time"],

@@ -103,9 +103,11 @@ class ShiftRun(ReleaseRun):
         iteration = self.request.extra.get("iteration")
         if iteration is not None:   # A/B testing, Blue/Green: the iterations passed
             strategy = self.request.extra.get("strategy")
+            total = self.request.extra.get("iterations") or iteration
             if iteration > 0 and iteration != state.get("iterations"):
-                self.told.append(events.iteration_advanced(self.names, iteration, self.request.extra.get("iterations") or iteration))
-            self.record_step("record iteration %d (%s)" % (iteration, strategy), lambda state: state.record_iteration(strategy, iteration))
+                self.told.append(events.iteration_advanced(self.names, iteration, total))
+            self.record_step("record iteration %d of %d (%s)" % (iteration, total, strategy),
+                             lambda state: state.record_iteration(strategy, iteration, total))
 
     def _ready_target(self):
         """Never traffic to a target with no ready replica: scale it up from 0, then wait. A target that was ready when
