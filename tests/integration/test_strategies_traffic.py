@@ -11,9 +11,12 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
 from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import LeaseRequest, acquire
 from ansible_collections.progressive.canary.plugins.module_utils.phases.advance import advance
 from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
-from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import SERVICE, VIRTUAL_SERVICE
+from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup import CleanupRequest, run_cleanup
+from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api import HTTP_ROUTE
+from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, kube_api, load_podinfo, user_view  # noqa: F401  pylint: disable=unused-import
 from tests.sandbox.fixtures_mesh import wait_ready
-from tests.integration.release_scenario import init_podinfo, promote, rollback, set_template
+from tests.integration.release_scenario import get, promote, rollback, set_template
 from tests.integration.test_advance_step import HOLDER, params
 
 pytestmark = pytest.mark.needs_crds
@@ -23,6 +26,7 @@ AB_USERS = {"insider": {"count": 10, "headers": {"x-canary": "insider"}},
             "tester": {"count": 10, "cookies": {"canary": "always"}},
             "plain": {"count": 80}}
 INSIDERS = [{"headers": {"x-canary": {"exact": "insider"}}}, {"headers": {"cookie": {"regex": "^(.*?;)?(canary=always)(;.*)?$"}}}]
+APEX_BEFORE = {}     # the apex Service as loaded, before init (set by _release)
 FAILING = dict(checks=[{"name": "errors", "query": "sum(up)", "threshold_range": {"max": 1}}],
                prometheus={"url": "http://127.0.0.1:9", "timeout": 1})
 
@@ -30,13 +34,12 @@ FAILING = dict(checks=[{"name": "errors", "query": "sum(up)", "threshold_range":
 def _release(emulator, api, mesh, users, bad, provider="istio"):
     """podinfo initialized with ``users`` sending steady traffic, a new revision (a bad one: 50 % of 500s) applied,
     the run's lease taken."""
-    if provider == "istio":
-        init_podinfo(emulator, api)
-    else:
-        load_podinfo(emulator)
-        wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
-        run_init(api, InitRequest("podinfo", NAMESPACE, {"port": 9898, "port_name": "http"}, hpa="podinfo", ready_timeout=60,
-                                  provider=provider))
+    load_podinfo(emulator)
+    APEX_BEFORE.clear()
+    APEX_BEFORE.update(user_view(get(api, SERVICE, "podinfo")))
+    wait_ready(emulator.url, NAMESPACE, "podinfo", replicas=2)
+    service = PODINFO_SERVICE if provider == "istio" else {"port": 9898, "port_name": "http"}
+    assert run_init(api, InitRequest("podinfo", NAMESPACE, service, hpa="podinfo", ready_timeout=60, provider=provider))["phase"] == "Initialized"
     mesh.add_target(HOST, namespace=NAMESPACE, users=users)
     set_template(api, annotations={SANDBOX + "error-rate": "0.5"} if bad else None)
     acquire(api, LeaseRequest(CanaryNames("podinfo", NAMESPACE), HOLDER, 300, operation="rollout"))
@@ -55,10 +58,22 @@ def _steps(api, mesh, options, bad, provider="istio"):
 
 
 def _end(api, mesh, bad, provider="istio"):
+    """Promote or roll back, 100 requests, then cleanup (the apex Service exactly as before, no routing object left,
+    every request answered by the target again); the counts from the release's start to before the cleanup."""
     (rollback if bad else promote)(api, ready_timeout=60, lease_holder=HOLDER, provider=provider)
     mesh.send(HOST, 100, namespace=NAMESPACE)
+    counts = mesh.counts(HOST)
+    run_cleanup(api, CleanupRequest("podinfo", NAMESPACE, ready_timeout=60, lease_holder=HOLDER, provider=provider))
+    assert user_view(get(api, SERVICE, "podinfo")) == APEX_BEFORE, "the apex Service as the user wrote it"
+    kind = HTTP_ROUTE if provider == "gatewayapi" else VIRTUAL_SERVICE
+    assert api.list(kind[0], kind[1], NAMESPACE) == [], "no routing object left"
     mesh.stop_traffic()
-    return mesh.counts(HOST)
+    mesh.reset(HOST)
+    mesh.send(HOST, 100, namespace=NAMESPACE)
+    after_cleanup = mesh.counts(HOST)
+    assert after_cleanup["by_workload"] == {"podinfo": 100} and after_cleanup["failed"] == (after_cleanup["failed_by_workload"].get("podinfo", 0)), \
+        after_cleanup
+    return counts
 
 
 def _primary_failures(counts):
