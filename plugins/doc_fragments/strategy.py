@@ -75,3 +75,41 @@ options:
     type: int
     default: 60
 """
+
+    SHAPE = r"""
+options:
+  match:
+    description:
+      - "A/B testing's routes at this weight (Flagger's C(analysis.match)): a route before the managed one sends the
+        requests matching one of these conditions to the canary only; every other request follows the managed route.
+        Each condition is C({headers: {NAME: {exact|prefix|regex: VALUE}}}) (a cookie on the header C(cookie)). The caller
+        counts the iterations (M(progressive.canary.canary_advance) does with C(iterations))."
+      - "Refused with provider V(openshift); a prefix is refused with V(gatewayapi)."
+    type: list
+    elements: dict
+    default: []
+  mirror:
+    description:
+      - "The managed route mirrors its requests to the canary at this weight (the mirror's answers are dropped). Not with
+        O(match). Refused with provider V(openshift)."
+    type: bool
+    default: false
+  mirror_weight:
+    description: The percentage of the requests mirrored; unset, all of them. Only with O(mirror).
+    type: int
+  session_affinity:
+    description:
+      - "At a weight above 0, the canary's answers set the cookie C(cookie_name) (its value derived from the revision) and
+        its holders are sent to the canary; at weight 0 (and by canary_promote and canary_rollback) they are told to
+        drop it. Not with O(match). Refused with provider V(openshift)."
+    type: dict
+    suboptions:
+      cookie_name:
+        description: The cookie's name.
+        type: str
+        required: true
+      max_age:
+        description: The cookie's C(Max-Age) in seconds.
+        type: int
+        default: 86400
+"""

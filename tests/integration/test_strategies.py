@@ -18,7 +18,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.info imp
 from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
 from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api import HTTP_ROUTE
 from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo, reset_request_log, writes  # noqa: F401  pylint: disable=unused-import
-from tests.integration.release_scenario import get, init_podinfo, promote, rollback, set_template
+from tests.integration.release_scenario import get, init_podinfo, promote, rollback, set_template, shift
 from tests.integration.test_advance_step import HOLDER, params
 from tests.sandbox.fixtures_mesh import wait_ready
 
@@ -270,3 +270,23 @@ def test_blue_green_and_stepped_promotion_on_openshift_route_by_weights(emulator
     assert [a.split(" in ")[0] for a in result["actions"] if a.startswith("route ")] == [
         "route 0/100 (primary/canary)", "route 50/50 (primary/canary)", "route 100/0 (primary/canary)"], result["actions"]
     assert get_route(kube_api)["spec"]["to"]["weight"] == 100
+
+
+def test_canary_shift_routes_a_strategy_s_shape_by_hand_and_refuses_before_any_request(emulator, kube_api):  # noqa: F811
+    init_podinfo(emulator, kube_api)
+    set_template(kube_api)
+    result = shift(kube_api, 0, ready_timeout=60, match=INSIDERS)
+    assert result["phase"] == "Progressing" and [route.get("name") for route in _http(kube_api)] == ["progressive-canary-match", None]
+    reset_request_log(emulator)
+    assert shift(kube_api, 0, ready_timeout=60, match=INSIDERS)["changed"] is False and writes(emulator) == []
+    shift(kube_api, 30, ready_timeout=60, mirror=True, mirror_weight=20)
+    (managed,) = _http(kube_api)
+    assert managed["mirror"] == {"host": "podinfo-canary"} and _dest(managed)[1] == ("podinfo-canary", 30), "the match is gone"
+    shift(kube_api, 40, ready_timeout=60)
+    assert "mirror" not in _http(kube_api)[0], "without the options: the plain canary"
+    for options, text in ((dict(match=[{"headers": {"x": {"regex": "a("}}}]), "does not compile"),
+                          (dict(mirror=True, provider="openshift"), "provider openshift cannot route mirror")):
+        reset_request_log(emulator)
+        with pytest.raises(CanaryError, match=text):
+            shift(kube_api, 40, ready_timeout=60, **options)
+        assert emulator.request_log.records() == [], "not even a read"

@@ -23,6 +23,7 @@ PAIRS = [
     (routing.ROUTING, "progressive.canary.routing", "DOCUMENTATION"),
     (strategy.STRATEGY, "progressive.canary.strategy", "DOCUMENTATION"),
     (strategy.PROMOTION, "progressive.canary.strategy", "PROMOTION"),
+    (strategy.SHAPE, "progressive.canary.strategy", "SHAPE"),
     (webhooks.WEBHOOKS, "progressive.canary.webhooks", "DOCUMENTATION"),
     (analysis.ANALYSIS_OWN, "progressive.canary.analysis", "DOCUMENTATION"),
     (analysis.CHECKS, "progressive.canary.analysis", "CHECKS"),

@@ -8,8 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-STRATEGY = {
-    "iterations": {"type": "int", "default": 0},
+# canary_shift's: the route shape of the one weight it sets (no iterations: the caller counts them).
+SHAPE = {
     "match": {"type": "list", "elements": "dict", "default": []},
     "mirror": {"type": "bool", "default": False},
     "mirror_weight": {"type": "int"},
@@ -18,6 +18,7 @@ STRATEGY = {
         "max_age": {"type": "int", "default": 86400},
     }},
 }
+STRATEGY = dict(SHAPE, iterations={"type": "int", "default": 0})
 
 # canary_promote's: Flagger's stepWeightPromotion and the interval each of its weights is held.
 PROMOTION = {

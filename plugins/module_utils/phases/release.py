@@ -270,6 +270,7 @@ class ReleasePhase(Phase):
 
     def check_request(self):
         validation.check_release_request(self.request)
+        getattr(self.run_class, "check_options", lambda request: None)(self.request)
 
     def read_facts(self):
         return read_facts(self.api, self.request.names, self.request.provider)
