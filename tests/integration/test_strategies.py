@@ -290,3 +290,15 @@ def test_canary_shift_routes_a_strategy_s_shape_by_hand_and_refuses_before_any_r
         with pytest.raises(CanaryError, match=text):
             shift(kube_api, 40, ready_timeout=60, **options)
         assert emulator.request_log.records() == [], "not even a read"
+
+
+def test_an_iteration_asks_no_confirm_traffic_increase_gate_a_canary_step_does(emulator, kube_api):  # noqa: F811
+    from tests.integration.loopback_http import LoopbackServer, Reply   # pylint: disable=import-outside-toplevel
+    _initialized(emulator, kube_api)
+    with LoopbackServer(lambda request: Reply(200, "open")) as server:
+        gate = [{"name": "gate", "type": "confirm-traffic-increase", "url": server.url}]
+        start = advance(kube_api, params(webhooks=gate, **AB))
+        advance(kube_api, params(run=start["run"], webhooks=gate, **AB))
+        assert server.requests == [], "Flagger asks the gate before more traffic, which an iteration does not bring"
+        _steps(kube_api, dict(weights=[20, 40]), 1, webhooks=gate)
+        assert len(server.requests) == 1

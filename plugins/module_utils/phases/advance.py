@@ -240,7 +240,8 @@ def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
     run = merged(run, next_step(run, params["weights"] or [100], params["threshold"], checks, asked["rollback_hooks"],
                                 strategy=strategy_params(params)))
     run["strategy"] = strategy_text(params)
-    if run["action"] == "shift" and _hooks_of(params, "confirm-traffic-increase"):
+    # As Flagger, an A/B or Blue/Green iteration increases no traffic: its confirm-traffic-increase gates are not asked.
+    if run["action"] == "shift" and not params["iterations"] and _hooks_of(params, "confirm-traffic-increase"):
         gate = _questions(params, "confirm-traffic-increase", asked["payload"], check_mode, lease)
         run = merged(run, close_gate(run, gate, "confirm-traffic-increase"))
         if gate.get("hooks"):
