@@ -16,49 +16,13 @@ options:
       - "Flagger's C(analysis.iterations): the passing steps of an A/B test (with O(match)) or of a Blue/Green test
         (without it) before the decision is V(promote); 0 (the default) is a canary with step weights (O(weights))."
       - "The first step scales the canary up and routes in the strategy's shape without checks; every later passing step is
-        one iteration, recorded in the state (C(iterations), C(strategy)). A failed step counts one failed check and holds."
+        one iteration, recorded in the state (C(iterations), C(iterations_total), C(strategy)). A failed step counts one
+        failed check and holds."
       - "Blue/Green: no user request reaches the canary during the iterations (the hooks and load tests reach it
-        through its C(-canary) Service); the promotion then moves all traffic to it while the primary takes its template."
+        through its C(-canary) Service, or O(mirror) copies); the promotion then moves all traffic to it while the
+        primary takes its template."
     type: int
     default: 0
-  match:
-    description:
-      - "A/B testing (Flagger's C(analysis.match)): requests matching one of these conditions go to the canary only,
-        every other request stays on the primary, for O(iterations) passing steps."
-      - "Each condition is C({headers: {NAME: {exact|prefix|regex: VALUE}}}); a cookie is matched on the header
-        C(cookie), for example C({headers: {cookie: {regex: '^(.*?;)?(canary=always)(;.*)?$'}}}). Every regex must compile."
-      - "Refused with provider V(openshift) (a Route has no header match); with V(gatewayapi) a prefix is refused (an
-        HTTPRoute header match is Exact or RegularExpression)."
-    type: list
-    elements: dict
-    default: []
-  mirror:
-    description:
-      - "Flagger's C(analysis.mirror): the canary receives a copy of the primary's requests, whose responses the proxy
-        drops. Blue/Green mirrors during every iteration; a canary with step weights mirrors in one step at weight 0
-        before the first weight. Not with O(match). Refused with provider V(openshift)."
-    type: bool
-    default: false
-  mirror_weight:
-    description:
-      - "The percentage of the requests mirrored (Flagger's C(mirrorWeight)); unset, every request. Only with O(mirror)."
-    type: int
-  session_affinity:
-    description:
-      - "Flagger's C(analysis.sessionAffinity), for a canary with step weights: the canary's responses set the cookie
-        C(cookie_name) and a route sends its holders to the canary at every later step, so a user who reached the canary
-        stays on it. Once the weight is 0 again (promotion, rollback) the holders get the cookie back with
-        C(Max-Age=-1), which drops it. Refused with provider V(openshift)."
-    type: dict
-    suboptions:
-      cookie_name:
-        description: The cookie's name.
-        type: str
-        required: true
-      max_age:
-        description: The cookie's C(Max-Age) in seconds.
-        type: int
-        default: 86400
 """
 
     PROMOTION = r"""
@@ -80,28 +44,35 @@ options:
 options:
   match:
     description:
-      - "A/B testing's routes at this weight (Flagger's C(analysis.match)): a route before the managed one sends the
-        requests matching one of these conditions to the canary only; every other request follows the managed route.
-        Each condition is C({headers: {NAME: {exact|prefix|regex: VALUE}}}) (a cookie on the header C(cookie)). The caller
-        counts the iterations (M(progressive.canary.canary_advance) does with C(iterations))."
-      - "Refused with provider V(openshift); a prefix is refused with V(gatewayapi)."
+      - "A/B testing (Flagger's C(analysis.match)): a route before the managed one sends the requests matching one of
+        these conditions to the canary only; every other request follows the managed route (the primary).
+        M(progressive.canary.canary_advance) needs O(iterations) with it (the passing steps before the promotion);
+        M(progressive.canary.canary_shift) routes it at the weight it sets, its caller counting the iterations."
+      - "Each condition is C({headers: {NAME: {exact|prefix|regex: VALUE}}}); a cookie is matched on the header
+        C(cookie), for example C({headers: {cookie: {regex: '^(.*?;)?(canary=always)(;.*)?$'}}}). Every regex must compile."
+      - "Refused with provider V(openshift) (a Route has no header match); with V(gatewayapi) a prefix is refused (an
+        HTTPRoute header match is Exact or RegularExpression)."
     type: list
     elements: dict
     default: []
   mirror:
     description:
-      - "The managed route mirrors its requests to the canary at this weight (the mirror's answers are dropped). Not with
-        O(match). Refused with provider V(openshift)."
+      - "Flagger's C(analysis.mirror): the canary receives a copy of the managed route's requests, whose answers the proxy
+        drops. canary_advance mirrors during every Blue/Green iteration, or in one step at weight 0 before a canary's
+        first weight; canary_shift at the weight it sets. Not with O(match). Refused with provider V(openshift)."
     type: bool
     default: false
   mirror_weight:
-    description: The percentage of the requests mirrored; unset, all of them. Only with O(mirror).
+    description:
+      - "The percentage of the requests mirrored (Flagger's C(mirrorWeight)); unset, every request. Only with O(mirror)."
     type: int
   session_affinity:
     description:
-      - "At a weight above 0, the canary's answers set the cookie C(cookie_name) (its value derived from the revision) and
-        its holders are sent to the canary; at weight 0 (and by canary_promote and canary_rollback) they are told to
-        drop it. Not with O(match). Refused with provider V(openshift)."
+      - "Flagger's C(analysis.sessionAffinity), for a canary with step weights (not with O(match) nor C(iterations)):
+        while the canary has a weight, its answers set the cookie C(cookie_name) (its value derived from the revision)
+        and a route sends the cookie's holders to the canary, so a user who reached it stays on it. Once the weight is 0
+        again (promotion, rollback) the holders get the cookie back with C(Max-Age=-1), which drops it. Refused with
+        provider V(openshift)."
     type: dict
     suboptions:
       cookie_name:

@@ -44,6 +44,7 @@ extends_documentation_fragment:
   - progressive.canary.analysis.checks
   - progressive.canary.alerts
   - progressive.canary.strategy
+  - progressive.canary.strategy.shape
 options:
   weights:
     description:

@@ -12,7 +12,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments.analy
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
-from ansible_collections.progressive.canary.plugins.module_utils.arguments.strategy import STRATEGY
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.strategy import SHAPE, STRATEGY
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
 
 ADVANCE = {
@@ -23,4 +23,4 @@ ADVANCE = {
     "repeat": {"type": "bool", "default": False},   # the action plugin's (plugins/action/canary_advance.py)
 }
 
-ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, STRATEGY, ADVANCE)
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, STRATEGY, SHAPE, ADVANCE)

@@ -8,7 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# canary_shift's: the route shape of the one weight it sets (no iterations: the caller counts them).
+# canary_advance's and canary_shift's: what the routes look like besides the weights (canary_shift: at the one weight it
+# sets, the caller counting iterations).
 SHAPE = {
     "match": {"type": "list", "elements": "dict", "default": []},
     "mirror": {"type": "bool", "default": False},
@@ -18,7 +19,8 @@ SHAPE = {
         "max_age": {"type": "int", "default": 86400},
     }},
 }
-STRATEGY = dict(SHAPE, iterations={"type": "int", "default": 0})
+# canary_advance's own besides SHAPE: the iterations of A/B testing and Blue/Green.
+STRATEGY = {"iterations": {"type": "int", "default": 0}}
 
 # canary_promote's: Flagger's stepWeightPromotion and the interval each of its weights is held.
 PROMOTION = {
