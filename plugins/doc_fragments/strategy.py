@@ -46,7 +46,7 @@ options:
     description:
       - "A/B testing (Flagger's C(analysis.match)): a route before the managed one sends the requests matching one of
         these conditions to the canary only; every other request follows the managed route (the primary).
-        M(progressive.canary.canary_advance) needs O(iterations) with it (the passing steps before the promotion);
+        M(progressive.canary.canary_advance) needs C(iterations) with it (the passing steps before the promotion);
         M(progressive.canary.canary_shift) routes it at the weight it sets, its caller counting the iterations."
       - "Each condition is C({headers: {NAME: {exact|prefix|regex: VALUE}}}); a cookie is matched on the header
         C(cookie), for example C({headers: {cookie: {regex: '^(.*?;)?(canary=always)(;.*)?$'}}}). Every regex must compile."
