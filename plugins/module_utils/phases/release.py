@@ -23,6 +23,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
     CONFIGMAP, HPA, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers, settling
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 # Re-exported: the phase modules take the phase groups from here.
@@ -149,9 +150,10 @@ class ReleaseRun(PhaseRun):
         return self.lease.state if self.lease is not None and self.lease.state is not None else self.facts.state
 
     # -- steps ----------------------------------------------------------------------------------------------
-    def route_step(self, canary_weight):
-        """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
-        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight):
+    def route_step(self, canary_weight, shape=PLAIN):
+        """Set the managed route to 100-w / w in ``shape`` (a strategy's, strategy.py; plain: the managed route alone);
+        nothing when it already is. Only managed routes change."""
+        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight, shape):
             self.plan.add(step)
 
     def route_step_after_drain(self, canary_weight):
@@ -275,6 +277,7 @@ class ReleasePhase(Phase):
 
     def check_request(self):
         validation.check_release_request(self.request)
+        getattr(self.run_class, "check_options", lambda request: None)(self.request)
 
     def read_facts(self):
         return read_facts(self.api, self.request.names, self.request.provider)
