@@ -1,6 +1,6 @@
-"""Objects, helpers and fixtures (re-exported by tests/conftest.py) for the mesh's strategy tests (test_mesh_matches, _cookies, _mirroring, _gateway_api_strategies):
-podinfo after canary_init (a primary, a canary of another version, the apex/primary/canary Services) routed by
-Flagger's shapes, in the API emulator or in a StaticCluster."""
+"""Objects, helpers and fixtures (re-exported by tests/conftest.py) for the mesh's strategy tests (test_mesh_matches,
+_cookies, _mirroring, _gateway_api_strategies): podinfo after canary_init (a primary, a canary of another version,
+the apex/primary/canary Services) routed by Flagger's shapes, in the API emulator or in a StaticCluster."""
 
 import pytest
 import requests

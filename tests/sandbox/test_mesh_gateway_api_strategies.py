@@ -81,8 +81,11 @@ def test_session_affinity_with_a_backend_response_header_modifier(mesh, routed):
     assert counts["users"]["switched"] == 0
 
 
-@pytest.mark.parametrize("percentage, mirrored", [({}, 20), ({"percent": 50}, 10), ({"fraction": {"numerator": 1, "denominator": 4}}, 5),
-                                                   ({"fraction": {"numerator": 30}}, 6)])
+MIRROR_PERCENTAGES = [({}, 20), ({"percent": 50}, 10), ({"fraction": {"numerator": 1, "denominator": 4}}, 5),
+                      ({"fraction": {"numerator": 30}}, 6)]
+
+
+@pytest.mark.parametrize("percentage, mirrored", MIRROR_PERCENTAGES)
 def test_request_mirror_filter(mesh, routed, percentage, mirrored):
     routed(mirror_rules(**percentage), canary_error_rate=1.0)
     assert mesh.send(HOST, 20) == {200: 20}

@@ -117,9 +117,13 @@ def test_the_control_api_takes_users_per_target(mesh, istio_cluster):
     assert added.status_code == 200, added.text
     assert added.json() == [{"host": HOST, "namespace": NS, "rps": 50.0,
                              "users": {name: dict({"headers": {}, "cookies": {}}, **spec) for name, spec in USERS.items()}}]
+
     # The steady traffic comes from those users.
-    counts = wait_for(lambda: (lambda c: c if c["total"] >= 100 else None)(
-        requests.get(mesh.url + "/counts", params={"host": HOST}, timeout=5).json()), what="steady traffic from the users")
+    def counted():
+        counts = requests.get(mesh.url + "/counts", params={"host": HOST}, timeout=5).json()
+        return counts if counts["total"] >= 100 else None
+
+    counts = wait_for(counted, what="steady traffic from the users")
     assert set(counts["by_class"]) == {"insider", "tester", "plain"}
     assert counts["by_class"]["insider"]["by_workload"] == {"podinfo": counts["by_class"]["insider"]["total"]}
     assert set(counts["by_class"]["plain"]["by_workload"]) == {"podinfo-primary"}
