@@ -4,7 +4,7 @@ import importlib
 
 # Each sandbox part defines its fixtures in its own module; a part that does not exist yet is skipped
 # so that the others stay usable while the sandbox grows.
-for _name in ("tests.sandbox.fixtures_api", "tests.sandbox.fixtures_mesh"):
+for _name in ("tests.sandbox.fixtures_api", "tests.sandbox.fixtures_mesh", "tests.sandbox.fixtures_strategies"):
     try:
         _module = importlib.import_module(_name)
     except ModuleNotFoundError as exc:  # pragma: no cover - only while a part is missing

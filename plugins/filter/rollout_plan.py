@@ -19,7 +19,7 @@ description:
     takes at best (every step passes at its first interval) and at most (every failed check below the threshold holds
     one interval more), plus the progress deadline the canary may take to become ready.
   - Merged into the run record as RV(_value.plan); nothing is added when the run does not release.
-positional: weights, interval, threshold, progress_deadline, skip_analysis
+positional: weights, interval, threshold, progress_deadline, skip_analysis, strategy
 options:
   _input:
     description: The run record (the role's C(__rollout_run)) once its start was decided (C(action), C(revision), C(weight), C(failed_checks)).
@@ -46,6 +46,11 @@ options:
     description: The analysis is skipped (the revision is promoted at once).
     type: bool
     default: false
+  strategy:
+    description:
+      - The deployment strategy (the P(progressive.canary.rollout_strategy#filter) filter's result); the plan names it
+        and, for A/B testing and Blue/Green, counts iterations instead of weights. None, a canary with step weights.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -67,8 +72,8 @@ _value:
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import merged, with_plan
 
 
-def rollout_plan(run, weights, interval, threshold, progress_deadline, skip_analysis=False):
-    return merged(run, with_plan(run, weights, interval, threshold, progress_deadline, skip_analysis))
+def rollout_plan(run, weights, interval, threshold, progress_deadline, skip_analysis=False, strategy=None):
+    return merged(run, with_plan(run, weights, interval, threshold, progress_deadline, skip_analysis, strategy))
 
 
 class FilterModule(object):

@@ -19,7 +19,7 @@ description:
     nothing then, so the run ends with RV(_value.action) V(done), RV(_value.outcome) V(checked) and a
     RV(_value.reason) saying what a real run would do (put the Deployment under canary management, set the image,
     release at the step weights, promote, roll back, or nothing). The analysis is not simulated: it needs real traffic."
-positional: target_ref, weights, init_changed, image_changed, image
+positional: target_ref, weights, init_changed, image_changed, image, strategy
 options:
   _input:
     description: The run record (the role's C(__rollout_run)) after the start decision.
@@ -46,6 +46,11 @@ options:
     description: The image the run sets.
     type: str
     default: ""
+  strategy:
+    description:
+      - The deployment strategy (the P(progressive.canary.rollout_strategy#filter) filter's result); A/B testing and
+        Blue/Green are said as their iterations instead of weights. None, a canary with step weights.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -72,8 +77,8 @@ _value:
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import check_mode_plan, merged
 
 
-def rollout_planned(run, target_ref, weights, init_changed, image_changed, image=""):
-    return merged(run, check_mode_plan(run, target_ref, weights, init_changed, image_changed, image))
+def rollout_planned(run, target_ref, weights, init_changed, image_changed, image="", strategy=None):
+    return merged(run, check_mode_plan(run, target_ref, weights, init_changed, image_changed, image, strategy))
 
 
 class FilterModule(object):

@@ -72,21 +72,38 @@ def clock_text(moment):
     return time.strftime("%H:%M:%S UTC", time.gmtime(moment))
 
 
-def plan_line(run, weights, interval, threshold, progress_deadline):
-    """The plan a run starts with: strategy, weights, interval, threshold, and how long it takes at best and at most
-    (each weight one interval; every failed check below the threshold holds one interval more; the canary may take up
-    to the progress deadline to become ready before the first weight)."""
+def plan_line(run, weights, interval, threshold, progress_deadline, strategy=None):
+    """The plan a run starts with: strategy, weights (or iterations), interval, threshold, and how long it takes at best
+    and at most (each weight or iteration one interval; every failed check below the threshold holds one interval
+    more; the canary may take up to the progress deadline to become ready before the first weight)."""
+    strategy = strategy or {}
     weights = [as_int(item) for item in weights]
     interval, threshold = as_int(interval), as_int(threshold)
     start = as_int(run.get("weight"))
+    iterations = as_int(strategy.get("iterations"))
+    text = strategy.get("text") or "progressive traffic shifting"
+    promotion = (", then traffic back to the primary by %d%% per interval" % as_int(strategy["step_weight_promotion"])
+                 if as_int(strategy.get("step_weight_promotion")) else "")
+    held = max(threshold - 1 - as_int(run.get("failed_checks")), 0)
+    if iterations:
+        done = as_int(run.get("iteration"))
+        left = iterations - done
+        return ("plan: %s of revision %s: %d iterations every %s%s (%s); rollback at %d failed checks%s; at best %s, at most %s of "
+                "analysis plus up to %s for the canary to become ready"
+                % (text, run.get("revision"), iterations, duration_text(interval),
+                   " from iteration %d" % done if done else "",
+                   "matching requests on the canary, every other one on the primary" if strategy.get("match")
+                   else "no user traffic on the canary until the promotion switches all of it", threshold, promotion,
+                   duration_text(left * interval), duration_text((left + held) * interval), duration_text(as_int(progress_deadline))))
     steps = [weight for weight in weights if weight > start] if start else weights
-    at_best = len(steps) * interval
-    at_most = (len(steps) + max(threshold - 1 - as_int(run.get("failed_checks")), 0)) * interval
-    return ("plan: canary release of revision %s (progressive traffic shifting): weights %s%% every %s%s, %d steps; "
-            "rollback at %d failed checks; at best %s, at most %s of analysis plus up to %s for the canary to become ready"
-            % (run.get("revision"), ", ".join(str(weight) for weight in steps), duration_text(interval),
-               " from weight %d%%" % start if start else "", len(steps), threshold, duration_text(at_best),
-               duration_text(at_most), duration_text(as_int(progress_deadline))))
+    extra = 1 if strategy.get("mirror") and not start else 0    # the mirror step at weight 0
+    at_best = (len(steps) + extra) * interval
+    at_most = (len(steps) + extra + held) * interval
+    return ("plan: canary release of revision %s (%s): weights %s%% every %s%s, %d steps%s; "
+            "rollback at %d failed checks%s; at best %s, at most %s of analysis plus up to %s for the canary to become ready"
+            % (run.get("revision"), text, ", ".join(str(weight) for weight in steps), duration_text(interval),
+               " from weight %d%%" % start if start else "", len(steps), " after a mirror step at weight 0%" if extra else "",
+               threshold, promotion, duration_text(at_best), duration_text(at_most), duration_text(as_int(progress_deadline))))
 
 
 def step_progress(run, weights, weight, update, now):
@@ -138,19 +155,23 @@ def start_action(info, threshold, image, phase_at_start, resumed):
     elif info.get("phase") == "Progressing":
         weight = as_int(info.get("weight"))
         note = "the analysis at weight %d%%, step %d, %d failed checks" % (weight, as_int(info.get("step", 0)), failed_checks)
+        if info.get("iterations") is not None:     # A/B testing, Blue/Green: the iterations passed
+            run["iteration"] = as_int(info["iterations"])
+            note = "the %s at iteration %d, %d failed checks" % (info.get("strategy") or "test", run["iteration"], failed_checks)
         run.update({"action": "release", "weight": weight, "resumed": list(resumed) + [note]})
     else:
         run["action"] = "release"
     return run
 
 
-def with_plan(run, weights, interval, threshold, progress_deadline, skip_analysis=False):
-    """The run record's update with the ``plan`` line when the run releases (nothing otherwise)."""
+def with_plan(run, weights, interval, threshold, progress_deadline, skip_analysis=False, strategy=None):
+    """The run record's update with the ``plan`` line when the run releases (nothing otherwise); ``strategy`` the
+    rollout_strategy filter's result (none: a canary with step weights)."""
     if run.get("action") != "release":
         return {}
     if skip_analysis:
         return {"plan": "plan: promote revision %s without analysis (skip analysis)" % run.get("revision")}
-    return {"plan": plan_line(run, weights, interval, threshold, progress_deadline)}
+    return {"plan": plan_line(run, weights, interval, threshold, progress_deadline, strategy)}
 
 
 # ---------------------------------------------------------------- one analysis step
@@ -214,54 +235,122 @@ def step_line(entry, threshold):
     values = ["webhook %s %s" % (name, "pass" if passed else "fail") for name, passed in entry["hooks"]]
     values.extend(_check_text(check) for check in entry["checks"])
     step = "step %d of %d" % (entry["place"], entry["of"]) if "of" in entry else "step %d" % entry["step"]
-    return "%s at weight %d%%%s: %s%s" % (step, entry["weight"], _progress_text(entry), ", ".join(values) or "no checks",
-                                          "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
+    where = "at weight %d%%" % entry["weight"] + (" (mirrored)" if entry.get("mirrored") else "")
+    if "iterations" in entry:
+        step, where = "iteration %d of %d" % (entry["iteration"], entry["iterations"]), "at weight %d%%" % entry["weight"]
+    return "%s %s%s: %s%s" % (step, where, _progress_text(entry), ", ".join(values) or "no checks",
+                              "" if entry["passed"] else " -> failed checks %d/%d" % (entry["failed_checks"], threshold))
 
 
 _NO_CHECKS = {"passed": True, "checks": [], "hooks": []}
 
 
-def next_step(run, weights, threshold, checks, rollback_hooks, now=None):
+def analysed(run):
+    """Whether a step at the run's place checks the canary: it has a weight, runs an A/B or Blue/Green iteration, or
+    receives a mirror of the traffic (Flagger skips the analysis only with no traffic, no iteration and no mirror)."""
+    return as_int(run.get("weight")) > 0 or run.get("iteration") is not None or bool(run.get("mirrored"))
+
+
+def _counted(run, checks):
+    """The step's checks (none: passed) and the failed checks after them."""
+    checks = _NO_CHECKS if _is_skipped(checks) else checks
+    if "state" in checks:
+        failed_checks = as_int((checks["state"] or {}).get("failed_checks"))
+    else:  # check mode records nothing: count the failure in the run so that the threshold is still reached
+        failed_checks = as_int(run.get("failed_checks")) + (0 if checks.get("passed") else 1)
+    return checks, failed_checks
+
+
+def _failed(entry, failed_checks, threshold, hold_weight):
+    if failed_checks >= threshold:
+        return {"action": "rollback", "reason": "%d failed checks reached the threshold %d; last: %s"
+                                                % (failed_checks, threshold, "; ".join(entry["failures"]))}
+    return {"action": "hold", "next_weight": hold_weight}
+
+
+def _iteration_update(run, strategy, threshold, checks):
+    """A/B testing or Blue/Green (Flagger's iterations): the first step starts the test (the canary ready, the route in
+    the strategy's shape) without checks; every passing step after it is one iteration; promote after the last."""
+    iterations = as_int(strategy["iterations"])
+    if run.get("iteration") is None:
+        return None, {"action": "shift", "next_weight": 0, "iteration": 0}
+    checks, failed_checks = _counted(run, checks)
+    entry = step_entry(run, as_int(run.get("weight")), checks, failed_checks)
+    done = as_int(run["iteration"]) + (1 if checks.get("passed") else 0)
+    entry.update({"iteration": done if checks.get("passed") else as_int(run["iteration"]) + 1, "iterations": iterations})
+    update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
+    if not checks.get("passed"):
+        update.update(_failed(entry, failed_checks, threshold, 0))
+    elif done >= iterations:
+        update.update({"action": "promote", "iteration": done})
+    else:
+        update.update({"action": "shift", "next_weight": 0, "iteration": done})
+    return entry, update
+
+
+def _weighted_update(run, weights, threshold, checks, mirror):
+    """A canary (Flagger's nextStepWeight): at weight 0 shift to the first weight (with ``mirror``, first a step at
+    weight 0 mirroring the traffic, as Flagger's mirror step); then hold on a failure, promote after the last weight."""
+    weight = as_int(run.get("weight"))
+    if not analysed(run):
+        if mirror:
+            return None, {"action": "shift", "next_weight": 0, "mirrored": True}
+        return None, {"action": "shift", "next_weight": weights[0]}
+    checks, failed_checks = _counted(run, checks)
+    entry = step_entry(run, weight, checks, failed_checks)
+    if run.get("mirrored"):
+        entry["mirrored"] = True
+    update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
+    higher = next_step_weight(weights, weight)
+    if not checks.get("passed"):
+        update.update(_failed(entry, failed_checks, threshold, weight))
+    elif higher is None:
+        update["action"] = "promote"
+    else:
+        update.update({"action": "shift", "next_weight": higher, "mirrored": False})
+    return entry, update
+
+
+def next_step(run, weights, threshold, checks, rollback_hooks, now=None, strategy=None):
     """The decision of one step (Flagger's iteration), from canary_analysis's result ``checks`` (the rollout hooks and
     the checks; skipped when there are none) and canary_webhook's ``rollback_hooks`` (skipped without rollback hooks).
 
-    At weight 0 nothing was checked: shift to the first weight. Otherwise the step's history entry (with its progress:
-    ``step_progress`` at ``now``, default the current time) is added and the action is rollback (failed, the failed
-    checks reached the threshold), hold (failed below it), promote (passed at the last weight) or shift to the next
-    weight. A rollback hook asking for it overrides all of them. ``decision`` says it for the progress line."""
+    ``strategy`` (canary_advance's strategy options: iterations, match, mirror; none: a canary with step weights): an
+    A/B test or a Blue/Green test counts passing iterations at weight 0 (``_iteration_update``), a canary shifts along
+    ``weights`` (``_weighted_update``). The first step checks nothing; every later one adds its history entry (with its
+    progress: ``step_progress`` at ``now``, default the current time) and the action is rollback (failed, the failed
+    checks reached the threshold), hold (failed below it), promote (passed the last iteration or weight) or shift. A
+    rollback hook asking for it overrides all of them. ``decision`` says it for the progress line."""
+    strategy = strategy or {}
     weights = [as_int(item) for item in weights]
     weight = as_int(run.get("weight"))
     threshold = as_int(threshold)
-    if weight == 0:
-        update = {"action": "shift", "next_weight": weights[0]}
+    if as_int(strategy.get("iterations")):
+        entry, update = _iteration_update(run, strategy, threshold, checks)
     else:
-        checks = _NO_CHECKS if _is_skipped(checks) else checks
-        passed = checks.get("passed")
-        if "state" in checks:
-            failed_checks = as_int((checks["state"] or {}).get("failed_checks"))
-        else:  # check mode records nothing: count the failure in the run so that the threshold is still reached
-            failed_checks = as_int(run.get("failed_checks")) + (0 if passed else 1)
-        entry = step_entry(run, weight, checks, failed_checks)
-        update = {"history": list(run.get("history", [])) + [entry], "failed_checks": failed_checks}
-        higher = next_step_weight(weights, weight)
-        if not passed and failed_checks >= threshold:
-            update.update({"action": "rollback", "reason": "%d failed checks reached the threshold %d; last: %s"
-                                                           % (failed_checks, threshold, "; ".join(entry["failures"]))})
-        elif not passed:
-            update.update({"action": "hold", "next_weight": weight})
-        elif higher is None:
-            update["action"] = "promote"
-        else:
-            update.update({"action": "shift", "next_weight": higher})
+        entry, update = _weighted_update(run, weights, threshold, checks, bool(strategy.get("mirror")))
     if not _is_skipped(rollback_hooks) and rollback_hooks.get("rollback_requested", False):
         message = rollback_hooks.get("msg", "")
         update.update({"action": "rollback", "reason": "a rollback hook asked for it" + (": %s" % message if message else "")})
-    if weight != 0:
+    if entry is not None:
         entry.update(step_progress(run, weights, weight, update, time.time() if now is None else now))
+        if "iterations" in entry:
+            entry.update({"of": entry["iterations"], "place": entry["iteration"]})
+            if run.get("interval_seconds") not in (None, ""):
+                left = entry["iterations"] - update.get("iteration", as_int(run["iteration"])) if update["action"] in ("shift", "hold") else 0
+                entry["left_seconds"] = left * as_int(run["interval_seconds"])
         entry["line"] = step_line(entry, threshold)
     update["decision"] = {"rollback": "roll back", "promote": "promote", "hold": "hold at %s%%" % weight}.get(update["action"]) \
-        or "weight %s%%" % update["next_weight"]
+        or _shift_text(run, update)
     return update
+
+
+def _shift_text(run, update):
+    if "iteration" in update:
+        return "start the test" if update["iteration"] == 0 and run.get("iteration") is None else "iteration %d passed" % update["iteration"]
+    if update.get("mirrored"):
+        return "mirror the traffic at weight 0%"
+    return "weight %s%%" % update["next_weight"]
 
 
 # ---------------------------------------------------------------- a shift's result
@@ -278,7 +367,7 @@ def merge_shift(run, shift, progress_deadline):
     if shift.get("restarted", False):
         note = {"note": "new revision %s arrived during the analysis: restarted at weight 0" % shift.get("revision")}
         return {"action": "shift", "weight": 0, "step": 0, "failed_checks": 0, "revision": shift.get("revision"),
-                "history": list(run.get("history", [])) + [note]}
+                "history": list(run.get("history", [])) + [note], "iteration": None, "mirrored": False}
     return {"action": "shift", "weight": shift["weight"], "step": shift.get("step"), "revision": shift.get("revision")}
 
 
@@ -350,19 +439,21 @@ def merge_rollback(run, rollback):
             "outcome": "rolled back" if rolled_back else "unchanged", "reason": reason}
 
 
-def check_mode_plan(run, target_ref, weights, init_changed, image_changed, image):
+def check_mode_plan(run, target_ref, weights, init_changed, image_changed, image, strategy=None):
     """Check mode: what a real run would do, from what this run saw (canary_init and the image patch in check mode
     write nothing, so the canary's state is the one before them), as the run record's update that ends the run. The
-    analysis is not simulated: it needs real traffic."""
+    analysis is not simulated: it needs real traffic. ``strategy``: the rollout_strategy filter's result."""
     plans = []
     steps = ", ".join(str(weight) for weight in weights)
+    if as_int((strategy or {}).get("iterations")):
+        steps = "%d iterations of %s" % (as_int(strategy["iterations"]), strategy.get("text"))
     if init_changed:
         plans.append("put Deployment %s under canary management" % target_ref)
     if image_changed:
-        plans.append("set image %s and release it: analysis at weights %s" % (image, steps))
+        plans.append("set image %s and release it: analysis %s" % (image, _at(steps)))
     elif run.get("action") == "release":
         start = " from weight %s" % run["weight"] if as_int(run.get("weight")) > 0 else ""
-        plans.append("release revision %s: analysis at weights %s%s" % (run.get("revision"), steps, start))
+        plans.append("release revision %s: analysis %s%s" % (run.get("revision"), _at(steps), start))
     elif run.get("action") == "promote":
         plans.append("promote revision %s without analysis" % run.get("revision"))
     elif run.get("action") in ("rollback", "tidy"):
@@ -370,3 +461,8 @@ def check_mode_plan(run, target_ref, weights, init_changed, image_changed, image
     elif not plans:
         plans.append("nothing: %s" % (run.get("reason") or "revision %s is the promoted one" % run.get("revision")))
     return {"action": "done", "outcome": "checked", "reason": "check mode, nothing written; a real run would " + ", then ".join(plans)}
+
+
+def _at(steps):
+    """The analysis as check mode says it: ``at weights 10, 20`` or ``in 5 iterations of A/B testing``."""
+    return ("in " if "iterations" in steps else "at weights ") + steps

@@ -43,12 +43,16 @@ extends_documentation_fragment:
   - progressive.canary.webhooks
   - progressive.canary.analysis.checks
   - progressive.canary.alerts
+  - progressive.canary.strategy
+  - progressive.canary.strategy.shape
 options:
   weights:
-    description: The step weights, increasing, between 1 and 100 (the last one is the weight promoted from).
+    description:
+      - The step weights, increasing, between 1 and 100 (the last one is the weight promoted from), of a canary with step
+        weights. Required without O(iterations); refused with it (A/B testing and Blue/Green count iterations instead).
     type: list
     elements: int
-    required: true
+    default: []
   threshold:
     description: The failed checks (cumulative over the analysis, as Flagger counts them) that make the decision V(rollback).
     type: int

@@ -103,6 +103,23 @@ failed_checks:
   returned: when initialized
   type: int
   sample: 0
+strategy:
+  description:
+    - The strategy of the analysis under way when it counts iterations (C(A/B testing), C(Blue/Green), with mirroring),
+      as M(progressive.canary.canary_advance) recorded it; null for a canary with step weights (docs/strategies.md).
+  returned: when initialized
+  type: str
+  sample: A/B testing
+iterations:
+  description: The iterations an A/B or Blue/Green test passed so far (Flagger's C(status.iterations)); null otherwise.
+  returned: when initialized
+  type: int
+  sample: 3
+iterations_total:
+  description: The iterations the A/B or Blue/Green test under way needs before its promotion (RV(iterations) of it); null otherwise.
+  returned: when initialized
+  type: int
+  sample: 10
 last_failed_check:
   description: The reason of the last failed check.
   returned: when initialized

@@ -14,7 +14,8 @@ description:
 - Phase C(Promoting); updates the C(-primary) copies of the tracked ConfigMaps and Secrets and the primary HPA
   from the target's; copies the target's pod template to the primary (after the same relabelling and config
   renaming as canary_init) and, when the primary has no HPA, the target's replicas; waits until the primary is
-  ready; phase C(Finalising); routes 100/0; scales the target to 0; phase C(Succeeded) with the revision recorded
+  ready; with O(step_weight_promotion), moves traffic back to the primary in steps of that many percent, each held
+  O(interval) seconds; phase C(Finalising); routes 100/0; scales the target to 0; phase C(Succeeded) with the revision recorded
   as the last promoted one.
 - A primary whose template would not change is not patched, so its pods are not restarted.
 - The same patch writes the promoted revision into the primary's annotation C(progressive.canary/record) (metadata
@@ -39,6 +40,7 @@ extends_documentation_fragment:
 - progressive.canary.cluster
 - progressive.canary.routing
 - progressive.canary.release
+- progressive.canary.strategy.promotion
 attributes:
   diff_mode:
     support: full
@@ -110,16 +112,17 @@ actions:
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.strategy import PROMOTION
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.phases.promote import PromoteRun
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
 
-ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING)
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, PROMOTION)
 
 
 def main():
     module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_module(module, PromoteRun)
+    run_module(module, PromoteRun, extra_options=("step_weight_promotion", "interval"))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ extends_documentation_fragment:
 - progressive.canary.cluster
 - progressive.canary.routing
 - progressive.canary.release
+- progressive.canary.strategy.shape
 attributes:
   diff_mode:
     support: full
@@ -142,14 +143,15 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments.relea
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import run_module
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.strategy import SHAPE
 from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 
-ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, {"weight": {"type": "int", "required": True}})
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, SHAPE, {"weight": {"type": "int", "required": True}})
 
 
 def main():
     module = CanaryModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_module(module, ShiftRun, ("weight",))
+    run_module(module, ShiftRun, ("weight",) + tuple(SHAPE))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import RouteShape
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, reset_request_log, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
 from tests.sandbox.apiserver import Emulator
@@ -279,3 +280,34 @@ def test_services_refuse_a_name_held_by_something_else_before_any_write(kube_api
     with pytest.raises(Refusal, match="Service test/podinfo-primary already exists and was not created by progressive.canary"):
         SERVICES.reconcile(observed, OPTIONS, PRIMARY_SELECTOR, CANARY_SELECTOR)
     assert writes(emulator) == []
+
+
+# -- strategies (routers/strategy.py): a shape a router routes round-trips; one it cannot is refused before any read ------
+SHAPES = {
+    "match": RouteShape(match=[{"headers": {"x-canary": {"exact": "insider"}}}]),
+    "mirror": RouteShape(mirror_weight=50),
+    "session_affinity": RouteShape(cookie="flagger-cookie=rev2", max_age=60),
+}
+
+
+@pytest.mark.parametrize("shape_name", sorted(SHAPES))
+def test_a_strategy_s_shape_is_routed_or_refused_and_the_plain_shape_gives_the_route_back(router, kube_api, emulator, shape_name):  # noqa: F811
+    shape = SHAPES[shape_name]
+    reconciled(router, kube_api)
+    plain = spec_text(routed_objects(router, kube_api)[0])
+    if shape_name not in router.SHAPES:
+        with pytest.raises(Refusal, match="provider %s cannot route %s" % (router.PROVIDER, shape_name)):
+            router.check_shape(shape)
+        return
+    router.check_shape(shape)
+    assert run(router.set_routes(router.read_routes(kube_api, NAMES), 80, 20, shape)) > 0
+    observed = router.read_routes(kube_api, NAMES)
+    assert router.get_routes(observed) == (80, 20), "the weights are the managed route's, whatever the shape"
+    reset_request_log(emulator)
+    assert router.set_routes(observed, 80, 20, shape) == [], "the same shape again: nothing planned"
+    assert run(router.set_routes(router.read_routes(kube_api, NAMES), 100, 0)) > 0
+    back = routed_objects(router, kube_api)[0]
+    if shape_name == "session_affinity":    # the holders are told to drop the cookie: the only route left
+        assert [route.get("name") for route in (back["spec"].get("http") or back["spec"].get("rules"))][0] == "progressive-canary-cookie-expiry"
+    else:
+        assert spec_text(back) == plain, "a plain shape at 100/0 is the route as init made it"

@@ -46,6 +46,9 @@ def parse_served_versions(values):
 def up(args, stop_event=None):
     """Start the emulator, write the kubeconfig, print its path, block until SIGINT/SIGTERM (or `stop_event`)."""
     stop_event = stop_event or threading.Event()
+    # Before anything is printed: a caller may signal as soon as it has read the kubeconfig's path.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop_event.set())
     emulator = Emulator(port=args.port, crds=[] if args.no_crds else None, ready_seconds=args.ready_seconds,
                         served_versions=parse_served_versions(getattr(args, "served_versions", None)),
                         pod_drain_seconds=getattr(args, "pod_drain_seconds", 0.0))
@@ -57,8 +60,6 @@ def up(args, stop_event=None):
     services, lines = sandbox_mesh.start_from_args(args, emulator)
     sys.stdout.writelines(f"# {line}\n" for line in lines)
     sys.stdout.flush()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop_event.set())
     try:
         stop_event.wait()
     finally:

@@ -75,7 +75,8 @@ def prometheus_backfill():
 
 # -- manifests for mesh tests (valid for the emulator; ``ready`` sets status for StaticCluster) ----
 
-def deployment_manifest(name, namespace, labels, replicas=1, ready=None, error_rate=None, latency_ms=None, ready_seconds=None):
+def deployment_manifest(name, namespace, labels, replicas=1, ready=None, error_rate=None, latency_ms=None, ready_seconds=None,
+                        image="ghcr.io/stefanprodan/podinfo:6.0.0"):
     """A Deployment whose pods carry ``labels`` and the sandbox behaviour annotations when given."""
     annotations = {}
     if ready_seconds is not None:
@@ -93,7 +94,7 @@ def deployment_manifest(name, namespace, labels, replicas=1, ready=None, error_r
             "selector": {"matchLabels": dict(labels)},
             "template": {
                 "metadata": {"labels": dict(labels), "annotations": annotations},
-                "spec": {"containers": [{"name": "app", "image": "ghcr.io/stefanprodan/podinfo:6.0.0"}]},
+                "spec": {"containers": [{"name": "app", "image": image}]},
             },
         },
     }

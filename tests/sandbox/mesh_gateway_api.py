@@ -1,4 +1,4 @@
-"""The mesh simulator's Gateway API routing: where an HTTPRoute (gateway.networking.k8s.io/v1) sends a plain ``GET /``.
+"""The mesh simulator's Gateway API routing: how HTTPRoutes (gateway.networking.k8s.io/v1) route a host's requests.
 
 mesh.resolve asks here when no mesh VirtualService routes the host (a VirtualService first, as the mesh always did).
 Two attachments, as the Gateway API spec defines them:
@@ -10,11 +10,22 @@ Two attachments, as the Gateway API spec defines them:
   parentRefs name a Gateway and whose ``hostnames`` cover the host (none: every host). The Gateway itself (its
   listeners, allowedRoutes, addresses) is not modelled: the synthetic traffic enters through every Gateway.
 
-Among the attached routes, the oldest first (the spec's tie-break), the first rule matching a plain ``GET /`` (no
-``matches``, or a path match of ``/`` alone) sends to its backendRefs by weight (unset: 1; 0: none). A backendRef that is
-not a core Service, and a rule whose weights are all 0, answer 500 as the spec asks; no matching rule answers 404.
-Match precedence between rules (the spec's most-specific-wins) is not modelled: the first matching rule wins.
+Every match of every rule of the attached routes (a rule without ``matches``: PathPrefix ``/``) becomes an entry of the
+host's route table (mesh_routes), ordered by the spec's precedence: an Exact path, then the longest PathPrefix, then a
+method match, then the most header matches, then the most query param matches, then the oldest route and rule order (a
+RegularExpression path after the prefixes: its precedence is implementation-specific). A request takes the first entry
+its path, headers (Exact, RegularExpression: full match), query and method match (mesh_matching); no entry: 404. The
+entry sends to its rule's backendRefs by weight (unset: 1; 0: none). A backendRef that is not a core Service, and a rule
+whose weights are all 0, answer 500 as the spec asks.
+
+Filters: ``RequestMirror`` (rule level; ``percent`` or ``fraction``, none: 100 %; several allowed) sends a copy as
+Istio's mirrors do (mesh.py); ``ResponseHeaderModifier`` (rule level and backendRef level: ``set``/``add``/``remove``)
+changes the response the user gets (``Set-Cookie`` reaches its jar). Other filters (request header modifiers,
+redirects, rewrites) are accepted and not modelled.
 """
+
+from tests.sandbox.mesh_matching import gateway_api_match, gateway_api_precedence
+from tests.sandbox.mesh_routes import Mirror, Route, gateway_api_response_ops
 
 GATEWAY_API_PREFIX = "/apis/gateway.networking.k8s.io/v1"
 
@@ -59,44 +70,70 @@ def gateway_routes(cluster, host, namespace):
     return sorted(routes, key=_creation_order)
 
 
-def _plain_request_matches(rule):
-    """Whether a synthetic ``GET /`` without headers or query matches the rule's ``matches``."""
-    matches = rule.get("matches") or []
-    if not matches:
-        return True
-    for match in matches:
-        if set(match) - {"path", "method"} or match.get("method", "GET") != "GET":
+def _backend_fqdn(ref, route_namespace):
+    return "%s.%s.svc.cluster.local" % (ref["name"], ref.get("namespace") or route_namespace)
+
+
+def _mirror_percent(mirror):
+    """``percent``, or ``fraction`` (numerator / denominator, default 100), of a RequestMirror filter; none: 100 %."""
+    if mirror.get("percent") is not None:
+        return float(mirror["percent"])
+    fraction = mirror.get("fraction")
+    if fraction:
+        return 100.0 * float(fraction.get("numerator", 0)) / float(fraction.get("denominator", 100) or 100)
+    return 100.0
+
+
+def _mirrors(filters, route_namespace, service_destination, destination):
+    mirrors = []
+    for item in filters or []:
+        if item.get("type") != "RequestMirror":
             continue
-        path = match.get("path") or {"type": "PathPrefix", "value": "/"}
-        if path.get("value", "/") == "/" and path.get("type", "PathPrefix") in ("PathPrefix", "Exact"):
-            return True
-        if path.get("type") == "RegularExpression" and path.get("value") in (".*", "/.*"):
-            return True
-    return False
+        mirror = item.get("requestMirror") or {}
+        ref = mirror.get("backendRef") or {}
+        if ref.get("group", "") != "" or ref.get("kind", "Service") != "Service":
+            target = destination(100, 500)
+        else:
+            target = service_destination(_backend_fqdn(ref, route_namespace), 100)
+        percent = _mirror_percent(mirror)
+        if percent > 0:
+            mirrors.append(Mirror(target, percent))
+    return tuple(mirrors)
 
 
-def route_destinations(routes, service_destination, destination):
-    """The weighted destinations of the first rule (of ``routes``, in order) matching ``GET /``; None when no route is
-    attached. ``service_destination(fqdn, weight)`` and ``destination(weight, status)`` build mesh Destinations."""
+def _rule_destinations(rule, route_namespace, service_destination, destination):
+    found = []
+    for ref in rule.get("backendRefs") or []:
+        weight = int(ref.get("weight", 1))
+        if weight <= 0:
+            continue
+        if ref.get("group", "") != "" or ref.get("kind", "Service") != "Service":
+            found.append(destination(weight, 500))
+            continue
+        target = service_destination(_backend_fqdn(ref, route_namespace), weight)
+        found.append(target._replace(response_ops=gateway_api_response_ops(ref.get("filters"))))
+    return found or [destination(100, 500)]
+
+
+def route_table(routes, service_destination, destination):
+    """The route table (mesh_routes.Route, first match wins) of the attached ``routes`` (oldest first): one entry per
+    match of each rule (a rule without matches: PathPrefix ``/``), ordered by the spec's precedence (most specific
+    match first, then the older route, then rule order). None when no route is attached. ``service_destination(fqdn,
+    weight)`` and ``destination(weight, status)`` build mesh Destinations."""
     if not routes:
         return None
-    for route in routes:
+    entries = []
+    for route_order, route in enumerate(routes):
         route_namespace = route["metadata"]["namespace"]
-        for rule in (route.get("spec") or {}).get("rules") or []:
-            if not _plain_request_matches(rule):
-                continue
-            found = []
-            for ref in rule.get("backendRefs") or []:
-                weight = int(ref.get("weight", 1))
-                if weight <= 0:
-                    continue
-                if ref.get("group", "") != "" or ref.get("kind", "Service") != "Service":
-                    found.append(destination(weight, 500))
-                    continue
-                fqdn = "%s.%s.svc.cluster.local" % (ref["name"], ref.get("namespace") or route_namespace)
-                found.append(service_destination(fqdn, weight))
-            return found or [destination(100, 500)]
-    return [destination(100, 404)]
+        for rule_order, rule in enumerate((route.get("spec") or {}).get("rules") or []):
+            destinations = _rule_destinations(rule, route_namespace, service_destination, destination)
+            mirrors = _mirrors(rule.get("filters"), route_namespace, service_destination, destination)
+            response_ops = gateway_api_response_ops(rule.get("filters"))
+            for match_order, match in enumerate(rule.get("matches") or [{}]):
+                key = gateway_api_precedence(match) + (route_order, rule_order, match_order)
+                entries.append((key, Route((gateway_api_match(match),), destinations, mirrors, response_ops,
+                                           "%s/%s#%d" % (route_namespace, route["metadata"]["name"], rule_order))))
+    return tuple(entry for _key, entry in sorted(entries, key=lambda e: e[0]))
 
 
 def resolve_http_route(cluster, candidates, namespace, split_service_fqdn, service_destination, destination):
@@ -105,9 +142,9 @@ def resolve_http_route(cluster, candidates, namespace, split_service_fqdn, servi
     for fqdn in candidates:
         parsed = split_service_fqdn(fqdn)
         if parsed:
-            found = route_destinations(mesh_routes(cluster, *parsed), service_destination, destination)
+            found = route_table(mesh_routes(cluster, *parsed), service_destination, destination)
             if found is not None:
                 return found
     if any(split_service_fqdn(fqdn) for fqdn in candidates):
         return None     # a Service's host: mesh traffic, never a Gateway's
-    return route_destinations(gateway_routes(cluster, candidates[-1], namespace), service_destination, destination)
+    return route_table(gateway_routes(cluster, candidates[-1], namespace), service_destination, destination)

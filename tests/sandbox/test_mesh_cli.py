@@ -41,3 +41,24 @@ def test_prometheus_option_starts_a_mesh_with_targets_and_a_prometheus_scraping_
     finally:
         for service in reversed(services):
             service.stop()
+
+
+def test_mesh_users_option_gives_every_target_its_users(emulator):
+    users = '{"insider": {"count": 1, "headers": {"x-canary": "insider"}}, "plain": 3}'
+    services, _lines = start_from_args(parse("--mesh-target", "podinfo.test", "--mesh-users", users), emulator)
+    try:
+        (mesh,) = services
+        assert requests.get(mesh.url + "/targets", timeout=5).json() == [{
+            "host": "podinfo.test", "namespace": "test", "rps": 50.0,
+            "users": {"insider": {"count": 1, "headers": {"x-canary": "insider"}, "cookies": {}},
+                      "plain": {"count": 3, "headers": {}, "cookies": {}}}}]
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+
+@pytest.mark.parametrize("users, error", [("not json", "--mesh-users"), ('{"plain": {"count": 1, "weight": 2}}', "unknown keys")])
+def test_mesh_users_option_refuses_a_bad_spec(capsys, users, error):
+    with pytest.raises(SystemExit):
+        parse("--mesh-users", users)
+    assert error in capsys.readouterr().err

@@ -57,8 +57,12 @@ def test_weights_from_the_emulators_virtual_service(mesh, canary_cluster):
     set_weights(canary_cluster.url, 100, 0)
     mesh.reset()
     mesh.send("podinfo.test", 50)
-    assert mesh.counts("podinfo.test") == {"total": 50, "failed": 0, "by_code": {"200": 50},
-                                           "by_workload": {"podinfo-primary": 50}, "failed_by_workload": {}, "gone": 0}
+    # An anonymous client (a target without users): class "plain", no users tracked, nothing mirrored.
+    served = {"total": 50, "failed": 0, "by_workload": {"podinfo-primary": 50}, "failed_by_workload": {}}
+    assert mesh.counts("podinfo.test") == dict(served, by_code={"200": 50}, gone=0, by_class={"plain": served},
+                                               mirror={"total": 0, "failed": 0, "by_workload": {}, "failed_by_workload": {}},
+                                               users={"seen": 0, "switched": 0, "switched_any": 0, "switched_users": [], "by_class": {},
+                                                      "cookies": {}})
 
 
 def test_service_selector_without_virtual_service(mesh, emulator):

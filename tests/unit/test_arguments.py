@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.progressive.canary.plugins.module_utils.arguments import analysis, common, release, routing, service, webhooks
+from ansible_collections.progressive.canary.plugins.module_utils.arguments import analysis, common, release, routing, service, strategy, webhooks
 
 COLLECTIONS = {"progressive.canary": "ansible_collections.progressive.canary.plugins.doc_fragments",
                "kubernetes.core": "ansible_collections.kubernetes.core.plugins.doc_fragments"}
@@ -21,6 +21,9 @@ PAIRS = [
     (service.SERVICE, "progressive.canary.service", "DOCUMENTATION"),
     (release.RELEASE, "progressive.canary.release", "DOCUMENTATION"),
     (routing.ROUTING, "progressive.canary.routing", "DOCUMENTATION"),
+    (strategy.STRATEGY, "progressive.canary.strategy", "DOCUMENTATION"),
+    (strategy.PROMOTION, "progressive.canary.strategy", "PROMOTION"),
+    (strategy.SHAPE, "progressive.canary.strategy", "SHAPE"),
     (webhooks.WEBHOOKS, "progressive.canary.webhooks", "DOCUMENTATION"),
     (analysis.ANALYSIS_OWN, "progressive.canary.analysis", "DOCUMENTATION"),
     (analysis.CHECKS, "progressive.canary.analysis", "CHECKS"),

@@ -240,7 +240,8 @@ def test_merge_shift_restarts_on_a_new_revision():
     run = _run(20, 2, [{"step": 1, "weight": 10, "line": "step 1 at weight 10%: no checks"}])
     update = merge_shift(run, {"changed": True, "weight": 0, "step": 0, "revision": "rev3", "restarted": True}, 600)
     assert update == {"action": "shift", "weight": 0, "step": 0, "failed_checks": 0, "revision": "rev3",
-                      "history": run["history"] + [{"note": "new revision rev3 arrived during the analysis: restarted at weight 0"}]}
+                      "history": run["history"] + [{"note": "new revision rev3 arrived during the analysis: restarted at weight 0"}],
+                      "iteration": None, "mirrored": False}   # an A/B or Blue/Green test starts again too
     assert len(run["history"]) == 1  # the run record given is not changed
 
 

@@ -12,14 +12,15 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments.analy
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.strategy import SHAPE, STRATEGY
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
 
 ADVANCE = {
-    "weights": {"type": "list", "elements": "int", "required": True},
+    "weights": {"type": "list", "elements": "int", "default": []},
     "threshold": {"type": "int", "required": True},
     "wait": {"type": "int", "default": 0},
     "run": {"type": "dict", "default": {}},
     "repeat": {"type": "bool", "default": False},   # the action plugin's (plugins/action/canary_advance.py)
 }
 
-ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, ADVANCE)
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, STRATEGY, SHAPE, ADVANCE)

@@ -57,6 +57,11 @@ def advanced(names, weight):
     return NORMAL, "Advance %s canary weight %s" % (_ref(names), weight)
 
 
+def iteration_advanced(names, iteration, iterations):
+    """A passing A/B or Blue/Green iteration (Flagger's words)."""
+    return NORMAL, "Advance %s canary iteration %d/%d" % (_ref(names), iteration, iterations)
+
+
 def copying(names):
     return NORMAL, "Copying %s template spec to %s-primary.%s" % (_ref(names), names.target, names.namespace)
 

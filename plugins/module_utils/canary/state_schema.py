@@ -21,7 +21,8 @@ import datetime
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SCHEMA_VERSION = 2
-# Keys version 1 wrote that nothing reads: Flagger's ``iterations`` counts A/B-testing runs (no such strategy here);
+# Keys version 1 wrote that nothing reads: Flagger's ``iterations`` (always 0 then; A/B testing and Blue/Green now
+# write it again, with ``strategy``, see record_iteration);
 # ``generated`` listed what init created, which cleanup derives from the canary's names instead.
 DROPPED_IN_VERSION_2 = ("iterations", "generated")
 
@@ -180,6 +181,9 @@ FIELDS = (
     ("canary_weight", lambda field, value: _count(field, value, high=100)),
     ("failed_checks", _count),
     ("step", _count),
+    ("strategy", _text),
+    ("iterations", _count),
+    ("iterations_total", _count),
     ("last_applied_revision", _string),
     ("last_promoted_revision", _string),
     ("failed_revision", _string),
@@ -211,7 +215,8 @@ def empty_state():
     """The document of a canary nothing was recorded for yet. The keys set later: ``step`` (weight changes of the
     analysis under way), ``failed_revision`` and ``failure_reason`` (the revision rolled back last, why),
     ``last_failed_check`` (the last failed check's reason), ``rebuilt_from`` (where a lost state was rebuilt from),
-    ``provider`` (the traffic provider canary_init routed with; absent: PROVIDER_BEFORE_RECORDING)."""
+    ``provider`` (the traffic provider canary_init routed with; absent: PROVIDER_BEFORE_RECORDING), ``strategy``,
+    ``iterations`` and ``iterations_total`` (an A/B or Blue/Green test under way: record_iteration)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "phase": INITIALIZING,
@@ -319,6 +324,21 @@ class CanaryState(object):
         self.data["step"] = 0
         self.data["failed_checks"] = 0
         self.data.pop("last_failed_check", None)
+        self._forget_iterations()
+        return self
+
+    def _forget_iterations(self):
+        for key in ("iterations", "iterations_total", "strategy"):
+            self.data.pop(key, None)
+
+    def record_iteration(self, strategy, iterations, total):
+        """A/B testing or Blue/Green (strategy.py): the ``strategy`` text, the ``iterations`` passed so far (Flagger's
+        status.iterations) of ``total`` (its analysis.iterations); the analysis phase is kept (or Progressing set)."""
+        self.data["strategy"] = strategy
+        self.data["iterations"] = iterations
+        self.data["iterations_total"] = total
+        if self.phase not in ANALYSIS_PHASES:
+            self.set_phase(PROGRESSING)
         return self
 
     def record_weight(self, weight):
@@ -371,6 +391,7 @@ class CanaryState(object):
         self.data["tracked_configs"] = dict(checksums)
         self.data["canary_weight"] = 0
         self.data["step"] = 0
+        self._forget_iterations()     # as the step: the analysis is over
         return self
 
     def fail(self, revision, reason):

@@ -28,11 +28,14 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.run_leas
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
-    ReleasePhase, ReleaseRequest, read_facts, read_state)
+    ANALYSIS_PHASES, ReleasePhase, ReleaseRequest, read_facts, read_state)
 from ansible_collections.progressive.canary.plugins.module_utils.phases.shift import ShiftRun
 from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import drive_planned
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
+    any_shape, check_strategy, route_shape, strategy_text)
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
-    as_int, close_gate, merge_shift, merged, next_step)
+    analysed, as_int, close_gate, merge_shift, merged, next_step)
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.wait import NotReadyError
 
 # The decisions after which the analysis goes on with another step.
@@ -42,7 +45,16 @@ CONTEXT_OPTIONS = ("namespace", "target", "service", "name", "interval", "provid
 
 def check_params(params):
     """Refuse what no step can run with, before anything is read or called (AnalysisConfigError, a CanaryError)."""
+    check_strategy(params)
     weights = params["weights"]
+    if params["iterations"] and weights:
+        raise AnalysisConfigError("iterations (A/B testing, Blue/Green) and weights (a canary with step weights) are both set; "
+                                  "nothing was changed. Set one of them")
+    _check_shape(params)
+    if params["iterations"]:
+        weights = [100]     # not stepped through: the iterations are
+    elif not weights:
+        raise AnalysisConfigError("weights (the step weights of a canary) are required unless iterations (A/B testing, Blue/Green) is set")
     if not weights or any(not 1 <= weight <= 100 for weight in weights) or weights != sorted(set(weights)):
         raise AnalysisConfigError("weights must be whole numbers increasing between 1 and 100, got %s" % weights)
     if params["threshold"] < 1:
@@ -52,6 +64,16 @@ def check_params(params):
     prepare_hooks(params["webhooks"])
     if params["checks"]:
         prepare_checks(params["checks"], _context(params))
+
+
+def _check_shape(params):
+    """Refuse what the provider cannot route before anything is read: every part of the shape any step would use."""
+    routers.router_for(params["provider"]).check_shape(any_shape(params))
+
+
+def strategy_params(params):
+    """The strategy options as the scheduler takes them."""
+    return dict((key, params.get(key)) for key in ("iterations", "match", "mirror", "mirror_weight", "session_affinity"))
 
 
 def _context(params):
@@ -137,12 +159,19 @@ def _questions(params, hook_type, payload, check_mode, lease):
     return dict(outcome, msg=hooks_summary(outcome, hook_type))
 
 
-def _shift(api, params, facts, lease, weight, check_mode, want_diff):
-    """canary_shift's result at ``weight``, planned from the facts already read, as the role registered it
-    (failed_when false): a failure is a result without ``weight`` (merge_shift makes it a rollback or an error)."""
+def _shift(api, params, facts, lease, run, check_mode, want_diff):
+    """canary_shift's result at the run's next weight, in its strategy's route shape, planned from the facts already
+    read, as the role registered it (failed_when false): a failure is a result without ``weight`` (merge_shift makes it
+    a rollback or an error)."""
+    weight = as_int(run["next_weight"])
+    strategy = dict(strategy_params(params), mirrored=run.get("mirrored"))
+    iteration = run.get("iteration") if params["iterations"] else None
     request = ReleaseRequest(params["target"], params["namespace"], ready_timeout=params["ready_timeout"],
                              lease_holder=params["lease_holder"], lease_seconds=params["lease_seconds"],
-                             provider=params["provider"], weight=weight, route_settle_seconds=params["route_settle_seconds"])
+                             provider=params["provider"], weight=weight, route_settle_seconds=params["route_settle_seconds"],
+                             route_shape=route_shape(strategy, facts.revision, weight), iteration=iteration,
+                             iterations=params["iterations"],
+                             strategy=strategy_text(params) if iteration is not None else None)
     phase = ReleasePhase(api, request, ShiftRun)
     run = phase.new_run(facts)
     run.lease = lease
@@ -155,11 +184,15 @@ def _shift(api, params, facts, lease, weight, check_mode, want_diff):
         return dict(exc.result_fields(), msg=str(exc))
 
 
-def _start(api, names, run):
-    """Where the step starts: the run record's weight and revision, else the canary's recorded ones."""
+def _start(api, names, run, params):
+    """Where the step starts: the run record's weight and revision, else the canary's recorded ones (and, for A/B
+    testing or Blue/Green, its recorded iterations, when the analysis under way is of that strategy)."""
     if "weight" in run and run.get("revision"):
         return as_int(run["weight"]), run["revision"]
     state = read_state(api, names)
+    if params["iterations"] and run.get("iteration") is None and state.get("iterations") is not None \
+            and state.phase in ANALYSIS_PHASES and state.get("strategy") == strategy_text(params):
+        run["iteration"] = state["iterations"]
     return as_int(run["weight"] if "weight" in run else state.get("canary_weight")), run.get("revision") or state["last_applied_revision"]
 
 
@@ -172,11 +205,11 @@ def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
         check_params(params)
     names = CanaryNames(params["target"], params["namespace"])
     run = dict(params["run"] or {})
-    run["weight"], revision = _start(api, names, run)
+    run["weight"], revision = _start(api, names, run, params)
     checksum = params["checksum"] or revision
     payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", checksum)
     checks = {}
-    if run["weight"] > 0:
+    if analysed(run):
         _wait(api, names, params, check_mode, sleep)
         checks = _checks(params, checksum, check_mode)
     rollback_hooks = _questions(params, "rollback", payload, check_mode, None)
@@ -203,18 +236,22 @@ def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
     names = CanaryNames(params["target"], params["namespace"])
     checks = _recorded(asked["checks"], facts, lease)
     counted = bool(checks) and not checks["passed"] and lease is not None
-    weight = run["weight"]
-    run = merged(run, next_step(run, params["weights"], params["threshold"], checks, asked["rollback_hooks"]))
-    if run["action"] == "shift" and _hooks_of(params, "confirm-traffic-increase"):
+    checked = analysed(run)
+    run = merged(run, next_step(run, params["weights"] or [100], params["threshold"], checks, asked["rollback_hooks"],
+                                strategy=strategy_params(params)))
+    run["strategy"] = strategy_text(params)
+    # As Flagger, an A/B or Blue/Green iteration increases no traffic: its confirm-traffic-increase gates are not asked.
+    if run["action"] == "shift" and not params["iterations"] and _hooks_of(params, "confirm-traffic-increase"):
         gate = _questions(params, "confirm-traffic-increase", asked["payload"], check_mode, lease)
         run = merged(run, close_gate(run, gate, "confirm-traffic-increase"))
         if gate.get("hooks"):
             facts = read_facts(api, names, params["provider"])  # a gate may poll for long: plan the shift from fresh reads
     decided, shift = run["action"], {}
     if run["action"] in GOING_ON:
-        shift = _shift(api, params, facts, lease, as_int(run["next_weight"]), check_mode, want_diff)
+        shift = _shift(api, params, facts, lease, run, check_mode, want_diff)
         run = merged(run, merge_shift(run, shift, params["ready_timeout"]))
-    line = "%s -> %s" % (run["history"][-1]["line"], run["decision"]) if weight > 0 else ""
+    # The step's entry is the last with a line (a restart on a new revision adds its note after it).
+    line = "%s -> %s" % (next(entry["line"] for entry in reversed(run["history"]) if "line" in entry), run["decision"]) if checked else ""
     actions = (["count a failed check in %s" % names.ref(CONFIGMAP, names.state)] if counted else []) + list(shift.get("actions") or [])
     # The decision; the shift's outcome when it overrides it (a canary not ready: rollback; an error). The run record
     # says shift after any shift, a hold's included (the role's record).

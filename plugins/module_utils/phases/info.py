@@ -33,7 +33,7 @@ def canary_info(api, names, provider=factory.DEFAULT_PROVIDER):
         return _uninitialized(names, str(exc))
     factory.check_recorded(names, provider, state)
     try:
-        facts = read_facts(api, names, provider)
+        facts = read_facts(api, names, provider, state)
     except Refusal as exc:
         return _uninitialized(names, str(exc), state)
     state = facts.state
@@ -46,6 +46,9 @@ def canary_info(api, names, provider=factory.DEFAULT_PROVIDER):
         "recorded_weight": state["canary_weight"],
         "step": state.get("step", 0),
         "failed_checks": state["failed_checks"],
+        "strategy": state.get("strategy"),
+        "iterations": state.get("iterations"),
+        "iterations_total": state.get("iterations_total"),
         "last_failed_check": state.get("last_failed_check"),
         "failure_reason": state.get("failure_reason"),
         "last_transition_time": state["last_transition_time"],

@@ -21,7 +21,7 @@ import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary import events, recovery
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import HPA
-from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
     ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
 from ansible_collections.progressive.canary.plugins.module_utils.workloads import autoscaler, config_tracker
@@ -59,8 +59,10 @@ class PromoteRun(ReleaseRun):
             self.ensure_step(HPA, autoscaler.primary_hpa(target_hpa, self.names))
         self._primary_step(target_hpa is None)
         self.wait_step(self.names.primary, self.facts.primary)
+        if self.request.extra.get("step_weight_promotion"):
+            self._stepped_promotion()
         self.record_step("set phase Finalising", lambda state: state.finalising(revision))
-        if self.drained:
+        if self.drained or self.request.extra.get("step_weight_promotion"):
             self.route_step_after_drain(0)
         else:
             self.route_step(0)
@@ -72,6 +74,10 @@ class PromoteRun(ReleaseRun):
 
     def _refusals(self):
         state = self.facts.state
+        step = self.request.extra.get("step_weight_promotion") or 0
+        if not 0 <= step <= 100 or (self.request.extra.get("interval") or 0) < 0:
+            raise Refusal("step_weight_promotion must be between 0 (all at once) and 100 and interval 0 or more seconds, got %s and %s"
+                          % (step, self.request.extra.get("interval")))
         revision = self.facts.revision
         # Any phase: a revision rolled back once is never promoted, even after another one succeeded.
         if revision == state.get("failed_revision"):
@@ -99,6 +105,20 @@ class PromoteRun(ReleaseRun):
                 self._drain_primary()
         if step is not None:
             self.plan.add(step)
+
+    def _stepped_promotion(self):
+        """Flagger's stepWeightPromotion: once the primary runs the new revision, traffic goes back to it by
+        ``step_weight_promotion`` percent per interval (from all on the canary after a drain, else from the canary's
+        weight), each weight held ``interval`` seconds under the lease; the last step (100/0) is the usual one."""
+        step = int(self.request.extra["step_weight_promotion"])
+        interval = int(self.request.extra.get("interval") or 0)
+        canary = 100 if self.drained else self.facts.weights[1]
+        while canary - step > 0:
+            canary -= step
+            self.route_step_after_drain(canary)
+            self.settle_step("holding %d%% on the canary" % canary)
+            self.plan.add(Step("hold %ds at %d/%d (primary/canary)" % (interval, 100 - canary, canary),
+                               lambda ctx: self.lease.hold(interval), show_diff=False))
 
     def _drain_primary(self):
         """Before the primary's pods are replaced, every request goes to the canary, which runs the revision being

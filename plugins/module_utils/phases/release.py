@@ -23,6 +23,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
     CONFIGMAP, HPA, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers, settling
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateError, StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_step
 # Re-exported: the phase modules take the phase groups from here.
@@ -77,12 +78,18 @@ def is_pending(revision, state):
     return revision not in (state["last_promoted_revision"], state.get("failed_revision"))
 
 
-def read_state(api, names):
-    """The state of an initialized canary; Refusal when there is none or init did not finish."""
-    try:
-        state = StateStore(api, names).read()
-    except StateError as exc:
-        raise Refusal(str(exc))
+# read_state's ``state`` when the caller has not read the state object yet.
+UNREAD = object()
+
+
+def read_state(api, names, state=UNREAD):
+    """The state of an initialized canary (``state``, when the caller has just read it, else read here); Refusal when
+    there is none or init did not finish."""
+    if state is UNREAD:
+        try:
+            state = StateStore(api, names).read()
+        except StateError as exc:
+            raise Refusal(str(exc))
     if (state is None or not state["originals"]) and is_managed(workloads.workload(api, names).read(names.primary), names.target):
         raise Refusal("canary %s/%s lost its state object %s while its primary Deployment %s still serves: run canary_init, which "
                       "rebuilds the state from the record on the primary and changes no workload (the rollout role does this)"
@@ -93,9 +100,10 @@ def read_state(api, names):
     return state
 
 
-def read_facts(api, names, provider=routers.DEFAULT_PROVIDER):
+def read_facts(api, names, provider=routers.DEFAULT_PROVIDER, state=UNREAD):
+    """Everything a release step plans from, read once; ``state`` as read_state takes it."""
     facts = ReleaseFacts()
-    facts.state = read_state(api, names)
+    facts.state = read_state(api, names, state)
     routers.check_recorded(names, provider, facts.state)
     facts.label = facts.originals.get("selector_label")
     facts.value = facts.originals.get("selector_value")
@@ -142,9 +150,10 @@ class ReleaseRun(PhaseRun):
         return self.lease.state if self.lease is not None and self.lease.state is not None else self.facts.state
 
     # -- steps ----------------------------------------------------------------------------------------------
-    def route_step(self, canary_weight):
-        """Set the managed route to 100-w / w; nothing when it already is. Only managed routes change."""
-        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight):
+    def route_step(self, canary_weight, shape=PLAIN):
+        """Set the managed route to 100-w / w in ``shape`` (a strategy's, strategy.py; plain: the managed route alone);
+        nothing when it already is. Only managed routes change."""
+        for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight, shape):
             self.plan.add(step)
 
     def route_step_after_drain(self, canary_weight):
@@ -268,6 +277,7 @@ class ReleasePhase(Phase):
 
     def check_request(self):
         validation.check_release_request(self.request)
+        getattr(self.run_class, "check_options", lambda request: None)(self.request)
 
     def read_facts(self):
         return read_facts(self.api, self.request.names, self.request.provider)

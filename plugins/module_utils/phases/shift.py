@@ -18,13 +18,43 @@ __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary import events
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory as routers
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN, any_shape, check_strategy, route_shape
+
+# canary_shift's shape options (arguments/strategy.py SHAPE): the strategy's routes at the one weight it sets.
+SHAPE_OPTIONS = ("match", "mirror", "mirror_weight", "session_affinity")
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
     ANALYSIS_PHASES, PROMOTION_PHASES, ReleaseRun, describe_revisions)
+
+
+def shape_options(extra):
+    """canary_shift's shape options as the strategy functions take them (a match is A/B testing's; a mirror is asked for
+    at this weight); None when none is given (canary_advance gives its ``route_shape`` itself)."""
+    options = dict((key, extra.get(key)) for key in SHAPE_OPTIONS)
+    if not any(options.values()):
+        return None
+    options.update(iterations=1 if options["match"] else 0, mirrored=True)
+    return options
 
 
 class ShiftRun(ReleaseRun):
     OPERATION = "shift"
     REPORTED_FLAGS = ("restarted",)
+
+    @staticmethod
+    def check_options(request):
+        """Refuse, before anything is read, shape options no strategy runs with or the provider cannot route."""
+        options = shape_options(request.extra)
+        if options is not None:
+            check_strategy(options)
+            routers.router_for(request.provider).check_shape(any_shape(options))
+
+    def shape(self):
+        """The route shape of the weight set: canary_advance's, else canary_shift's options', else plain."""
+        options = shape_options(self.request.extra)
+        if self.request.extra.get("route_shape") is not None or options is None:
+            return self.request.extra.get("route_shape") or PLAIN
+        return route_shape(options, self.facts.revision, self.weight)
 
     def __init__(self, api, request, facts):
         super(ShiftRun, self).__init__(api, request, facts)
@@ -65,7 +95,9 @@ class ShiftRun(ReleaseRun):
 
     def _not_pending(self):
         state = self.facts.state
-        if self.weight > 0:
+        # A step of a strategy (an iteration, the mirror step) analyses the canary at weight 0: nothing to analyse either.
+        analysing = self.request.extra.get("iteration") is not None or not self.shape().plain
+        if self.weight > 0 or analysing:
             if self.facts.revision == state.get("failed_revision"):
                 raise Refusal("revision %s of %s/%s was rolled back (%s); it is not retried: apply a new revision"
                               % (self.facts.revision, self.names.namespace, self.names.target, state.get("failure_reason") or "no reason recorded"))
@@ -92,9 +124,19 @@ class ShiftRun(ReleaseRun):
         if self.weight > 0 and moving:
             self.told.append(events.advanced(self.names, self.weight))
         self.applied_weight = self.weight
-        self.route_step(self.weight)
+        # The strategy's shape (canary_advance's A/B match, mirror, session cookie) only while a release is analysed;
+        # a restart or a reverted target routes the plain canary at 0.
+        self.route_step(self.weight, self.shape())
         weight = self.weight
         self.record_step("record weight %d" % weight, lambda state: state.record_weight(weight))
+        iteration = self.request.extra.get("iteration")
+        if iteration is not None:   # A/B testing, Blue/Green: the iterations passed
+            strategy = self.request.extra.get("strategy")
+            total = self.request.extra.get("iterations") or iteration
+            if iteration > 0 and iteration != state.get("iterations"):
+                self.told.append(events.iteration_advanced(self.names, iteration, total))
+            self.record_step("record iteration %d of %d (%s)" % (iteration, total, strategy),
+                             lambda state: state.record_iteration(strategy, iteration, total))
 
     def _ready_target(self):
         """Never traffic to a target with no ready replica: scale it up from 0, then wait. A target that was ready when

@@ -11,7 +11,9 @@ A traffic router (one per provider, listed in factory.py) implements ``Router``:
   route at ``weights`` (primary, canary); it raises ``Refusal`` for what it must not touch.
 - ``get_routes(observed)`` -> (primary, canary) weights of the managed route, None when there is none
   (``require_routes`` refuses then); ``read_routes(api, names)`` reads only what these two need.
-- ``set_routes(observed, primary, canary)`` -> steps putting the managed route at those weights.
+- ``set_routes(observed, primary, canary, shape)`` -> steps putting the managed route at those weights, in the
+  strategy's ``shape`` (strategy.py: A/B match, mirror, session cookie; plain by default); ``check_shape(shape)``
+  refuses, before anything is read, a shape the provider's objects cannot express.
 - ``finalize(observed, original)`` -> steps giving the user's objects back exactly as recorded (or deleting the ones
   the collection created); ``removals(observed)`` -> steps deleting its generated objects, once nothing routes to them.
 - ``settled(observed)`` -> whether the mesh reports the routing object's current generation in effect on every proxy
@@ -32,6 +34,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
 from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import spec_unchanged
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal, Step
 from ansible_collections.progressive.canary.plugins.module_utils.planning.steps import ensure_steps
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN
 
 # What cleanup reports of a router's step: an object given back as recorded, or one deleted.
 RESTORED = "restored"
@@ -152,9 +155,25 @@ class Router(object):
         """The live object whose spec carries the managed route's weights."""
         raise NotImplementedError
 
-    def weighted_spec(self, spec, names, primary, canary):
-        """A copy of ``spec`` with the managed route at (primary, canary), the rest untouched."""
+    def weighted_spec(self, spec, names, primary, canary, shape=PLAIN):
+        """A copy of ``spec`` with the managed route at (primary, canary) in ``shape``, the rest untouched."""
         raise NotImplementedError
+
+    # What the provider's objects can express of a RouteShape (strategy.py); Istio all of it.
+    SHAPES = ("match", "mirror", "session_affinity")
+
+    def check_shape(self, shape):
+        """Refuse (Refusal), before anything is read, a strategy the provider cannot route, naming what."""
+        unsupported = [used for used in shape.unsupported() if used.split(" ")[0] not in self.SHAPES]
+        if unsupported:
+            raise Refusal("provider %s cannot route %s; nothing was changed. Leave %s out, or use a provider that routes %s "
+                          "(docs/strategies.md lists them)"
+                          % (self.PROVIDER, ", ".join(unsupported), "it" if len(unsupported) == 1 else "them",
+                             "it" if len(unsupported) == 1 else "them"))
+
+    def same_shape(self, live_spec, desired_spec):
+        """Whether the live spec already has the shape (a router without shapes: the weights say it all)."""
+        return True
 
     def spec_patch(self, live, desired_spec):
         """The JSON-patch operations from ``live``'s spec to ``desired_spec`` (after the guard)."""
@@ -164,14 +183,14 @@ class Router(object):
         """``obj`` as a diff may show it (a router whose objects can hold secrets masks them)."""
         return obj
 
-    def set_routes(self, observed, primary, canary):
-        """Steps putting the managed route at (primary, canary); none when it already is. The patch applies only to the
-        spec that was read (a stale one is re-planned)."""
-        if self.get_routes(observed) == (primary, canary):
-            return []
+    def set_routes(self, observed, primary, canary, shape=PLAIN):
+        """Steps putting the managed route at (primary, canary) in ``shape``; none when it already is. The patch applies
+        only to the spec that was read (a stale one is re-planned)."""
         live = self.route_object(observed)
+        desired_spec = self.weighted_spec(live["spec"], observed.names, primary, canary, shape)
+        if self.get_routes(observed) == (primary, canary) and self.same_shape(live["spec"], desired_spec):
+            return []
         name = live["metadata"]["name"]
-        desired_spec = self.weighted_spec(live["spec"], observed.names, primary, canary)
         patch = [spec_unchanged(live)] + self.spec_patch(live, desired_spec)
         ref = observed.names.ref(self.ROUTE_KIND, name)
         return [RouterStep("route %d/%d (primary/canary) in %s" % (primary, canary, ref), json_patch(observed, self.ROUTE_KIND, name, patch),

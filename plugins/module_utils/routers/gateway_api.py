@@ -25,7 +25,9 @@ from ansible_collections.progressive.canary.plugins.module_utils.planning.plan i
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
 from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api_options import (
-    apply_route_options, check_route_options)
+    EVERY_PATH, apply_route_options, check_route_options)
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
+    EXPIRY_ROUTE, MATCH_ROUTE, PLAIN, STICKY_ROUTE, STRATEGY_ROUTES, cookie_of, cookie_regex, session_route)
 
 HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -83,6 +85,8 @@ def shares_parent(route, parents, hostnames):
 
 # -- the managed rule -------------------------------------------------------------------------------------------
 def is_managed_rule(rule, names):
+    if rule.get("name") in STRATEGY_ROUTES:
+        return False
     refs = rule.get("backendRefs") or []
     return sorted(ref.get("name") for ref in refs) == sorted([names.primary, names.canary]) and all(
         _is_service_ref(ref, ref.get("name"), names.namespace) for ref in refs)
@@ -123,14 +127,118 @@ def get_weights(spec, names):
     return None
 
 
-def set_weights(spec, names, primary_weight, canary_weight):
-    """A copy of ``spec`` with every managed rule at the given weights (its refs' ports and filters kept)."""
+def set_weights(spec, names, primary_weight, canary_weight, shape=PLAIN):
+    """A copy of ``spec`` with every managed rule at the given weights (its refs' ports and filters kept) and in
+    ``shape`` (strategy.py): the strategy's rules replaced by those of ``shape``, every other rule untouched."""
     spec = copy.deepcopy(spec)
-    for rule in spec.get("rules") or []:
+    rules = spec.get("rules") or []
+    expired = _expired_cookie(rules)
+    shaped = []
+    for rule in rules:
+        if rule.get("name") in STRATEGY_ROUTES:
+            continue
         if is_managed_rule(rule, names):
             for ref in rule["backendRefs"]:
                 ref["weight"] = int(primary_weight if ref["name"] == names.primary else canary_weight)
+                _set_cookie_on(ref, None)
+            shaped.extend(_shaped_rules(rule, names, canary_weight, shape, expired))
+        else:
+            shaped.append(rule)
+    if "rules" in spec:
+        spec["rules"] = shaped
     return spec
+
+
+def _set_cookie_on(ref, value):
+    """The backendRef's response sets cookie ``value`` (a ResponseHeaderModifier filter of the ref); None: none."""
+    kept = [item for item in ref.get("filters") or [] if not _is_cookie_filter(item)]
+    if value is not None:
+        kept.append({"type": "ResponseHeaderModifier", "responseHeaderModifier": {"add": [{"name": "Set-Cookie", "value": value}]}})
+    if kept:
+        ref["filters"] = kept
+    else:
+        ref.pop("filters", None)
+    return ref
+
+
+def _is_cookie_filter(item):
+    adds = ((item.get("responseHeaderModifier") or {}).get("add") or [])
+    return item.get("type") == "ResponseHeaderModifier" and any(add.get("name") == "Set-Cookie" for add in adds)
+
+
+def _is_canary_mirror(item, names):
+    return item.get("type") == "RequestMirror" and ((item.get("requestMirror") or {}).get("backendRef") or {}).get("name") == names.canary
+
+
+def header_matches(headers):
+    """Flagger's headers {name: {exact|regex: value}} as HTTPRoute header matches (check_shape refused prefix)."""
+    return [{"name": name, "type": "Exact" if "exact" in rule else "RegularExpression", "value": list(rule.values())[0]}
+            for name, rule in sorted(headers.items())]
+
+
+def merged_matches(conditions, rule):
+    """Each strategy condition's header matches with each of the rule's own matches (every path when it has none)."""
+    merged = []
+    for condition in conditions:
+        for own in rule.get("matches") or [dict(path=dict(EVERY_PATH["path"]))]:
+            both = copy.deepcopy(own)
+            both.setdefault("path", dict(EVERY_PATH["path"]))
+            both["headers"] = list(own.get("headers") or []) + header_matches(condition["headers"])
+            merged.append(both)
+    return merged
+
+
+def _ref(rule, name):
+    return next(ref for ref in rule["backendRefs"] if ref["name"] == name)
+
+
+def _routed(rule, names, name, matches, primary_weight, canary_weight):
+    routed = dict(copy.deepcopy(rule), name=name, matches=matches)
+    for ref in routed["backendRefs"]:
+        ref["weight"] = primary_weight if ref["name"] == names.primary else canary_weight
+    routed["filters"] = [item for item in routed.get("filters") or [] if item.get("type") != "RequestMirror"]
+    if not routed["filters"]:
+        del routed["filters"]
+    return routed
+
+
+def _shaped_rules(rule, names, canary_weight, shape, expired):
+    """The managed ``rule`` (weights set) with the rules ``shape`` puts before it (as the Istio router's routes)."""
+    filters = [item for item in rule.get("filters") or [] if not _is_canary_mirror(item, names)]
+    if shape.mirror_weight is not None:
+        mirror = {"backendRef": {"group": "", "kind": "Service", "name": names.canary, "port": _ref(rule, names.canary).get("port")}}
+        if shape.mirror_weight:
+            mirror["percent"] = int(shape.mirror_weight)
+        filters.append({"type": "RequestMirror", "requestMirror": mirror})
+    if filters:
+        rule["filters"] = filters
+    else:
+        rule.pop("filters", None)
+    before = []
+    if shape.match:
+        before.append(_routed(rule, names, MATCH_ROUTE, merged_matches(shape.match, rule), 0, 100))
+    session = session_route(shape, canary_weight, *expired)
+    if session is not None:
+        kind, cookie, set_cookie = session
+        if kind == STICKY_ROUTE and shape.cookie:
+            _set_cookie_on(_ref(rule, names.canary), set_cookie)
+        routed = _routed(rule, names, kind, merged_matches([{"headers": {"cookie": {"regex": cookie_regex(cookie)}}}], rule),
+                         *((0, 100) if kind == STICKY_ROUTE else (100, 0)))
+        _set_cookie_on(_ref(routed, names.canary), set_cookie if kind == STICKY_ROUTE else None)
+        _set_cookie_on(_ref(routed, names.primary), None if kind == STICKY_ROUTE else set_cookie)
+        before.append(routed)
+    return before + [rule]
+
+
+def _expired_cookie(rules):
+    """(cookie, rule name) of the spec's session affinity (its sticky rule, or the rule expiring it), else (None, None)."""
+    for rule in rules:
+        if rule.get("name") in (STICKY_ROUTE, EXPIRY_ROUTE):
+            for ref in rule.get("backendRefs") or []:
+                for item in ref.get("filters") or []:
+                    if _is_cookie_filter(item):
+                        return cookie_of(item["responseHeaderModifier"]["add"][0]["value"]), rule["name"]
+    return None, None
 
 
 def generated_http_route(names, options, weights=(100, 0)):
@@ -325,8 +433,19 @@ class GatewayApiRouter(Router):
     def route_object(self, observed):
         return self._route(observed)
 
-    def weighted_spec(self, spec, names, primary, canary):
-        return set_weights(spec, names, primary, canary)
+    def weighted_spec(self, spec, names, primary, canary, shape=PLAIN):
+        return set_weights(spec, names, primary, canary, shape)
+
+    def same_shape(self, live_spec, desired_spec):
+        return live_spec == desired_spec
+
+    def check_shape(self, shape):
+        """HTTPRoute header matches are Exact or RegularExpression: Flagger's prefix has none."""
+        super(GatewayApiRouter, self).check_shape(shape)
+        prefixed = sorted(set(name for condition in shape.match or [] for name, rule in condition["headers"].items() if "prefix" in rule))
+        if prefixed:
+            raise Refusal("provider gatewayapi cannot route match headers %s by prefix: an HTTPRoute header match is Exact or "
+                          "RegularExpression; nothing was changed. Use exact, or regex (for example ^VALUE.*)" % ", ".join(prefixed))
 
     def settled(self, observed):
         """The route's ``status.parents[]``: for each of its parentRefs, ``Accepted`` and ``ResolvedRefs`` True at its

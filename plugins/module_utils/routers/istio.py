@@ -19,6 +19,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guar
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
+    EXPIRY_ROUTE, MATCH_ROUTE, PLAIN, STICKY_ROUTE, STRATEGY_ROUTES, cookie_of, cookie_regex, session_route)
 
 ROUTE_OPTION_FIELDS = (("retries", "retries"), ("timeout", "timeout"), ("headers", "headers"), ("cors_policy", "corsPolicy"))
 
@@ -95,6 +97,8 @@ def shared_hosts(virtual_service, hosts, gateways):
 
 
 def is_managed_route(route, names):
+    if route.get("name") in STRATEGY_ROUTES:
+        return False
     return sorted(_short_host(host, names) for host in _hosts(route)) == sorted([names.primary, names.canary])
 
 
@@ -120,13 +124,87 @@ def get_weights(vs_spec, names):
     return None
 
 
-def set_weights(vs_spec, names, primary_weight, canary_weight):
-    """A copy of ``vs_spec`` with every managed route at the given weights (the rest untouched)."""
+def set_weights(vs_spec, names, primary_weight, canary_weight, shape=PLAIN):
+    """A copy of ``vs_spec`` with every managed route at the given weights and in ``shape`` (strategy.py): the
+    strategy's routes of the spec replaced by those of ``shape``, the rest untouched."""
     spec = copy.deepcopy(vs_spec)
-    for route in spec.get("http") or []:
+    routes = spec.get("http") or []
+    expired = _expired_cookie(routes, names)
+    shaped = []
+    for route in routes:
+        if route.get("name") in STRATEGY_ROUTES:
+            continue
         if is_managed_route(route, names):
-            route["route"] = weighted_destinations(names, primary_weight, canary_weight)
+            shaped.extend(_shaped_routes(route, names, primary_weight, canary_weight, shape, expired))
+        else:
+            shaped.append(route)
+    if "http" in spec:
+        spec["http"] = shaped
     return spec
+
+
+def _set_cookie_on(destination, value):
+    destination["headers"] = {"response": {"add": {"Set-Cookie": value}}}
+    return destination
+
+
+def _shaped_routes(route, names, primary_weight, canary_weight, shape, expired):
+    """The managed ``route`` at the weights, with the routes ``shape`` puts before it (Flagger's SetRoutes)."""
+    weighted = copy.deepcopy(route)
+    if _mirrors_to_canary(weighted, names):     # the strategy's mirror; a user's mirror elsewhere stays
+        weighted.pop("mirror")
+        weighted.pop("mirrorPercentage", None)
+    weighted["route"] = weighted_destinations(names, primary_weight, canary_weight)
+    before = []
+    if shape.match:
+        ab_route = dict(copy.deepcopy(weighted), name=MATCH_ROUTE, match=merged_match(shape.match, route.get("match")))
+        ab_route["route"] = weighted_destinations(names, 0, 100)
+        before.append(ab_route)
+    session = session_route(shape, canary_weight, *expired)
+    if session is not None:
+        kind, cookie, set_cookie = session
+        primary_cookie, canary_cookie = (None, set_cookie) if kind == STICKY_ROUTE else (set_cookie, None)
+        if canary_cookie and shape.cookie:
+            _set_cookie_on(weighted["route"][1], canary_cookie)
+        routed = dict(copy.deepcopy(weighted), name=kind,
+                      match=merged_match([{"headers": {"cookie": {"regex": cookie_regex(cookie)}}}], route.get("match")))
+        routed["route"] = weighted_destinations(names, *((0, 100) if kind == STICKY_ROUTE else (100, 0)))
+        _set_cookie_on(routed["route"][1 if canary_cookie else 0], canary_cookie or primary_cookie)
+        before.append(routed)
+    if shape.mirror_weight is not None:
+        weighted["mirror"] = {"host": names.canary}
+        if shape.mirror_weight:
+            weighted["mirrorPercentage"] = {"value": float(shape.mirror_weight)}
+    return before + [weighted]
+
+
+def _mirrors_to_canary(route, names):
+    return _short_host(((route.get("mirror") or {}).get("host")), names) == names.canary
+
+
+def _expired_cookie(routes, names):
+    """(cookie, route name) of the spec's session affinity (its sticky route, or the route expiring it), else (None, None)."""
+    for route in routes:
+        if route.get("name") in (STICKY_ROUTE, EXPIRY_ROUTE):
+            for destination in route.get("route") or []:
+                value = (((destination.get("headers") or {}).get("response") or {}).get("add") or {}).get("Set-Cookie")
+                if value:
+                    return cookie_of(value), route["name"]
+    return None, None
+
+
+def merged_match(conditions, route_match):
+    """Flagger's mergeMatchConditions: each strategy condition with each of the route's own (its headers added to
+    theirs); the strategy's alone when the route has none."""
+    if not route_match:
+        return copy.deepcopy(conditions)
+    merged = []
+    for condition in conditions:
+        for own in route_match:
+            both = copy.deepcopy(own)
+            both["headers"] = dict(own.get("headers") or {}, **copy.deepcopy(condition.get("headers") or {}))
+            merged.append(both)
+    return merged
 
 
 def generated_virtual_service(names, service_options, weights=(100, 0)):
@@ -282,8 +360,11 @@ class IstioRouter(Router):
     def route_object(self, observed):
         return self._virtual_service(observed)
 
-    def weighted_spec(self, spec, names, primary, canary):
-        return set_weights(spec, names, primary, canary)
+    def weighted_spec(self, spec, names, primary, canary, shape=PLAIN):
+        return set_weights(spec, names, primary, canary, shape)
+
+    def same_shape(self, live_spec, desired_spec):
+        return live_spec == desired_spec
 
     def route_objects(self, observed):
         return [self._virtual_service(observed)]

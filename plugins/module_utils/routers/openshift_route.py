@@ -27,6 +27,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
 from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build
 from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
 
@@ -296,7 +297,10 @@ class OpenShiftRouter(Router):
     def route_object(self, observed):
         return self._route(observed)
 
-    def weighted_spec(self, spec, names, primary, canary):
+    # A Route splits by backend weights and nothing else: no header match, no mirror, no response header.
+    SHAPES = ()
+
+    def weighted_spec(self, spec, names, primary, canary, shape=PLAIN):
         return routed_spec(spec, names, primary, canary)
 
     def spec_patch(self, live, desired_spec):

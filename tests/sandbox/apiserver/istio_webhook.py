@@ -10,6 +10,7 @@ import ipaddress
 import re
 
 from tests.sandbox.apiserver.durations import GoDurationError, parse_go_duration
+from tests.sandbox.apiserver.re2 import re2_error
 
 WEBHOOK_NAME = "validation.istio.io"
 GROUP = "networking.istio.io"
@@ -292,6 +293,86 @@ def cors_errors(policy):
     return found
 
 
+def _string_match_errors(match, where, empty_prefix_ok=False):
+    """validateStringMatch / validateStringMatchRegexp: no empty prefix (but for ``uri``), a non-empty RE2 regex of at
+    most 1024 characters."""
+    match = _dict(match)
+    if not empty_prefix_ok and match.get("prefix") == "" and "exact" not in match and "regex" not in match:
+        return [f'"{where}": prefix string match should not be empty']
+    regex = match.get("regex")
+    if not isinstance(regex, str) or "exact" in match or "prefix" in match:
+        return []
+    if regex == "":
+        return [f'"{where}": regex string match should not be empty']
+    if len(regex) > 1024:
+        return [f'"{where}": regex is too large, max length allowed is 1024']
+    problem = re2_error(regex)
+    if problem:
+        return [f'"{where}": {problem}; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)']
+    return []
+
+
+def _header_match_name_errors(name):
+    """ValidateHTTPHeaderNameOrJwtClaimRoute."""
+    if name.startswith("@request.auth.claims"):
+        return []
+    if not name:
+        return ["header name cannot be empty"]
+    if not HEADER_NAME.match(name):
+        return [f"header name {name} is not a valid header name"]
+    return []
+
+
+def match_errors(matches):
+    """validateHTTPRouteMatchRequest: header names and string matches (regexes are RE2), source namespace."""
+    found = []
+    for match in _list(matches):
+        match = _dict(match)
+        for name, header in _dict(match.get("headers")).items():
+            if header is None:
+                found.append(f"header match {name} cannot be null")
+            found += _header_match_name_errors(name) + _string_match_errors(header, "headers")
+        for name, header in _dict(match.get("withoutHeaders")).items():
+            found += _header_match_name_errors(name)
+            if _dict(header).get("regex") != "*":   # `*` means presence, not a regex
+                found += _string_match_errors(header, "withoutHeaders")
+        found += _string_match_errors(match.get("uri"), "uri", empty_prefix_ok=True)
+        for field in ("scheme", "method", "authority"):
+            found += _string_match_errors(match.get(field), field)
+        for value in _dict(match.get("queryParams")).values():
+            found += _string_match_errors(value, "queryParams")
+    for match in _list(matches):
+        namespace = _dict(match).get("sourceNamespace")
+        if isinstance(namespace, str) and namespace and (not DNS1123_LABEL.match(namespace) or len(namespace) > 63):
+            found.append(f"sourceNamespace match {namespace} is invalid")
+    return found
+
+
+def mirror_errors(route):
+    """The mirror fields: percentages within 0..100, valid destinations. A mirror's subset need not exist (istiod does
+    not look; the shadow then finds no cluster)."""
+    found = []
+    legacy = route.get("mirrorPercent", route.get("mirror_percent"))
+    if isinstance(legacy, int) and legacy > 100:
+        found.append(f"mirror_percent must have a max value of 100 (it has {legacy})")
+    value = _dict(route.get("mirrorPercentage")).get("value")
+    if isinstance(value, (int, float)) and value > 100:
+        found.append(f"mirror_percentage must have a max value of 100 (it has {float(value):f})")
+    if isinstance(value, (int, float)) and value < 0:
+        found.append(f"mirror_percentage must have a min value of 0 (it has {float(value):f})")
+    if route.get("mirror") is not None:
+        found += _destination_errors(route["mirror"])
+    for mirror in _list(route.get("mirrors")):
+        mirror = _dict(mirror)
+        if mirror.get("destination") is None:
+            found.append("destination is required for mirrors")
+        found += _destination_errors(mirror.get("destination"))
+        value = _dict(mirror.get("percentage")).get("value")
+        if isinstance(value, (int, float)) and not 0 <= value <= 100:
+            found.append(f"mirror percentage must have a value between 0 and 100 (it has {float(value):f})")
+    return found
+
+
 def http_route_errors(route):
     route = _dict(route)
     found = []
@@ -300,9 +381,13 @@ def http_route_errors(route):
         found.append("HTTP route, redirect or direct_response is required")
     if route.get("redirect") is not None and _list(route.get("route")):
         found.append("HTTP route cannot contain both route and redirect")
+    if route.get("mirror") is not None and _list(route.get("mirrors")):
+        found.append("HTTP route cannot contain both mirror and mirrors")
+    found += match_errors(route.get("match"))
     found += headers_errors(route.get("headers"))
     found += cors_errors(route.get("corsPolicy"))
     found += retry_errors(route.get("retries"))
+    found += mirror_errors(route)
     found += route_destination_errors(_list(route.get("route")))
     if route.get("timeout") is not None:
         found += duration_errors(route["timeout"])
