@@ -61,14 +61,8 @@ unit: setup
 sandbox-test: setup
 	$(PYTEST) -n $(PYTEST_WORKERS) tests/sandbox
 
-# The modules run on the light Kubernetes client when the connection allows it (plugins/module_utils/kube/light_plan.py);
-# these run again on kubernetes.core's client (PROGRESSIVE_CANARY_KUBE_CLIENT=full, the users' escape hatch too).
-FULL_CLIENT_TESTS ?= tests/integration/test_init_podinfo.py tests/integration/test_shift_weights.py \
-	tests/integration/test_advance_step.py tests/integration/test_init_connection.py tests/integration/test_release_playbook.py
-
 integration: setup
 	$(PYTEST) -n $(INTEGRATION_WORKERS) tests/integration
-	PROGRESSIVE_CANARY_KUBE_CLIENT=full $(PYTEST) -n $(INTEGRATION_WORKERS) $(FULL_CLIENT_TESTS)
 
 e2e: setup
 	$(PYTEST) -n $(E2E_WORKERS) tests/e2e
