@@ -105,8 +105,9 @@ def test_username_and_password_in_the_kubeconfig_are_basic_auth(tmp_path, env):
 
 
 def test_base64_data_fields(tmp_path, env):
-    path = _write(tmp_path / "config", _config(cluster={"certificate-authority-data": _b64(CA_PEM)},
-                                              user={"client-certificate-data": _b64(CERT_PEM), "client-key-data": _b64(KEY_PEM)}))
+    config = _config(cluster={"certificate-authority-data": _b64(CA_PEM)},
+                     user={"client-certificate-data": _b64(CERT_PEM), "client-key-data": _b64(KEY_PEM)})
+    path = _write(tmp_path / "config", config)
     plan = plan_connection({"kubeconfig": path}, env)
     assert (plan.ca_data, plan.cert, plan.key, plan.authorization) == (CA_PEM, CERT_PEM, KEY_PEM, None)
 
@@ -114,8 +115,8 @@ def test_base64_data_fields(tmp_path, env):
 def test_files_are_relative_to_the_kubeconfig(tmp_path, env):
     for name, data in (("ca.crt", CA_PEM), ("client.crt", CERT_PEM), ("client.key", KEY_PEM)):
         (tmp_path / name).write_bytes(data)
-    path = _write(tmp_path / "config", _config(cluster={"certificate-authority": "ca.crt"},
-                                              user={"client-certificate": "client.crt", "client-key": "client.key"}))
+    config = _config(cluster={"certificate-authority": "ca.crt"}, user={"client-certificate": "client.crt", "client-key": "client.key"})
+    path = _write(tmp_path / "config", config)
     plan = plan_connection({"kubeconfig": path}, env)
     assert (plan.ca_file, plan.cert, plan.key) == tuple(str(tmp_path / name) for name in ("ca.crt", "client.crt", "client.key"))
 

@@ -1,6 +1,5 @@
 """The Kubernetes API emulator: an HTTP server on 127.0.0.1 plus its background controllers."""
 import json
-import ssl
 import threading
 import urllib.error
 import urllib.request
