@@ -29,7 +29,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.progressive.canary.plugins.module_utils.analysis.comparison import comparison_text, compact_comparison
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.comparison_text import comparison_text, compact_comparison
 
 
 def merged(run, update):

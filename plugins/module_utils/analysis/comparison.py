@@ -23,6 +23,7 @@ import math
 import re
 import time
 
+from ansible_collections.progressive.canary.plugins.module_utils.analysis.comparison_text import comparison_text, p_value_text
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, parse_duration, prometheus_duration
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.istio_queries import (
     REQUEST_DURATION, REQUEST_SUCCESS_RATE, QueryTemplateError, render_query,
@@ -232,48 +233,13 @@ def judge_samples(canary, primary, settings):
     significant = test.pvalue < alpha
     material = _materially_worse(effect, settings)
     worse = {DECREASE: "lower", INCREASE: "higher", EITHER: "different"}[settings["direction"]]
-    tested = "%s at %g %% confidence (p %s %s)" % (worse, settings["confidence"], "<" if significant else ">=", _p_text(alpha))
+    tested = "%s at %g %% confidence (p %s %s)" % (worse, settings["confidence"], "<" if significant else ">=", p_value_text(alpha))
     allowed = "%s the allowed %g %%" % ("beyond" if material else "within", settings["max_degradation"])
     if significant and material:
         return FAIL, "the canary is significantly %s, %s" % (tested, allowed), stats
     if not significant:
         return PASS, "the canary is not significantly %s" % tested, stats
     return PASS, "the canary is significantly %s, but %s" % (tested, allowed), stats
-
-
-def _number(value):
-    if value is None:
-        return "none"
-    if math.isinf(value):
-        return "+inf" if value > 0 else "-inf"
-    return ("%.2f" % value) if value == 0 or abs(value) >= 0.01 else ("%.3g" % value)
-
-
-def _p_text(p_value):
-    return ("%.3f" % p_value) if p_value >= 0.001 else ("%.1e" % p_value)
-
-
-def comparison_text(name, comparison, verdict):
-    """The one line a person reads, in the step line and the summary:
-    ``request-success-rate vs primary: 99.41 vs 99.95, p=0.003, -0.54 % -> fail``."""
-    if comparison.get("p_value") is None:
-        return "%s vs primary: %s" % (name, verdict)
-    effect = comparison.get("effect")
-    if effect is None:
-        effect_text = "effect n/a (the primary's median is 0)"
-    else:
-        effect_text = ("%+.2f %%" % effect) if math.isfinite(effect) else _number(effect) + " %"
-    return "%s vs primary: %s vs %s, p=%s, %s -> %s" % (
-        name, _number(comparison["canary_median"]), _number(comparison["primary_median"]),
-        _p_text(comparison["p_value"]), effect_text, verdict)
-
-
-# What a step's entry in the run's history keeps of a comparison (comparison_text prints it): the numbers, no queries.
-COMPACT_KEYS = ("canary_median", "primary_median", "p_value", "effect", "canary_samples", "primary_samples")
-
-
-def compact_comparison(comparison):
-    return dict((key, comparison.get(key)) for key in COMPACT_KEYS)
 
 
 def _finite_or_none(value):

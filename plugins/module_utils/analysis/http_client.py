@@ -22,9 +22,7 @@ import json
 import socket
 import ssl
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_text, redact_url
 from ansible_collections.progressive.canary.plugins.module_utils.kube.retry import (
@@ -171,6 +169,12 @@ def http_request(url, method="GET", json_body=None, form_body=None, headers=None
 
 def _send_once(url, method, json_body, form_body, headers, auth, timeout, validate_certs, ca_path):
     """One request; see http_request."""
+    # Imported here, when a request is really sent: ansible.module_utils.urls pulls in cryptography, email and
+    # http.cookiejar (~0.1 CPU-s of compiling in a module process), which the many modules and plugins that import
+    # this file without sending anything must not pay. AnsiballZ still packages it: its finder reads function bodies.
+    from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+    from ansible.module_utils.urls import open_url
+
     request_headers = {"Accept": "application/json"}
     data = None
     if json_body is not None:

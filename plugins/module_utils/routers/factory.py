@@ -1,6 +1,11 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place that lists the traffic providers: the ``provider`` option's choices and the router of each."""
+"""The one place that lists the traffic providers: the ``provider`` option's choices and the router of each.
+
+A router's file is imported when its provider is asked for, not before: a module process of an Istio canary does not
+compile the Gateway API and OpenShift routers (every module's argument spec imports this list). The imports are written
+out in the functions below, so AnsiballZ, whose finder reads function bodies too, still packages every router.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -8,35 +13,59 @@ __metaclass__ = type
 
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.service import SERVICE
-from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api import GatewayApiRouter
-from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import IstioRouter
-from ansible_collections.progressive.canary.plugins.module_utils.routers.kubernetes import KubernetesRouter
-from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import OpenShiftRouter
 
-# provider name -> its Router class. A new router joins here (and passes tests/integration/test_router_contract.py).
-PROVIDERS = {IstioRouter.PROVIDER: IstioRouter, GatewayApiRouter.PROVIDER: GatewayApiRouter}
-PROVIDERS[OpenShiftRouter.PROVIDER] = OpenShiftRouter
-DEFAULT_PROVIDER = IstioRouter.PROVIDER
+# The providers' names (each Router's PROVIDER is one of them).
+ISTIO = "istio"
+GATEWAY_API = "gatewayapi"
+OPENSHIFT = "openshift"
+DEFAULT_PROVIDER = ISTIO
+
+
+def _istio_router():
+    from ansible_collections.progressive.canary.plugins.module_utils.routers.istio import IstioRouter
+    return IstioRouter
+
+
+def _gateway_api_router():
+    from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api import GatewayApiRouter
+    return GatewayApiRouter
+
+
+def _openshift_router():
+    from ansible_collections.progressive.canary.plugins.module_utils.routers.openshift_route import OpenShiftRouter
+    return OpenShiftRouter
+
+
+# provider name -> the function importing its Router class. A new router joins here (and passes
+# tests/integration/test_router_contract.py).
+_ROUTER_CLASSES = {ISTIO: _istio_router, GATEWAY_API: _gateway_api_router, OPENSHIFT: _openshift_router}
+PROVIDERS = tuple(sorted(_ROUTER_CLASSES))
+
+
+def router_class(provider):
+    """The Router class of ``provider`` (its file imported now); KeyError for an unknown one."""
+    return _ROUTER_CLASSES[provider]()
 
 
 def router_for(provider):
     """The Router of ``provider``; Refusal naming the providers for an unknown one."""
     try:
-        return PROVIDERS[provider]()
+        router = router_class(provider)
     except KeyError:
-        raise Refusal("provider %r is not one this collection routes with; choose one of %s" % (provider, ", ".join(sorted(PROVIDERS))))
+        raise Refusal("provider %r is not one this collection routes with; choose one of %s" % (provider, ", ".join(PROVIDERS)))
+    return router()
 
 
 def check_options(provider, service):
     """Refuse, before anything is read, a ``service`` suboption set (not at its default) that the chosen provider does
     not read (it would be silently ignored), and a value the provider's objects could not hold."""
     router = router_for(provider)
-    read = set(router.OPTIONS) | set(KubernetesRouter.OPTIONS)
+    read = set(router.OPTIONS) | set(service_router().OPTIONS)
     suboptions = SERVICE["service"]["options"]
     ignored = sorted(key for key, value in service.items()
                      if key in suboptions and key not in read and value not in (None, suboptions[key].get("default")))
     if ignored:
-        users = dict((key, sorted(name for name, cls in PROVIDERS.items() if key in cls.OPTIONS)) for key in ignored)
+        users = dict((key, [name for name in PROVIDERS if key in router_class(name).OPTIONS]) for key in ignored)
         raise Refusal("service.%s do%s not apply to provider %s (%s); nothing was changed. Remove %s, or choose the provider "
                       "that reads %s"
                       % (", service.".join(ignored), "es" if len(ignored) == 1 else "", provider,
@@ -47,6 +76,7 @@ def check_options(provider, service):
 
 def service_router():
     """The apex / -primary / -canary Services, which every provider stands on."""
+    from ansible_collections.progressive.canary.plugins.module_utils.routers.kubernetes import KubernetesRouter
     return KubernetesRouter()
 
 

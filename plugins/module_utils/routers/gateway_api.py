@@ -22,6 +22,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
 from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import InputError
 from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
 from ansible_collections.progressive.canary.plugins.module_utils.routers.gateway_api_options import (
@@ -287,7 +288,7 @@ class GatewayApiObserved(Observed):
 class GatewayApiRouter(Router):
     """HTTPRoute (Flagger's GatewayAPIRouter)."""
 
-    PROVIDER = "gatewayapi"
+    PROVIDER = factory.GATEWAY_API
     KINDS = (HTTP_ROUTE,)
     OPTIONS = ("gateway_refs", "hostnames", "match", "headers", "timeout")
 

@@ -17,6 +17,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.canary.names im
     DESTINATION_RULE, OLDER_API_VERSIONS, VIRTUAL_SERVICE, is_managed)
 from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, delete_generated, ensure, json_patch, refuse_clashes)
 from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import (
@@ -240,7 +241,7 @@ def adopted_spec(user_spec, names, service_options, weights=(100, 0)):
 class IstioRouter(Router):
     """DestinationRules + VirtualService (Flagger's IstioRouter)."""
 
-    PROVIDER = "istio"
+    PROVIDER = factory.ISTIO
     KINDS = (DESTINATION_RULE, VIRTUAL_SERVICE)
     OPTIONS = ("hosts", "gateways", "retries", "timeout", "headers", "cors_policy", "traffic_policy")
 

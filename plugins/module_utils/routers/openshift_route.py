@@ -28,6 +28,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.kube.generated 
 from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
 from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers.strategy import PLAIN
+from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)
 
@@ -135,7 +136,7 @@ def backends_patch(live, spec):
 class OpenShiftRouter(Router):
     """The Route to the apex, its backends split between primary and canary (no Flagger counterpart)."""
 
-    PROVIDER = "openshift"
+    PROVIDER = factory.OPENSHIFT
     KINDS = (ROUTE,)
     OPTIONS = ("port", "target_port", "port_name", "expose")
 
