@@ -16,7 +16,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import functools
-from xml.sax.saxutils import escape
+import html
+
+# xml.sax.saxutils.escape's output (&, <, >); not that module, which imports urllib.request and http.client into every
+# worker that loads the rollout_report filter.
+escape = functools.partial(html.escape, quote=False)
 
 WIDTH, HEIGHT, MARGIN = 720, 240, 48
 STYLE = """body{font-family:sans-serif;margin:2em;color:#222}h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.5em}

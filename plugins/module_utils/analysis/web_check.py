@@ -17,15 +17,6 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.http_c
 )
 from ansible_collections.progressive.canary.plugins.module_utils.redaction import redact_url
 
-try:
-    import jmespath
-    from jmespath.exceptions import JMESPathError
-    HAS_JMESPATH = True
-except ImportError:  # pragma: no cover - reported as a clear error by validate_web_spec
-    jmespath = None
-    JMESPathError = Exception
-    HAS_JMESPATH = False
-
 WEB_METHODS = ("GET", "POST")
 
 
@@ -37,10 +28,18 @@ class WebNoData(Exception):
     """The endpoint answered, but the JMESPath expression found nothing (or null/NaN)."""
 
 
+def _jmespath():
+    """The jmespath library, imported by the web check alone (a step without one does not load it)."""
+    try:
+        import jmespath
+    except ImportError:
+        raise ValueError("the web check needs the Python library 'jmespath' on the host running the module")
+    return jmespath
+
+
 def validate_web_spec(spec):
     """Raise ValueError when a ``web`` check spec cannot work (missing url/value_path, bad method or expression)."""
-    if not HAS_JMESPATH:
-        raise ValueError("the web check needs the Python library 'jmespath' on the host running the module")
+    jmespath = _jmespath()
     if not spec.get("url"):
         raise ValueError("web.url is required")
     problem = http_url_problem(spec["url"])
@@ -59,7 +58,7 @@ def validate_web_spec(spec):
         raise ValueError("web.method must be one of %s" % ", ".join(WEB_METHODS))
     try:
         jmespath.compile(spec["value_path"])
-    except JMESPathError as exc:
+    except jmespath.exceptions.JMESPathError as exc:
         raise ValueError("web.value_path %r is not a valid JMESPath expression: %s" % (spec["value_path"], exc))
 
 
@@ -100,7 +99,7 @@ def fetch_web_value(spec):
         document = response.json()
     except ValueError:
         raise WebCheckError("%s %s answered a body that is not JSON: %s" % (method, shown, response.quoted_body()))
-    found = jmespath.search(spec["value_path"], document)
+    found = _jmespath().search(spec["value_path"], document)
     if found is None:
         raise WebNoData("%s %s: JMESPath %r matched nothing in the response" % (method, shown, spec["value_path"]))
     return _as_number(found, spec)

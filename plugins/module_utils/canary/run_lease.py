@@ -14,7 +14,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary.processes import node_id
-from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import InputError
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import InputError
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import (
     CanaryLeaseHeld, Lease, StateStore, describe_holder, judge_lease, utc_now)
 

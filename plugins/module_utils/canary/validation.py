@@ -20,7 +20,7 @@ import re
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError, describe
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import go_duration_seconds
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import SERVICE, is_managed, MANAGED_BY_LABEL, TARGET_ANNOTATION
-from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import InputError
 from ansible_collections.progressive.canary.plugins.module_utils.workloads.base import primary_value
 
 # apimachinery's patterns. The sandbox (tests/sandbox/apiserver) keeps its own copy on purpose: an emulator that
@@ -47,10 +47,6 @@ RETRY_FIELDS = ("attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities",
 TRAFFIC_POLICY_FIELDS = ("loadBalancer", "connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel",
                          "proxyProtocol", "retryBudget")
 LOAD_BALANCERS = ("UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST")
-
-
-class InputError(Refusal):
-    """An option, or what it makes of the cluster's objects, that the cluster would refuse: nothing was written."""
 
 
 # -- names -------------------------------------------------------------------------------------------------------

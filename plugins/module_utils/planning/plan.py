@@ -15,6 +15,13 @@ class Refusal(CanaryError):
     """The request cannot be carried out; raised while planning, before anything is written."""
 
 
+class InputError(Refusal):
+    """An option, or what it makes of the cluster's objects, that the cluster would refuse: nothing was written.
+
+    Here, not in canary/validation.py (which checks the options against the cluster's objects), so that what only checks
+    an option's shape (routers/strategy.py, loaded by the rollout role's filter too) does not import the Kubernetes client."""
+
+
 class Step(object):
     """One thing to do. ``changes`` says whether it writes; ``execute(context)`` does it."""
 

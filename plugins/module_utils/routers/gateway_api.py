@@ -19,9 +19,8 @@ import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube.generated import build, strip_server_fields
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import is_managed
-from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import InputError
 from ansible_collections.progressive.canary.plugins.module_utils.kube.patch_guards import unchanged_since_read
-from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import Refusal
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import InputError, Refusal
 from ansible_collections.progressive.canary.plugins.module_utils.routers import factory
 from ansible_collections.progressive.canary.plugins.module_utils.routers.base import (
     RESTORED, Observed, Router, RouterStep, clash, delete, ensure, json_patch)

@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import InputError
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import InputError
 
 # HTTPRoute limits (gateway.networking.k8s.io/v1 HTTPRouteRule): matches per rule, headers / query params per match,
 # headers per modifier.

@@ -21,7 +21,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.progressive.canary.plugins.module_utils.canary.validation import InputError
+from ansible_collections.progressive.canary.plugins.module_utils.planning.plan import InputError
 
 CANARY = "canary"
 AB_TESTING = "ab-testing"
