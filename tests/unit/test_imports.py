@@ -6,10 +6,16 @@ not use is CPU paid per task. Each case is a fresh fork of an interpreter that a
 holds before our code loads (``ansible.module_utils.basic`` for a module; the plugin loaders for a plugin, as in
 ansible-playbook's worker), and looks at what importing the file added to ``sys.modules``.
 """
+import base64
+import io
 import json
 import os
+import re
 import subprocess
 import sys
+import zipfile
+
+from tests.ansible_playbook import ANSIBLE_VENV, playbook_env
 
 PLUGINS = os.path.join(os.path.dirname(__file__), "..", "..", "plugins")
 PACKAGE = "ansible_collections.progressive.canary.plugins"
@@ -95,3 +101,18 @@ def test_a_provider_imports_its_own_router_only():
         if router == "gateway_api":
             expected.add(ROUTERS["gateway_api_options"])
         assert set(loaded(added[provider], ROUTERS.values())) == expected, provider
+
+
+def test_the_module_zip_still_holds_what_is_imported_late(tmp_path):
+    """AnsiballZ packages what a module may import, the imports inside functions too: a router asked for by name, and
+    Ansible's HTTP client, must be in the zip although no module imports them at its start."""
+    env = dict(playbook_env(tmp_path), ANSIBLE_KEEP_REMOTE_FILES="1")
+    # No options: the module fails on its arguments, after Ansible built and kept its AnsiballZ file.
+    subprocess.run([str(ANSIBLE_VENV / "bin" / "ansible"), "localhost", "-c", "local", "-m", "progressive.canary.canary_advance"],
+                   env=env, cwd=str(tmp_path), capture_output=True, check=False)
+    wrappers = list((tmp_path / "ansible-remote").glob("*/AnsiballZ_canary_advance.py"))
+    assert len(wrappers) == 1, wrappers
+    payload = re.search(r"([A-Za-z0-9+/=]{10000,})", wrappers[0].read_text()).group(1)
+    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(payload))).namelist()
+    wanted = ["ansible/module_utils/urls.py"] + ["%s.py" % module.replace(".", "/") for module in ROUTERS.values()]
+    assert [name for name in wanted if name not in names] == []
