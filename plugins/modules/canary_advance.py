@@ -25,7 +25,7 @@ description:
     M(progressive.canary.canary_rollback))."
   - A canary that does not become ready before traffic reaches it (O(ready_timeout)) is decision V(rollback) too; a new
     revision arriving during the analysis restarts it at weight 0 (see RV(run)), as with canary_shift.
-  - The canary is read once per step, after the wait (with O(repeat), the state and the route only by the first step:
+  - The canary is read once per step, after the wait (with O(repeat), the state and the route only by the first step;
     later ones write at the versions the previous step wrote). A healthy step writes the route and the state object once each;
     the lease's renewal rides on that state write when the run's lease (O(lease_holder)) is held. A failed step counts
     one failed check in the state instead. The checks' queries and the hooks are not Kubernetes requests.
