@@ -366,6 +366,8 @@ class Lease(object):
         third of the lease has passed since our last write."""
         if self._written_at is not None and time.monotonic() - self._written_at < self.duration / 3.0:
             return self.state
+        if self._known_unread:
+            self._known = None      # a renewal is no step's plan: it reads rather than fail on a state changed meanwhile
         return self.update(lambda state: None, renew=True)
 
     def hold(self, seconds, sleep=time.sleep, clock=time.monotonic):
