@@ -11,8 +11,8 @@ Warning); there is no Canary object here, so they go on the target. The messages
 An event is a core/v1 Event named after the target and a digest of its type, message and, for a release's events, the
 revision released: the same message again in the same release (a step held at the same value, a re-run) adds to its
 ``count`` and ``lastTimestamp`` as the kubelet's recorder aggregates, instead of a new object. Recording never fails a
-release: an error (RBAC forbidden, a lost answer) comes back as a warning text for the module's result. Check mode records nothing (the callers only record after
-their writes happened)."""
+release: an error (RBAC forbidden, a lost answer) comes back as a warning text for the module's result. Check mode
+records nothing (the callers only record after their writes happened)."""
 
 from __future__ import absolute_import, division, print_function
 
