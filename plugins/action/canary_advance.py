@@ -11,7 +11,11 @@ result has them all (``lines``) for AWX's job events and the role's summary.
 
 A step starts only while the ansible-playbook that started the task runs (the worker's parent): when it was killed,
 the worker, orphaned, would otherwise drive the analysis on beside the next run, which takes the lease over and
-resumes from the state object. The step in flight ends as any module process does."""
+resumes from the state object. The step in flight ends as any module process does.
+
+Each step hands the next one what it wrote (the module's ``written``: the state and the route as the API server
+answered), so that the next step writes at them instead of reading them first (phases/advance.py says when it may).
+It is never part of the task's result (nor of its ``invocation``): it is the steps' business, and large."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -45,11 +49,15 @@ class ActionModule(ActionBase):
         host = task_vars.get("inventory_hostname", "") if task_vars else ""
         lines, actions, warnings, changed, seconds = [], [], [], False, []
         controller = os.getppid()
+        written = None
+        module_args.pop("written", None)    # the steps' own: never the task's
         while True:
             started = time.time()
             step = self._execute_module(module_name="progressive.canary.canary_advance",
-                                        module_args=dict(module_args, run=run), task_vars=task_vars)
+                                        module_args=dict(module_args, run=run, written=written), task_vars=task_vars)
             seconds.append(round(time.time() - started, 3))
+            written = step.pop("written", None)
+            ((step.get("invocation") or {}).get("module_args") or {}).pop("written", None)
             changed = changed or bool(step.get("changed"))
             actions.extend(step.get("actions") or [])
             warnings.extend(step.get("warnings") or [])   # a step's undelivered Events and alerts, kept past later steps

@@ -25,7 +25,8 @@ description:
     M(progressive.canary.canary_rollback))."
   - A canary that does not become ready before traffic reaches it (O(ready_timeout)) is decision V(rollback) too; a new
     revision arriving during the analysis restarts it at weight 0 (see RV(run)), as with canary_shift.
-  - The canary is read once per step, after the wait. A healthy step writes the route and the state object once each;
+  - The canary is read once per step, after the wait (with O(repeat), the state and the route only by the first step;
+    later ones write at the versions the previous step wrote). A healthy step writes the route and the state object once each;
     the lease's renewal rides on that state write when the run's lease (O(lease_holder)) is held. A failed step counts
     one failed check in the state instead. The checks' queries and the hooks are not Kubernetes requests.
   - Each call is one step, and calling again makes the next one (a tick, not a desired state). Once the decision is
@@ -74,8 +75,16 @@ options:
       - Make steps one after the other until the decision is V(promote) or V(rollback) or a step fails, each starting
         from the previous one's RV(run); each step's line is printed (to standard error) as it ends.
       - In check mode only one step is made.
+      - Each step after the first plans from the state object and the route as the previous step wrote them (the API
+        server's answers) instead of reading them again, and writes at their versions, so that a change by anyone else
+        since is refused and the step reads and plans again. The target and the primary are read every step.
     type: bool
     default: false
+  written:
+    description:
+      - Set by the action plugin between the steps of a O(repeat) task (what the previous step wrote, as the API server
+        answered); leave it unset. It is never part of the task's result.
+    type: dict
 notes:
   - O(checksum), sent to the hooks, defaults to the canary's revision.
   - Check mode reads, runs the checks, asks the rollback hooks and gates (questions), decides and plans the shift;

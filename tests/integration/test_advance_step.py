@@ -1,16 +1,22 @@
 """canary_advance's step (phases/advance.py) over HTTP: a steady step reads the canary once and writes the route and
-the state once (the run's lease renewed by that write), a failed step writes only its count, check mode and a decision
-without a shift write nothing, bad input is refused before the first request, and a call without a run lease takes
-one for itself and gives it back."""
+the state once (the run's lease renewed by that write), and the step after it in the same task reads only the target
+and the primary (it writes at the state and route versions the previous step wrote: a hand edit of either meanwhile is
+refused, read and planned again; a new revision still restarts; a killed run's handed-over state is not trusted); a
+failed step writes only its count, check mode and a decision without a shift write nothing, bad input is refused before
+the first request, and a call without a run lease takes one for itself and gives it back."""
+import json
+import multiprocessing
 import re
+import subprocess
 
 import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.advance import ARGUMENT_SPEC
-from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CONFIGMAP, VIRTUAL_SERVICE, CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import LeaseRequest, acquire, release
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError
+from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import connect
 from ansible_collections.progressive.canary.plugins.module_utils.phases.advance import advance
 from tests.integration.canary_scenario import NAMESPACE, kube_api, reset_request_log, run_playbook  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import init_podinfo, route, set_template, shift
@@ -70,6 +76,118 @@ def test_a_steady_step_reads_once_and_writes_route_and_state_once(emulator, kube
     assert route(kube_api)[1] == ("podinfo-canary", 40)
     state = StateStore(kube_api, NAMES).read()
     assert state["canary_weight"] == 40 and state["lease"]["holder"] == HOLDER and state["lease"]["scope"] == "run"
+
+
+def _statuses(emulator):
+    """(method, kind, status) of the step's requests to the state ConfigMap and the VirtualService, in order."""
+    return [(r.method, r.path.rsplit("/", 2)[-2], r.status) for r in emulator.request_log.records()
+            if r.path.endswith("/configmaps/" + NAMES.state) or r.path.endswith("/virtualservices/podinfo")]
+
+
+def _first_step(emulator, kube_api, **options):  # noqa: F811
+    """podinfo under analysis at 20 and one step to 40; returns that step's result (its ``written`` for the next)."""
+    revision = _under_analysis(emulator, kube_api)
+    first = advance(kube_api, params(run={"weight": 20, "revision": revision, "history": []}, **options))
+    assert first["next_action"] == "shift" and route(kube_api)[1] == ("podinfo-canary", 40), first
+    assert sorted(first["written"]) == ["routes", "state"], first["written"]
+    return first
+
+
+def test_the_next_step_of_a_task_reads_only_the_target_and_the_primary(emulator, kube_api):  # noqa: F811
+    first = _first_step(emulator, kube_api)
+    reset_request_log(emulator)
+    second = advance(kube_api, params(run=first["run"], written=first["written"]))
+    gets, writes = _requests(emulator)
+    assert writes == [("PATCH", "virtualservices"), ("PUT", "configmaps")], writes
+    assert [r.path.rsplit("/", 1)[-1] for r in emulator.request_log.records() if r.method == "GET"] == ["podinfo", "podinfo-primary"]
+    assert len(gets) == 2, "the target and the primary; the state and the route as the first step wrote them"
+    assert second["next_action"] == "shift" and second["run"]["weight"] == 60 and route(kube_api)[1] == ("podinfo-canary", 60)
+    messages, created = _event_messages(emulator)
+    assert created == 1 and "Advance podinfo.%s canary weight 60" % NAMESPACE in messages, messages
+    state = StateStore(kube_api, NAMES).read()
+    assert state["canary_weight"] == 60 and state["lease"]["holder"] == HOLDER, "the state PUT renewed the lease"
+    assert state.resource_version == second["written"]["state"]["resource_version"]
+
+
+def test_a_hand_edit_of_the_state_between_steps_is_refused_then_read(emulator, kube_api):  # noqa: F811
+    first = _first_step(emulator, kube_api)
+    configmap = kube_api.get(CONFIGMAP[0], CONFIGMAP[1], NAMESPACE, NAMES.state)
+    document = json.loads(configmap["data"]["state.json"])
+    document["failed_checks"] = 1                                   # kubectl edit: a new resourceVersion
+    configmap["data"]["state.json"] = json.dumps(document)
+    kube_api.replace(configmap)
+    reset_request_log(emulator)
+    second = advance(kube_api, params(run=first["run"], written=first["written"]))
+    assert second["next_action"] == "shift" and second["run"]["weight"] == 60, second
+    # Refused, then read and planned again (the route is at 40 % already: only the state is written, read under the lease).
+    assert _statuses(emulator) == [("PATCH", "virtualservices", 200), ("PUT", "configmaps", 409), ("GET", "configmaps", 200),
+                                   ("GET", "virtualservices", 200), ("GET", "configmaps", 200), ("PUT", "configmaps", 200)]
+    state = StateStore(kube_api, NAMES).read()
+    assert state["canary_weight"] == 60 and route(kube_api)[1] == ("podinfo-canary", 60)
+    assert state["failed_checks"] == 1, "planned from the state as edited, not overwritten with the one handed over"
+
+
+def test_a_hand_edit_of_the_route_between_steps_is_refused_then_read_and_kept(emulator, kube_api):  # noqa: F811
+    first = _first_step(emulator, kube_api)
+    kube_api.patch(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], NAMESPACE, "podinfo",
+                   [{"op": "add", "path": "/spec/http/0/timeout", "value": "7s"}], "json")       # a new generation
+    reset_request_log(emulator)
+    second = advance(kube_api, params(run=first["run"], written=first["written"]))
+    assert second["next_action"] == "shift" and second["run"]["weight"] == 60, second
+    # Refused (the generation tested), judged stale from a read (ReleasePhase.stale), read and planned again.
+    assert _statuses(emulator) == [("PATCH", "virtualservices", 422), ("GET", "configmaps", 200), ("GET", "virtualservices", 200),
+                                   ("GET", "configmaps", 200), ("GET", "virtualservices", 200),
+                                   ("PATCH", "virtualservices", 200), ("PUT", "configmaps", 200)]
+    live = kube_api.get(VIRTUAL_SERVICE[0], VIRTUAL_SERVICE[1], NAMESPACE, "podinfo")
+    assert live["spec"]["http"][0]["timeout"] == "7s" and route(kube_api)[1] == ("podinfo-canary", 60), "the hand edit stays"
+
+
+def test_a_new_revision_between_steps_still_restarts_the_analysis(emulator, kube_api):  # noqa: F811
+    first = _first_step(emulator, kube_api)
+    set_template(kube_api, image="ghcr.io/stefanprodan/podinfo:6.0.3")
+    reset_request_log(emulator)
+    second = advance(kube_api, params(run=first["run"], written=first["written"]))
+    assert second["shift"]["restarted"] and second["run"]["weight"] == 0, second
+    assert route(kube_api)[1] == ("podinfo-canary", 0)
+    state = StateStore(kube_api, NAMES).read()
+    assert state["last_applied_revision"] == second["shift"]["revision"] != first["run"]["revision"]
+    assert state["canary_weight"] == 0
+
+
+def _step_in_its_own_process(kubeconfig, options):
+    """advance() in a process of its own, as the module runs (the lease records that process: it has ended when this
+    returns); its result."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=lambda: results.put(advance(connect({"kubeconfig": kubeconfig}, request_timeout=10), params(**options))))
+    child.start()
+    result = results.get(timeout=120)
+    child.join(timeout=30)
+    return result
+
+
+def test_a_killed_runs_handed_over_state_is_read_again(emulator, kube_api, kubeconfig):  # noqa: F811
+    weights = [20, 40, 60, 80]
+    controller = subprocess.Popen(["sleep", "120"])   # the run's ansible-playbook, recorded in its lease
+    try:
+        init_podinfo(emulator, kube_api)
+        set_template(kube_api)
+        revision = shift(kube_api, 20, ready_timeout=60)["revision"]
+        acquire(kube_api, LeaseRequest(NAMES, HOLDER, 300, operation="rollout", controller_pid=controller.pid))
+        first = _step_in_its_own_process(kubeconfig, {"run": {"weight": 20, "revision": revision, "history": []}, "weights": weights})
+        assert first["run"]["weight"] == 40 and len(first["written"]["state"]["data"]["lease"]["processes"]) == 2, first
+        reset_request_log(emulator)
+        second = advance(kube_api, params(run=first["run"], written=first["written"], weights=weights))
+        assert second["run"]["weight"] == 60 and ("GET", "configmaps", 200) not in _statuses(emulator), "the first step's process ended, the run's runs"
+        third = _step_in_its_own_process(kubeconfig, {"run": second["run"], "written": second["written"], "weights": weights})
+        assert third["run"]["weight"] == 80, third
+    finally:
+        controller.kill()
+        controller.wait()
+    reset_request_log(emulator)
+    last = advance(kube_api, params(run=third["run"], written=third["written"], weights=weights))
+    assert last["next_action"] == "promote", last
+    assert ("GET", "configmaps", 200) in _statuses(emulator), "the run's processes ended: another run may hold the lease, so the state is read"
 
 
 def test_a_lease_near_its_expiry_is_renewed_first_and_the_canary_read_under_it(emulator, kube_api):  # noqa: F811

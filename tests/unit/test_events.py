@@ -44,3 +44,10 @@ def test_the_same_words_find_the_same_event():
     assert body["metadata"]["name"] != events.event_name("podinfo", "Normal", "Advance podinfo.test canary weight 40")
     assert body["involvedObject"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo", "namespace": "test", "uid": "u1"}
     assert (body["reason"], body["type"], body["source"]["component"], body["count"]) == ("Synced", "Normal", "progressive-canary", 1)
+
+
+def test_a_release_does_not_collide_with_an_earlier_releases_same_words():
+    said = ("podinfo", "Normal", "Advance podinfo.test canary weight 50")
+    assert events.event_name(*said, revision="rev-a") == events.event_name(*said, revision="rev-a"), "a repeat aggregates"
+    assert events.event_name(*said, revision="rev-a") != events.event_name(*said, revision="rev-b")
+    assert events.event_name(*said, revision="rev-a") != events.event_name(*said)

@@ -21,6 +21,7 @@ ADVANCE = {
     "wait": {"type": "int", "default": 0},
     "run": {"type": "dict", "default": {}},
     "repeat": {"type": "bool", "default": False},   # the action plugin's (plugins/action/canary_advance.py)
+    "written": {"type": "dict"},    # set by the action plugin: the previous step's writes (phases/advance.py)
 }
 
 ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, STRATEGY, SHAPE, ADVANCE)

@@ -8,11 +8,11 @@ Flagger records its events on the Canary object (``pkg/controller/events.go``: r
 Warning); there is no Canary object here, so they go on the target. The messages are Flagger's
 (``pkg/controller/scheduler.go``, ``scheduler_metrics.go``, ``scheduler_hooks.go``) where it has one.
 
-An event is a core/v1 Event named after the target and a digest of its type and message: the same message again
-(a step held at the same value, a re-run) adds to its ``count`` and ``lastTimestamp`` as the kubelet's recorder
-aggregates, instead of a new object. Recording never fails a release: an error (RBAC forbidden, a lost answer)
-comes back as a warning text for the module's result. Check mode records nothing (the callers only record after
-their writes happened)."""
+An event is a core/v1 Event named after the target and a digest of its type, message and, for a release's events, the
+revision released: the same message again in the same release (a step held at the same value, a re-run) adds to its
+``count`` and ``lastTimestamp`` as the kubelet's recorder aggregates, instead of a new object. Recording never fails a
+release: an error (RBAC forbidden, a lost answer) comes back as a warning text for the module's result. Check mode
+records nothing (the callers only record after their writes happened)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -123,18 +123,21 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def event_name(target, event_type, message):
-    """The Event's name: the target's and a digest of what it says, so that a repeat finds it."""
-    digest = hashlib.sha256(("%s\n%s" % (event_type, message)).encode("utf-8")).hexdigest()[:16]
+def event_name(target, event_type, message, revision=None):
+    """The Event's name: the target's and a digest of what it says (and of the revision it is about), so that a repeat
+    finds it. With the revision, a release does not collide with an earlier release's same words ("Advance ... canary
+    weight 50" of each release is its own Event: one create, not a failed create, a read and a patch)."""
+    said = "%s\n%s" % (event_type, message) if revision is None else "%s\n%s\n%s" % (event_type, message, revision)
+    digest = hashlib.sha256(said.encode("utf-8")).hexdigest()[:16]
     return "%s.%s" % (target, digest)
 
 
-def event_body(target, event_type, message, now):
+def event_body(target, event_type, message, now, revision=None):
     """A core/v1 Event about ``target`` (the live Deployment: its uid makes ``kubectl describe`` find it)."""
     metadata = target.get("metadata") or {}
     return {
         "apiVersion": "v1", "kind": "Event",
-        "metadata": {"name": event_name(metadata.get("name"), event_type, message), "namespace": metadata.get("namespace")},
+        "metadata": {"name": event_name(metadata.get("name"), event_type, message, revision), "namespace": metadata.get("namespace")},
         "involvedObject": {"apiVersion": target.get("apiVersion") or "apps/v1", "kind": target.get("kind") or "Deployment",
                            "name": metadata.get("name"), "namespace": metadata.get("namespace"), "uid": metadata.get("uid")},
         "reason": REASON, "message": message, "type": event_type,
@@ -144,8 +147,8 @@ def event_body(target, event_type, message, now):
     }
 
 
-def _record_one(api, target, event_type, message):
-    body = event_body(target, event_type, message, _now())
+def _record_one(api, target, event_type, message, revision):
+    body = event_body(target, event_type, message, _now(), revision)
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
     try:
         api.create(body)
@@ -154,13 +157,14 @@ def _record_one(api, target, event_type, message):
         api.patch("v1", "Event", namespace, name, {"count": int(live.get("count") or 1) + 1, "lastTimestamp": body["lastTimestamp"]})
 
 
-def record(api, target, events):
-    """Record ``events`` ((type, message) pairs, in order) on ``target``; returns the warnings of those that failed.
-    Nothing is raised: an Event is what a person reads, never a reason for a release to fail."""
+def record(api, target, events, revision=None):
+    """Record ``events`` ((type, message) pairs, in order) on ``target`` (about its ``revision`` when given: the
+    release's); returns the warnings of those that failed. Nothing is raised: an Event is what a person reads, never a
+    reason for a release to fail."""
     warnings = []
     for event_type, message in events:
         try:
-            _record_one(api, target, event_type, message)
+            _record_one(api, target, event_type, message, revision)
         except (CanaryApiError, Exception) as exc:  # pylint: disable=broad-except  # an Event never fails a release
             warnings.append("the Event %r on %s/%s was not recorded: %s"
                             % (message, (target.get("metadata") or {}).get("namespace"), (target.get("metadata") or {}).get("name"), exc))

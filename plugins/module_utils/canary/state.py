@@ -72,6 +72,11 @@ class LeaseLost(StateError):
     """Our lease expired and another run took the canary over while we were working."""
 
 
+class StaleKnownState(ConflictError):
+    """The write at a state this process did not read (Lease.adopt ``unread``: the advance step's previous step wrote it)
+    was refused (409): someone changed the state since. Not retried by the lease: the caller reads and plans again."""
+
+
 def stored(data):
     """What is written of the state: every text with its URLs' credentials redacted (failure reasons quote check and
     webhook URLs), except the originals, which are exact copies of the user's objects that cleanup restores."""
@@ -126,6 +131,12 @@ class StateStore(object):
             metadata["resourceVersion"] = state.resource_version
         return {"apiVersion": CONFIGMAP[0], "kind": CONFIGMAP[1], "metadata": metadata,
                 "data": {STATE_KEY: json.dumps(stored(state.data), sort_keys=True, indent=1)}}
+
+    def known(self, data, resource_version):
+        """The state as this canary's last write stored it (``data`` at ``resource_version``, the API server's answer),
+        checked as a read one is; StateError when it is not a state document."""
+        return self.decode({"metadata": {"annotations": managed_annotations(self.names.target), "resourceVersion": resource_version},
+                            "data": {STATE_KEY: json.dumps(data)}})
 
     def create(self, state):
         """Create the state object; ConflictError when it already exists."""
@@ -212,6 +223,7 @@ class Lease(object):
         self.state = None
         self._written_at = None     # monotonic time of our last write of the lease
         self._known = None          # a state adopt() read, which update() writes at without reading again
+        self._known_unread = False  # ... handed over by the previous step, not read by this process
 
     def __enter__(self):
         self.acquire()
@@ -276,12 +288,13 @@ class Lease(object):
 
         return self._retried_on_conflict(attempt, "take the lease of")
 
-    def adopt(self, state):
+    def adopt(self, state, unread=False):
         """Work under our own run's lease as ``state`` (just read) records it, without writing: True when it is this
         holder's run lease and more than two thirds of its duration are left (so it was written a moment ago); the next
         update() then writes at ``state``'s resourceVersion without reading again (a conflict re-reads) and renews the
         lease with it. False otherwise: acquire() as usual. The advance step's way to fold the renewal into its one
-        state write."""
+        state write. ``unread``: ``state`` is what the previous step of the run wrote, not read here; a write at it that
+        conflicts raises StaleKnownState (the caller reads and plans again) instead of being re-applied to a fresh read."""
         lease = (state.get("lease") or {}) if state is not None else {}
         if lease.get("holder") != self.holder or lease.get("scope") != "run":
             return False
@@ -294,6 +307,7 @@ class Lease(object):
         self._join(lease)
         self.state = state
         self._known = CanaryState(copy.deepcopy(state.data), state.resource_version)  # update() changes it in place
+        self._known_unread = unread
         self._written_at = time.monotonic() - (self.duration - left)
         return True
 
@@ -317,7 +331,8 @@ class Lease(object):
         """Apply ``mutator`` (a function changing a CanaryState in place) and write it with a renewed expiry;
         returns the new state. Nothing is written when the mutation changed nothing, unless ``renew``."""
         def attempt():
-            state, self._known = (self._known or self.store.read()), None
+            known, self._known = self._known, None
+            state = known or self.store.read()
             if state is None:
                 raise LeaseLost("the state object %s/%s disappeared while %s held its lease"
                                 % (self.store.names.namespace, self.store.names.state, self.holder))
@@ -334,7 +349,13 @@ class Lease(object):
             # A renewal by a holder that did not say what it does (canary_lease state=held) keeps the operation.
             self.operation = self.operation or state["lease"].get("operation")
             state.take_lease(self.record())
-            self.state = self.store.write(state)
+            try:
+                self.state = self.store.write(state)
+            except ConflictError as exc:
+                if known is not None and self._known_unread:
+                    raise StaleKnownState("the state object %s/%s changed since the previous step wrote it (%s)"
+                                          % (self.store.names.namespace, self.store.names.state, exc), status=409, reason="Conflict")
+                raise
             self._written_at = time.monotonic()
             return self.state
 
@@ -345,6 +366,8 @@ class Lease(object):
         third of the lease has passed since our last write."""
         if self._written_at is not None and time.monotonic() - self._written_at < self.duration / 3.0:
             return self.state
+        if self._known_unread:
+            self._known = None      # a renewal is no step's plan: it reads rather than fail on a state changed meanwhile
         return self.update(lambda state: None, renew=True)
 
     def hold(self, seconds, sleep=time.sleep, clock=time.monotonic):
@@ -375,7 +398,9 @@ class Lease(object):
         conflicts, at most CONFLICT_RETRIES times (retry.retry_stale); then StateError "could not <what> ...", or
         nothing when ``what`` is None."""
         try:
-            return retry_stale(attempt, lambda exc: isinstance(exc, ConflictError), CONFLICT_RETRIES)
+            return retry_stale(attempt, lambda exc: isinstance(exc, ConflictError) and not isinstance(exc, StaleKnownState), CONFLICT_RETRIES)
+        except StaleKnownState:
+            raise
         except ConflictError:
             if what is None:
                 return None

@@ -10,7 +10,15 @@ Requests: the facts are read once, after the wait, under the run's lease (state.
 renewed by the previous step, is joined without a write), and that plan is run without reading again. A healthy step
 writes the route and the state once; the lease's renewal rides on that state write. A failed step writes its failed
 check count instead (one state write), and a step that writes nothing renews the lease only when a third of it has
-passed. Check mode reads, calls only the questions (rollback hooks, gates) and writes nothing."""
+passed. Check mode reads, calls only the questions (rollback hooks, gates) and writes nothing.
+
+A step of a ``repeat`` task after another one (the action plugin hands over ``written``: the state and the route as
+the API server answered the previous step's writes) reads neither: it plans from them and writes at them, the state
+PUT at its resourceVersion, the route patch guarded by its generation, so a change by anyone else since is refused
+(409, 422) and the step reads and plans again (driver.py). It still reads the target (a new revision restarts the
+analysis; its readiness) and the primary (still ours) every step. The handed-over state is used only while its lease
+is this run's with more than two thirds of it left and, when it records this host's processes, one of them still runs
+(a killed run's lease may be taken over at once: then the step reads)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -25,7 +33,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhoo
     build_payload, prepare_hooks, run_webhooks, summary as hooks_summary)
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CONFIGMAP, CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import renewing_sleep
-from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.canary.processes import is_running, node_id
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StaleKnownState, StateError, StateStore, stored
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
     ANALYSIS_PHASES, ReleasePhase, ReleaseRequest, read_facts, read_state)
@@ -94,9 +103,9 @@ class _StepLease(object):
                                                    operation="analysis")
         self.adopted = False
 
-    def enter(self, state):
+    def enter(self, state, unread=False):
         if self.lease is not None:
-            self.adopted = self.lease.adopt(state)
+            self.adopted = self.lease.adopt(state, unread=unread)
             if not self.adopted:
                 self.lease.acquire(create=False)
         return self.lease
@@ -108,21 +117,70 @@ class _StepLease(object):
 
 def _wait(api, names, params, check_mode, sleep):
     """The interval at the current weight. A wait longer than a third of the lease keeps the run's lease renewed (a
-    shorter one ends long before the lease the previous step renewed does)."""
+    shorter one ends long before the lease the previous step renewed does). True when it wrote the state (the
+    previous step's ``written`` state is out of date then)."""
     seconds = params["wait"]
     if check_mode:
-        return      # check mode neither writes nor waits (the release modules' check mode)
+        return False    # check mode neither writes nor waits (the release modules' check mode)
     if seconds < params["lease_seconds"] / 3.0:
         sleep(seconds)
-        return
+        return False
     lease = Lease(StateStore(api, names), params["lease_holder"], params["lease_seconds"], operation="analysis")
     if lease.acquire(create=False) is None:
         sleep(seconds)
-        return
+        return False
     try:
         renewing_sleep(lease, sleep=sleep)(seconds)
     finally:
         lease.__exit__(None, None, None)
+    return True
+
+
+def _known(api, names, params, check_mode):
+    """read_facts' ``state`` and ``routing`` from what the previous step of this task wrote (``written``), when they
+    can stand for a read (the module docstring says when); {} for what must be read."""
+    written = params.get("written") or {}
+    if check_mode or not params["lease_holder"]:
+        return {}
+    known = {}
+    state = _known_state(api, names, params, written.get("state"))
+    if state is not None:
+        known["state"] = state
+    routing = routers.router_for(params["provider"]).known_routes(api, names, written.get("routes") or [])
+    if routing is not None:
+        known["routing"] = routing
+    return known
+
+
+def _known_state(api, names, params, written):
+    """The state the previous step wrote, while its lease is this run's and cannot have been taken over; else None."""
+    if not isinstance(written, dict) or not written.get("resource_version"):
+        return None
+    try:
+        state = StateStore(api, names).known(written.get("data"), written["resource_version"])
+    except StateError:
+        return None
+    lease = state.get("lease") or {}
+    if lease.get("holder") != params["lease_holder"] or lease.get("scope") != "run":
+        return None
+    processes = lease.get("processes") or []
+    if processes and lease.get("node") == node_id() and not any(is_running(process) for process in processes):
+        return None     # the run's processes ended (a killed run): another run may hold the lease already
+    return state
+
+
+def written_result(lease, phase_written):
+    """``written`` for the next step of the task: the state after this step (the run's lease stays held) and the route
+    objects this step wrote, as the API server answered; {} when the next step must read."""
+    written = {}
+    if lease is not None and lease.joined and lease.state is not None and lease.state.resource_version:
+        # As stored (state.stored: URL credentials redacted), which is what the API server holds at that version.
+        written["state"] = {"data": stored(lease.state.data), "resource_version": lease.state.resource_version}
+    routes = [dict(obj, metadata=dict((key, value) for key, value in obj["metadata"].items() if key != "managedFields"))
+              for obj in (phase_written or {}).values()]
+    if routes:
+        written["routes"] = routes
+    return written
 
 
 def _checks(params, checksum, check_mode):
@@ -146,7 +204,11 @@ def _recorded(checks, facts, lease):
         return dict(checks, state=facts.state.public())
     reason = summary(checks)
     with reworded("%s; recording the outcome in the state object failed: " % checks["msg"]):
-        state = lease.update(lambda state: state.count_failed_check(reason))
+        try:
+            state = lease.update(lambda state: state.count_failed_check(reason))
+        except StaleKnownState:     # changed since the previous step wrote it: counted on a fresh read, planned again
+            state = lease.update(lambda state: state.count_failed_check(reason))
+            checks = dict(checks, stale=True)
     return dict(checks, state=state.public())
 
 
@@ -177,7 +239,7 @@ def _shift(api, params, facts, lease, run, check_mode, want_diff):
     run.lease = lease
     try:
         run.build()
-        return drive_planned(phase, run, lease, check_mode=check_mode, want_diff=want_diff)
+        return dict(drive_planned(phase, run, lease, check_mode=check_mode, want_diff=want_diff), _written=phase.written)
     except NotReadyError as exc:
         return dict(exc.result_fields(), ready=False, msg=str(exc))
     except CanaryError as exc:
@@ -200,7 +262,9 @@ def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
     """One step; returns the task's result: ``run`` (the run record with the decision and the shift merged: the role's
     ``__rollout_run``), ``next_action``, ``decision``, ``line`` (the step's progress line; empty at weight 0), ``checks``
     (the hooks' and checks' outcome), ``shift`` (canary_shift's result), ``changed``, ``actions`` and ``diff``.
-    Raises CanaryError (an unusable input before anything is read, an API error, a lease held by another run)."""
+    ``written`` (what the next step of a ``repeat`` task plans from without reading: written_result) is for the action
+    plugin, which keeps it out of the task's result. Raises CanaryError (an unusable input before anything is read, an
+    API error, a lease held by another run)."""
     with reworded("invalid analysis: "):
         check_params(params)
     names = CanaryNames(params["target"], params["namespace"])
@@ -208,15 +272,17 @@ def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
     run["weight"], revision = _start(api, names, run, params)
     checksum = params["checksum"] or revision
     payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", checksum)
-    checks = {}
+    checks, renewed = {}, False
     if analysed(run):
-        _wait(api, names, params, check_mode, sleep)
+        renewed = _wait(api, names, params, check_mode, sleep)
         checks = _checks(params, checksum, check_mode)
     rollback_hooks = _questions(params, "rollback", payload, check_mode, None)
-    # Read after the hooks and checks (which may take long), as canary_shift read after them in the role's step.
-    facts = read_facts(api, names, params["provider"])
+    # Read after the hooks and checks (which may take long), as canary_shift read after them in the role's step; the
+    # state and the route the previous step wrote are not read again (unless the wait wrote the state).
+    known = _known(api, names, dict(params, written=None) if renewed else params, check_mode)
+    facts = read_facts(api, names, params["provider"], **known)
     step_lease = _StepLease(api, names, params, check_mode)
-    lease = step_lease.enter(facts.state)
+    lease = step_lease.enter(facts.state, unread="state" in known)
     if not step_lease.adopted and lease is not None:
         facts = read_facts(api, names, params["provider"])   # read before the lease was ours: read under it
     try:
@@ -228,6 +294,7 @@ def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
         step_lease.leave(sys.exc_info())
         raise
     step_lease.leave((None, None, None))
+    result["written"] = written_result(lease, result.pop("_written", None))
     return result
 
 
@@ -235,6 +302,8 @@ def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
     """Under the lease: count a failure, decide, ask the confirm-traffic-increase gates, shift; the task's result."""
     names = CanaryNames(params["target"], params["namespace"])
     checks = _recorded(asked["checks"], facts, lease)
+    if checks.pop("stale", False):
+        facts = read_facts(api, names, params["provider"])  # the state the previous step wrote had changed: plan from reads
     counted = bool(checks) and not checks["passed"] and lease is not None
     checked = analysed(run)
     run = merged(run, next_step(run, params["weights"] or [100], params["threshold"], checks, asked["rollback_hooks"],
@@ -247,8 +316,10 @@ def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
         if gate.get("hooks"):
             facts = read_facts(api, names, params["provider"])  # a gate may poll for long: plan the shift from fresh reads
     decided, shift = run["action"], {}
+    written = {}
     if run["action"] in GOING_ON:
         shift = _shift(api, params, facts, lease, run, check_mode, want_diff)
+        written = shift.pop("_written", None) or {}
         run = merged(run, merge_shift(run, shift, params["ready_timeout"]))
     # The step's entry is the last with a line (a restart on a new revision adds its note after it).
     line = "%s -> %s" % (next(entry["line"] for entry in reversed(run["history"]) if "line" in entry), run["decision"]) if checked else ""
@@ -257,7 +328,8 @@ def _step(api, params, facts, lease, run, asked, check_mode, want_diff):
     # says shift after any shift, a hold's included (the role's record).
     action = run["action"] if run["action"] in ("rollback", "error") else decided
     result = {"changed": counted or bool(shift.get("changed")), "run": run, "next_action": action,
-              "decision": run["decision"], "line": line, "checks": checks, "shift": shift, "actions": actions}
+              "decision": run["decision"], "line": line, "checks": checks, "shift": shift, "actions": actions,
+              "_written": written}
     if counted:
         # The halt Events and a notification per failed check or hook, as canary_analysis tells what it counted.
         warnings = tell_failures(api, names, checks, params["alerts"], asked["checksum"], checks["state"])

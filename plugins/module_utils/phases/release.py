@@ -100,8 +100,9 @@ def read_state(api, names, state=UNREAD):
     return state
 
 
-def read_facts(api, names, provider=routers.DEFAULT_PROVIDER, state=UNREAD):
-    """Everything a release step plans from, read once; ``state`` as read_state takes it."""
+def read_facts(api, names, provider=routers.DEFAULT_PROVIDER, state=UNREAD, routing=None):
+    """Everything a release step plans from, read once; ``state`` as read_state takes it, ``routing`` the router's
+    Observed when the caller knows it without reading (the advance step: the route its previous step wrote)."""
     facts = ReleaseFacts()
     facts.state = read_state(api, names, state)
     routers.check_recorded(names, provider, facts.state)
@@ -116,7 +117,7 @@ def read_facts(api, names, provider=routers.DEFAULT_PROVIDER, state=UNREAD):
         raise Refusal("primary Deployment %s/%s not found (or not ours): run canary_init again" % (names.namespace, names.primary))
     facts.primary = primary
     facts.router = routers.router_for(provider)
-    facts.routing = facts.router.read_routes(api, names)
+    facts.routing = routing if routing is not None else facts.router.read_routes(api, names)
     facts.weights = facts.router.require_routes(facts.routing)
     facts.tracked = config_tracker.read_tracked(api, names.namespace, workload.pod_spec(facts.target))
     facts.checksums = config_tracker.tracked_checksums(facts.tracked)
@@ -134,6 +135,7 @@ class ReleaseRun(PhaseRun):
     REPORTED_FLAGS = ()
     OPERATION = "release"   # recorded in the lease: what its holder is doing
     own_generations = None  # (kind, name) -> generation after this run's own write (remember())
+    written = None          # (kind, name) -> the object as this phase's runs last wrote it (ReleasePhase.written)
 
     def result(self):
         raise NotImplementedError
@@ -154,7 +156,13 @@ class ReleaseRun(PhaseRun):
         """Set the managed route to 100-w / w in ``shape`` (a strategy's, strategy.py; plain: the managed route alone);
         nothing when it already is. Only managed routes change."""
         for step in self.facts.router.set_routes(self.facts.routing, 100 - canary_weight, canary_weight, shape):
-            self.plan.add(step)
+            self.plan.add(self._remembering(step))
+
+    def _remembering(self, step):
+        """``step`` with what its write returns remembered (remember())."""
+        execute = step.execute
+        step.execute = lambda ctx: self.remember(execute(ctx))
+        return step
 
     def route_step_after_drain(self, canary_weight):
         """route_step for a route an earlier step of this plan moved (the drain of canary_promote): described from the
@@ -175,6 +183,8 @@ class ReleaseRun(PhaseRun):
             if self.own_generations is None:
                 self.own_generations = {}
             self.own_generations[_identity(written)] = written["metadata"].get("generation")
+            if self.written is not None:
+                self.written[_identity(written)] = written
         return written
 
     def settle_step(self, before):
@@ -274,6 +284,12 @@ class ReleasePhase(Phase):
         super(ReleasePhase, self).__init__(api, request)
         self.run_class = run_class
         self.operation = run_class.OPERATION
+        self.written = {}   # what the runs wrote, as the API server answered (ReleaseRun.remember)
+
+    def new_run(self, facts):
+        run = super(ReleasePhase, self).new_run(facts)
+        run.written = self.written
+        return run
 
     def check_request(self):
         validation.check_release_request(self.request)

@@ -135,7 +135,8 @@ def _told(phase, runs, done, result):
     """``result`` once the Events of what the run did are recorded on the target; a failed recording is a warning."""
     target = runs[-1].facts.target
     said = phase.events(runs, done) if done and target is not None else []
-    warnings = events.record(phase.api, target, said) if said else []
+    # A release's Events are about its revision (events.py: no collision with an earlier release's same words).
+    warnings = events.record(phase.api, target, said, getattr(runs[-1].facts, "revision", None)) if said else []
     if warnings:
         result["warnings"] = list(result.get("warnings") or []) + warnings
     return result

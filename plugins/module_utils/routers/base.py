@@ -130,6 +130,13 @@ class Router(object):
         """Only what ``get_routes`` and ``set_routes`` need (a release step reads nothing else)."""
         raise NotImplementedError
 
+    def known_routes(self, api, names, objects):
+        """read_routes' Observed from ``objects`` without reading: the route objects as the API server answered this
+        canary's last write of them (the advance step's previous step). None when they are not all that read_routes
+        reads (then the caller reads): a router that also reads what it does not write (a list of every HTTPRoute)
+        cannot know it is current. The write guard of set_routes (the spec's generation) catches a change since."""
+        return None
+
     def original(self, observed):
         """The keys of the state's ``originals`` this router records: its user's objects as found, None when absent."""
         raise NotImplementedError
