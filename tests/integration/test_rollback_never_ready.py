@@ -1,6 +1,8 @@
 """A canary that never becomes ready: canary_shift reports it (with the Deployment's condition text) and sends it no
 traffic; canary_rollback leaves 100/0 and zero replicas, records the failed revision and its reason, is idempotent,
 and a plain re-run does not retry that revision."""
+import threading
+
 import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
@@ -64,6 +66,19 @@ def test_crash_looping_canary_is_reported_with_the_progress_deadline_condition(e
     assert route(kube_api)[1] == ("podinfo-canary", 0)
     assert rollback(kube_api, reason=message)["phase"] == "Failed"
     assert get(kube_api, DEPLOYMENT, "podinfo")["spec"]["replicas"] == 0
+
+    # Until the controller observes the next spec, the Deployment's status still says the previous revision exceeded
+    # its deadline: the next revision must be judged by its own progress, not by that stale condition.
+    emulator.controllers_paused.set()
+    set_template(kube_api, image="stefanprodan/podinfo:3.1.2", annotations={BEHAVIOUR: "none"})
+    shifted = {}
+    shifting = threading.Thread(target=lambda: shifted.update(shift(kube_api, 20, ready_timeout=60)), daemon=True)
+    shifting.start()
+    shifting.join(1.0)
+    assert shifting.is_alive(), "the shift waits for the controller instead of failing on the previous spec's deadline"
+    emulator.controllers_paused.clear()
+    shifting.join(60)
+    assert shifted.get("weight") == 20, "a new revision after a progress deadline rolls out"
 
 
 def test_rollback_of_a_promoted_revision_only_puts_traffic_back(emulator, kube_api):  # noqa: F811

@@ -97,6 +97,9 @@ def test_readiness():
     assert readiness(_deployment(0, 1, 1, 0, 0))[0]
     stuck = _deployment(2, 1, 1, 0, 0, conditions=[{"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "m"}])
     assert readiness(stuck) == (False, "progress deadline exceeded: m", True), "final: it cannot become ready"
+    stale = _deployment(2, 3, 2, 0, 0, conditions=[{"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "m"}])
+    assert readiness(stale) == (False, "the controller has not observed generation 3 yet", False), \
+        "a new spec (a new revision after a never-ready one) is not judged by the previous spec's exceeded deadline"
     assert readiness(None) == (False, "the Deployment does not exist", False)
 
 

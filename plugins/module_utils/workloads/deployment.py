@@ -33,11 +33,13 @@ def readiness(deployment):
     status = deployment.get("status") or {}
     wanted = 1 if spec.get("replicas") is None else int(spec["replicas"])
     generation = (deployment.get("metadata") or {}).get("generation") or 0
+    # The generation first (as kubectl rollout status): until the controller observed the current spec, its
+    # conditions are those of the previous one - a deadline the previous revision exceeded is not this one's.
+    if int(status.get("observedGeneration") or 0) < int(generation):
+        return False, "the controller has not observed generation %s yet" % generation, False
     for condition in status.get("conditions") or []:
         if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
             return False, "progress deadline exceeded: %s" % condition.get("message", ""), True
-    if int(status.get("observedGeneration") or 0) < int(generation):
-        return False, "the controller has not observed generation %s yet" % generation, False
     updated = int(status.get("updatedReplicas") or 0)
     available = int(status.get("availableReplicas") or 0)
     total = int(status.get("replicas") or 0)

@@ -71,6 +71,9 @@ class Emulator:
         self.garbage = GarbageCollector(self.api)
         self.autoscaler = Autoscaler(self.store)
         self.stopping = threading.Event()
+        # Set: the controllers do nothing (a controller-manager that lags behind the API server, as under load):
+        # a Deployment's status stays that of the spec it last observed.
+        self.controllers_paused = threading.Event()
         self._server = None
         self._threads = []
         self._seed()
@@ -99,6 +102,8 @@ class Emulator:
 
     def _run_controllers(self):
         while not self.stopping.wait(TICK_SECONDS):
+            if self.controllers_paused.is_set():
+                continue
             self.autoscaler.tick()
             self.controller.tick()
             self.garbage.collect()
