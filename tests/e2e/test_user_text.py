@@ -5,7 +5,7 @@ follow: its plan, its step lines, the Events on the Deployment, its report and i
 of test_rollout_outcomes, which runs on both ansible-cores: one release run for both)."""
 import re
 
-from tests.e2e.rollout_scenario import NEW_IMAGE, needs_crds, user_texts
+from tests.e2e.rollout_scenario import needs_crds, user_texts
 
 pytestmark = needs_crds
 
