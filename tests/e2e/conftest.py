@@ -13,6 +13,22 @@ from tests.e2e.rollout_scenario import REPO, Podinfo
 OLDEST_VENV = REPO / ".venv-ansible-oldest"
 
 
+# The files in the order of their longest test (per-test times of `make test`'s JUnit report, tests/output/junit): xdist
+# hands the tests out in this order, so the longest start first and the short refusals fill each worker's end, and the
+# workers finish together. Order only: a file not listed runs between, and every test runs.
+LONGEST_FIRST = ("test_rollout_lost_state.py", "test_rbac.py", "test_rollout_callers.py", "test_docs.py", "test_rollout_lease.py",
+                 "test_rollout_runner.py", "test_rollout_secrets.py", "test_rollout_gateway_api.py", "test_rollout_resume.py",
+                 "test_rollout_openshift.py", "test_rollout_outcomes.py", "test_rollout_check_mode.py", "test_rollout_comparison.py",
+                 "test_rollout_strategies.py", "test_rollout_image.py", "test_rollout_webhooks.py", "test_rollout_old_istio.py",
+                 "test_user_text.py", "test_collection_package.py", "test_rollout_refusals.py", "test_rollout_durations.py")
+
+
+def pytest_collection_modifyitems(items):
+    """The longest first (LONGEST_FIRST); the tests of a file keep their order."""
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST) // 2))
+
+
 def pytest_generate_tests(metafunc):
     """Tests marked ``oldest`` run twice, on the newest and on the oldest ansible-core we claim, in the same pool of
     workers as the rest of the suite (one suite, no second start-up). With CANARY_TEST_VENV set (`make e2e-oldest`)

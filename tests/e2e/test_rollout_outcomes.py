@@ -6,6 +6,8 @@ import re
 import pytest
 
 from tests.e2e.rollout_scenario import NEW_IMAGE, OLD_IMAGE, SANDBOX, failure_message, needs_crds
+from tests.e2e.test_user_text import alerts_of, assert_a_person_can_follow
+from tests.integration.loopback_http import LoopbackServer, Reply
 
 pytestmark = needs_crds
 
@@ -29,13 +31,19 @@ def _assert_cleanup_restores(podinfo, service_before, deployment_before):
                                    "HorizontalPodAutoscaler": ["podinfo"], "VirtualService": [], "DestinationRule": []}
 
 
-@pytest.mark.oldest
-def test_healthy_release_is_promoted_with_no_failed_request_then_cleanup_restores(podinfo):
+@pytest.mark.oldest  # also: the block's module_defaults hand rollout_alerts to canary_analysis (a YAML merge key)
+def test_healthy_release_is_promoted_with_no_failed_request_then_cleanup_restores(podinfo, tmp_path):
+    """The seed's healthy release, which is also the release a person follows (its plan, step lines, Events, report
+    and alerts: test_user_text.assert_a_person_can_follow), so that one release run proves both."""
     podinfo.load()
     service_before = podinfo.user_view("Service", "podinfo")
     deployment_before = podinfo.user_view("Deployment", "podinfo")
+    report = tmp_path / "reports" / "podinfo.html"
+    report.parent.mkdir()
 
-    returncode, result, _plays, output = podinfo.run(rollout_image=NEW_IMAGE)
+    with LoopbackServer(lambda request: Reply(503 if "broken" in request.path else 200, "")) as receiver:
+        returncode, result, plays, output = podinfo.run(rollout_image=NEW_IMAGE, rollout_report_path=str(report),
+                                                        rollout_alerts=alerts_of(receiver))
 
     assert returncode == 0, output
     assert result["outcome"] == "promoted" and result["image"] == NEW_IMAGE, result
@@ -51,6 +59,7 @@ def test_healthy_release_is_promoted_with_no_failed_request_then_cleanup_restore
     assert podinfo.route() == {"podinfo-primary": 100, "podinfo-canary": 0}
     counts = podinfo.mesh.counts(podinfo.apex_host)
     assert counts["failed"] == 0 and counts["by_workload"].get("podinfo", 0) > 0, counts
+    assert_a_person_can_follow(podinfo, result, plays, output, receiver, report)
 
     deployment_before["spec"]["template"]["spec"]["containers"][0]["image"] = NEW_IMAGE  # the promoted release stays
     _assert_cleanup_restores(podinfo, service_before, deployment_before)

@@ -1,7 +1,7 @@
 """Secrets embedded in URLs never leave the run: a Prometheus URL with ``user:password@`` (through an authenticating
 proxy in front of the live Prometheus), webhook URLs with ``?token=`` / ``?access_token=``, a web check with
 ``?api_key=``, a generic incoming-webhook path (``/hooks/<secret>``) and Slack/Teams incoming-webhook URLs, released by
-playbooks/rollout.yml once to a rollback (a failing web check) and once to a promotion.
+playbooks/rollout.yml once to a promotion, then the next release to a rollback (a failing web check).
 
 Every byte the runs show is scanned: the default callback's text at default verbosity and at ``-vvv`` (the modules'
 invocation arguments) with ``--diff``, the JSON callback's report (every task's full result), and every ConfigMap and
@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tests import ansible_playbook
-from tests.e2e.rollout_scenario import NEW_IMAGE, OLD_IMAGE, PLAYBOOKS, needs_crds
+from tests.e2e.rollout_scenario import NEW_IMAGE, PLAYBOOKS, needs_crds
 from tests.integration.loopback_http import LoopbackServer, Reply, forwarding_responder
 
 pytestmark = needs_crds
@@ -26,6 +26,7 @@ GENERIC_HOOK_SECRET = "generichook-0f9e8d7c"
 SLACK_SECRET = "slackpart-4d3c2b1a0f9e"
 SLACK_WORKSPACE = "T0SLACKWS42"
 TEAMS_SECRET = "teamspart-8a7b6c5d4e"
+FAILING_IMAGE = "stefanprodan/podinfo:3.1.2"
 SECRETS = (PROMETHEUS_PASSWORD, HOOK_TOKEN, PRE_ROLLOUT_TOKEN, WEB_API_KEY, GENERIC_HOOK_SECRET, SLACK_SECRET,
            SLACK_WORKSPACE, TEAMS_SECRET)
 
@@ -121,15 +122,28 @@ def _prepared(podinfo, endpoints):  # pylint: disable=redefined-outer-name
     podinfo.patch_template(image=NEW_IMAGE)
 
 
-def test_failing_release_shows_no_secret_at_any_verbosity(podinfo, endpoints):  # pylint: disable=redefined-outer-name
+def test_a_passing_then_a_failing_release_show_no_secret_at_any_verbosity(podinfo, endpoints):  # pylint: disable=redefined-outer-name
+    """Both releases on one canary (a promotion, then the next release rolled back): one set-up for both."""
     _prepared(podinfo, endpoints)
+
+    returncode, result, report = run_report(podinfo, endpoints, ("-vvv", "--diff"))
+
+    assert returncode == 0, report
+    assert result["outcome"] == "promoted" and podinfo.image("podinfo-primary") == NEW_IMAGE, result
+    assert any(check["name"] == "score" and check["verdict"] == "pass" for step in result["steps"] for check in step["checks"])
+    calls = [request.path for request in endpoints.receiver.requests]
+    assert any(HOOK_TOKEN in path for path in calls) and any(GENERIC_HOOK_SECRET in path for path in calls), \
+        "the hooks were called with their real URLs"
+    assert leaks(report) == {} and leaks(cluster_text(podinfo)) == {}
+
+    podinfo.patch_template(image=FAILING_IMAGE)
     endpoints.score = 0.0
     endpoints.load_test_fails = True
 
     returncode, verbose = run_text(podinfo, endpoints, ("-vvv", "--diff"))
 
     assert returncode != 0, verbose
-    assert podinfo.state()["phase"] == "Failed" and podinfo.image("podinfo-primary") == OLD_IMAGE
+    assert podinfo.state()["phase"] == "Failed" and podinfo.image("podinfo-primary") == NEW_IMAGE, "the promoted release stays"
     assert "0 is below the minimum 0.5" in verbose, "the check failed on the web check's value"
     state = podinfo.state()
     assert leaks(verbose) == {} and leaks(cluster_text(podinfo)) == {}, "secrets shown at -vvv or stored"
@@ -143,17 +157,3 @@ def test_failing_release_shows_no_secret_at_any_verbosity(podinfo, endpoints):  
     assert leaks(default) == {}
     returncode, _result, report = run_report(podinfo, endpoints, ("-vvv", "--diff"))
     assert leaks(report) == {}
-
-
-def test_passing_release_shows_no_secret_at_any_verbosity(podinfo, endpoints):  # pylint: disable=redefined-outer-name
-    _prepared(podinfo, endpoints)
-
-    returncode, result, report = run_report(podinfo, endpoints, ("-vvv", "--diff"))
-
-    assert returncode == 0, report
-    assert result["outcome"] == "promoted" and podinfo.image("podinfo-primary") == NEW_IMAGE, result
-    assert any(check["name"] == "score" and check["verdict"] == "pass" for step in result["steps"] for check in step["checks"])
-    calls = [request.path for request in endpoints.receiver.requests]
-    assert any(HOOK_TOKEN in path for path in calls) and any(GENERIC_HOOK_SECRET in path for path in calls), \
-        "the hooks were called with their real URLs"
-    assert leaks(report) == {} and leaks(cluster_text(podinfo)) == {}

@@ -1,13 +1,11 @@
 """What the playbooks show a person never contains Python's None (rollout_scenario.Podinfo.run checks every task's
 message of every e2e run): here the cases where a value is unknown - a Deployment not managed yet, a canary with no
 failed revision - through the rollout (check mode, then real) and the status playbook; and a release a person can
-follow: its plan, its step lines, the Events on the Deployment, its report and its alerts."""
+follow: its plan, its step lines, the Events on the Deployment, its report and its alerts (checked on the healthy release
+of test_rollout_outcomes, which runs on both ansible-cores: one release run for both)."""
 import re
 
-import pytest
-
-from tests.e2e.rollout_scenario import NEW_IMAGE, needs_crds, user_texts
-from tests.integration.loopback_http import LoopbackServer, Reply
+from tests.e2e.rollout_scenario import needs_crds, user_texts
 
 pytestmark = needs_crds
 
@@ -36,20 +34,18 @@ def test_unknown_values_are_said_or_left_out(podinfo):
     assert "revision: %s (promoted %s)" % (revision, revision) in _status_lines(plays), _status_lines(plays)
 
 
-@pytest.mark.oldest  # the block's module_defaults hand rollout_alerts to canary_analysis (a YAML merge key)
-def test_a_release_a_person_can_follow(podinfo, tmp_path):
-    """The plan at the start, each step's place, time and time left, the Events on the Deployment in Flagger's words,
-    the HTML report where the user asked, published as an AWX artifact, and the alerts told of the start and the
-    promotion (a broken one a warning, and no webhook URL shown)."""
-    podinfo.load()
-    report = tmp_path / "reports" / "podinfo.html"
-    report.parent.mkdir()
-    with LoopbackServer(lambda request: Reply(503 if "broken" in request.path else 200, "")) as receiver:
-        alerts = [{"name": "releases", "type": "slack", "url": receiver.url + "/services/T1/B2/slack-secret-5e6f"},
-                  {"name": "broken", "type": "msteams", "url": receiver.url + "/broken/teams-secret-8a9b"}]
-        returncode, result, plays, output = podinfo.run(rollout_image=NEW_IMAGE, rollout_report_path=str(report),
-                                                        rollout_alerts=alerts)
-    assert returncode == 0 and result["outcome"] == "promoted", output
+def alerts_of(receiver):
+    """The alerts of a release a person follows: a Slack one ``receiver`` takes, and a Teams one it answers 503."""
+    return [{"name": "releases", "type": "slack", "url": receiver.url + "/services/T1/B2/slack-secret-5e6f"},
+            {"name": "broken", "type": "msteams", "url": receiver.url + "/broken/teams-secret-8a9b"}]
+
+
+def assert_a_person_can_follow(podinfo, result, plays, output, receiver, report):
+    """A release a person can follow (run by test_rollout_outcomes' healthy release, with ``rollout_alerts=alerts_of(receiver)``
+    and ``rollout_report_path=report``): the plan at the start, each step's place, time and time left, the Events on the
+    Deployment in Flagger's words, the HTML report where the user asked, published as an AWX artifact, and the alerts
+    told of the start and the promotion (a broken one a warning, and no webhook URL shown)."""
+    assert result["outcome"] == "promoted", output
     slack = [request.json()["text"] for request in receiver.requests if "/services/" in request.path]
     assert slack == ["podinfo.%s: New revision detected, progressing canary analysis." % podinfo.namespace,
                      "podinfo.%s: Canary analysis completed successfully, promotion finished." % podinfo.namespace], slack
