@@ -40,7 +40,7 @@ options:
   info:
     description:
     - Also return the canary's status as M(progressive.canary.canary_info) returns it (RV(info)), read after the image
-      was set (in check mode, as it is: nothing was written), so that a run needs no task to read the canary again.
+      was set (in check mode, as it is, since nothing was written), so that a run needs no task to read the canary again.
       It needs O(provider), as canary_info does.
     type: bool
     default: false

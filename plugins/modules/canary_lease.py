@@ -62,8 +62,8 @@ options:
   info:
     description:
     - With O(state=acquired), also return the canary's status as M(progressive.canary.canary_info) returns it (RV(info)),
-      read once the lease is taken (in check mode, as it is): a run that takes the lease and then reads the canary needs
-      no second task. It needs O(provider), as canary_info does.
+      read once the lease is taken (in check mode, as it is), so that a run that takes the lease and then reads the canary
+      needs no second task. It needs O(provider), as canary_info does.
     type: bool
     default: false
   controller_pid:
