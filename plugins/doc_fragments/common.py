@@ -52,7 +52,8 @@ options:
       canary_info and a later canary_init refuse another one before anything is written (a state written before this
       option existed means C(istio)). canary_analysis measures its builtin checks on this provider's metrics (Istio's for C(istio)
       and C(gatewayapi), the router's HAProxy metrics for C(openshift)); canary_image and canary_lease route nothing
-      and ignore it (they take it so that one set of options serves every canary module, as the rollout role passes them).
+      and use it only to read the canary's status their I(info) option returns (they take it so that one set of options
+      serves every canary module, as the rollout role passes them).
     - Not for the C(group/progressive.canary.canary) entry of C(module_defaults), because canary_webhook and the
       kubernetes.core modules of the group do not take it.
     type: str

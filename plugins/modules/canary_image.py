@@ -37,6 +37,13 @@ options:
     - Name of the container whose image is set. Omitted or empty, the first container of the pod template.
     - Init containers are not considered.
     type: str
+  info:
+    description:
+    - Also return the canary's status as M(progressive.canary.canary_info) returns it (RV(info)), read after the image
+      was set (in check mode, as it is, since nothing was written), so that a run needs no task to read the canary again.
+      It needs O(provider), as canary_info does.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -81,15 +88,25 @@ previous_image:
   returned: success
   type: str
   sample: ghcr.io/stefanprodan/podinfo:6.4.0
+info:
+  description:
+  - The canary's status after the image was set, the same fields as M(progressive.canary.canary_info) returns
+    (C(initialized), C(phase), C(revision), C(pending), C(lease)...; C(initialized) false, with C(reason), for a target
+    that is not under canary management).
+  returned: when O(info=true), on success
+  type: dict
+  sample: {"initialized": true, "phase": "Succeeded", "weight": 0, "revision": "3f1c2a9b0d4e5f60", "pending": true}
 """
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule, failing
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.phases.image import set_image
 
 ARGUMENT_SPEC = argument_spec({
     "image": {"type": "str", "required": True},
     "container": {"type": "str"},
+    "info": {"type": "bool", "default": False},
 })
 
 
@@ -99,8 +116,13 @@ def main():
     if not params["image"].strip():
         module.fail_json(msg="image must not be empty")
     with failing(module):
-        result = set_image(module.kube_api(), params["namespace"], params["target"], params["image"],
+        api = module.kube_api()
+        result = set_image(api, params["namespace"], params["target"], params["image"],
                            container=params["container"], check_mode=module.check_mode, want_diff=module._diff)
+        if params["info"]:
+            # Imported here: setting an image alone does not compile the readers.
+            from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info  # pylint: disable=import-outside-toplevel
+            result["info"] = canary_info(api, CanaryNames(params["target"], params["namespace"]), params["provider"])
     module.exit_json(**result)
 
 

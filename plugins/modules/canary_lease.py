@@ -59,6 +59,13 @@ options:
     - Seconds to keep the lease, renewed, with O(state=held).
     type: int
     default: 0
+  info:
+    description:
+    - With O(state=acquired), also return the canary's status as M(progressive.canary.canary_info) returns it (RV(info)),
+      read once the lease is taken (in check mode, as it is), so that a run that takes the lease and then reads the canary
+      needs no second task. It needs O(provider), as canary_info does.
+    type: bool
+    default: false
   controller_pid:
     description:
     - Process id of the ansible-playbook running the task, whose life bounds the run's; set by the module's
@@ -124,6 +131,14 @@ held_by:
   returned: failure
   type: dict
   sample: {"holder": "rollout/test/podinfo/42", "operation": "rollout", "expires": "2026-01-01T12:05:00Z"}
+info:
+  description:
+  - The canary's status read after the lease was taken, the same fields as M(progressive.canary.canary_info) returns
+    (RV(progressive.canary.canary_info#module:initialized), C(phase), C(revision), C(pending), C(lease)...; C(initialized)
+    false, with C(reason), for a canary without a state object).
+  returned: when O(info=true) and O(state=acquired), on success
+  type: dict
+  sample: {"initialized": true, "phase": "Succeeded", "weight": 0, "revision": "3f1c2a9b0d4e5f60", "pending": true}
 msg:
   description: What was done, or who holds the lease and why it was not taken.
   returned: always
@@ -141,6 +156,7 @@ ARGUMENT_SPEC = argument_spec({
     "operation": {"type": "str"},
     "wait": {"type": "int", "default": 0},
     "hold": {"type": "int", "default": 0},
+    "info": {"type": "bool", "default": False},
     "controller_pid": {"type": "int"},
 })
 ACTIONS = {"acquired": acquire, "held": hold, "released": release}
@@ -153,7 +169,12 @@ def main():
         request = LeaseRequest(CanaryNames(params["target"], params["namespace"]), params["lease_holder"], params["lease_seconds"],
                                operation=params["operation"], wait=params["wait"], hold=params["hold"],
                                controller_pid=params["controller_pid"])
-        result = ACTIONS[params["state"]](module.kube_api(), request, check_mode=module.check_mode)
+        api = module.kube_api()
+        result = ACTIONS[params["state"]](api, request, check_mode=module.check_mode)
+        if params["info"] and params["state"] == "acquired":
+            # Imported here: a lease without info (the cleanup playbook, a step's wait) does not compile the readers.
+            from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info  # pylint: disable=import-outside-toplevel
+            result["info"] = canary_info(api, request.names, params["provider"])
     if result.get("taken_over"):
         module.warn(result["msg"])
     module.exit_json(**result)

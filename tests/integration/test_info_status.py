@@ -1,12 +1,13 @@
 """canary_info over HTTP: read-only (no write even while another run holds the lease), a canary that is not
-initialized is reported as such, and the status follows a release (weight, step, failed checks, pending)."""
+initialized is reported as such, the status follows a release (weight, step, failed checks, pending), and the lease
+and image calls return the same status (their info option)."""
 import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.phases.info import canary_info
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
-from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo, reset_request_log  # noqa: F401  pylint: disable=unused-import
-from tests.integration.release_scenario import init_podinfo, set_template, shift
+from tests.integration.canary_scenario import NAMESPACE, kube_api, load_podinfo, reset_request_log, run_playbook  # noqa: F401  pylint: disable=unused-import
+from tests.integration.release_scenario import NEW_IMAGE, init_podinfo, set_template, shift
 
 pytestmark = pytest.mark.needs_crds
 NAMES = CanaryNames("podinfo", NAMESPACE)
@@ -37,3 +38,29 @@ def test_info_follows_the_release_and_never_writes(emulator, kube_api):  # noqa:
     assert info["revision"] == info["last_applied_revision"] != info["last_promoted_revision"]
     assert info["target"]["ready"] and info["target"]["replicas"] == 2 and info["primary"]["ready_replicas"] == 2
     assert info["last_transition_time"].endswith("Z")
+
+
+def test_the_lease_and_image_calls_return_the_status_canary_info_reads(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    """canary_lease (info, state acquired) and canary_image (info) as the rollout role calls them: each returns the
+    canary's status as canary_info does, the image's after its write (a new revision, pending); without info, none."""
+    init_podinfo(emulator, kube_api)
+    canary = {"target": "podinfo", "namespace": NAMESPACE, "lease_holder": "rollout/test/podinfo/7"}
+    tasks = [
+        {"name": "lease", "progressive.canary.canary_lease": dict(canary, operation="rollout", info=True)},
+        {"name": "image", "progressive.canary.canary_image": dict(canary, image=NEW_IMAGE, info=True)},
+        {"name": "info", "progressive.canary.canary_info": canary},
+        {"name": "plain lease", "progressive.canary.canary_lease": dict(canary, operation="rollout")},
+        {"name": "plain image", "progressive.canary.canary_image": dict(canary, image=NEW_IMAGE)},
+        {"name": "release", "progressive.canary.canary_lease": dict(canary, state="released")},
+    ]
+    returncode, results = run_playbook(tmp_path, tasks, kubeconfig)
+
+    assert returncode == 0, results
+    before, after, info = results["lease"]["info"], results["image"]["info"], results["info"]
+    assert before["initialized"] and before["phase"] == "Initialized" and not before["pending"], before
+    assert before["lease"]["holder"] == "rollout/test/podinfo/7", "read once the lease was taken"
+    assert after["pending"] and after["revision"] != before["revision"], after
+    for key in ("initialized", "phase", "revision", "pending", "weight", "primary_weight", "failed_checks", "last_promoted_revision",
+                "target", "primary", "state_object"):
+        assert after[key] == info[key], key
+    assert "info" not in results["plain lease"] and "info" not in results["plain image"]
