@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary import events
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+from tests import rbac
 from tests.integration.canary_scenario import NAMESPACE, kube_api, reset_request_log  # noqa: F401  pylint: disable=unused-import
 from tests.integration.release_scenario import DEPLOYMENT, get, init_podinfo, promote, rollback, set_template, shift
 
@@ -69,7 +70,12 @@ def test_a_rollback_and_a_repeated_halt_are_warnings(emulator, kube_api, kubectl
     failed = {"hooks": [], "checks": [{"name": "request-success-rate", "value": 95.0, "passed": False,
                                        "threshold_range": {"min": 99}, "reason": "95 < 99"}]}
     assert events.record_halt(kube_api, NAMES, failed) == []
+    reset_request_log(emulator)
     assert events.record_halt(kube_api, NAMES, failed) == []
+    needed, _cluster_scoped = rbac.used(emulator.request_log.records())
+    assert {permission for permission in needed if permission[2] == "events"} == {
+        ("create", "", "events"), ("get", "", "events"), ("patch", "", "events")}, \
+        "the same message again: a refused create, then get and patch (docs/rbac/role.yml grants them for this)"
     rollback(kube_api, reason="2 failed checks reached the threshold 2; last: x")
 
     told = _events(kubectl)
