@@ -63,9 +63,9 @@ class BackgroundPlaybook(object):
 
 def playbook_command(playbook, tmp_path, extra_vars=None, options=()):
     """The ansible-playbook command line running ``playbook`` on localhost, ``extra_vars`` written to a JSON file
-    under tmp_path (any structure survives) with the venv's Python as interpreter."""
+    under tmp_path (any structure survives) with the venv's Python as interpreter unless they name another."""
     vars_file = tmp_path / ("%s.vars.json" % Path(playbook).stem)
-    vars_file.write_text(json.dumps(dict(extra_vars or {}, ansible_python_interpreter=ANSIBLE_PYTHON)), encoding="utf-8")
+    vars_file.write_text(json.dumps(dict({"ansible_python_interpreter": ANSIBLE_PYTHON}, **(extra_vars or {}))), encoding="utf-8")
     return [str(ANSIBLE_VENV / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
             "-e", "@%s" % vars_file, *options, str(playbook)]
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of progressive.canary.canary_advance: with ``repeat``, the analysis in one task.
 
-It calls the module once per step (each call one process, as any module task, run where the task runs), each step
+It calls the module once per step (in the worker or as a process, as plugin_utils/in_worker.py says), each step
 starting from the previous one's run record, until the decision is promote or rollback or a step fails, and prints
 each step's line as it ends. One task instead of a tasks file included again for every step: the play's memory and
 per-step cost stay flat however long the analysis (a 1 h gate at 1 m intervals is 60 module calls, not 60 nested
@@ -11,7 +11,8 @@ result has them all (``lines``) for AWX's job events and the role's summary.
 
 A step starts only while the ansible-playbook that started the task runs (the worker's parent): when it was killed,
 the worker, orphaned, would otherwise drive the analysis on beside the next run, which takes the lease over and
-resumes from the state object. The step in flight ends as any module process does.
+resumes from the state object. A step waiting its interval then stops (the module's ``controller_pid``); a step past
+its wait ends as any module does.
 
 Each step hands the next one what it wrote (the module's ``written``: the state and the route as the API server
 answered), so that the next step writes at them instead of reading them first (phases/advance.py says when it may).
@@ -25,36 +26,33 @@ import os
 import time
 
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.progressive.canary.plugins.module_utils.phases.advance import GOING_ON
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import failed_step, merged
+from ansible_collections.progressive.canary.plugins.modules import canary_advance
+from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker import ModuleAction
 
 display = Display()
 
-# The decisions after which another step follows (phases/advance.py GOING_ON; not imported: it needs the kube client).
-GOING_ON = ("shift", "hold")
 
+class ActionModule(ModuleAction):
 
-class ActionModule(ActionBase):
+    MODULE = canary_advance
 
-    _supports_check_mode = True
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp  # no effect since Ansible 2.5
-        module_args = dict(self._task.args)
+    def task_result(self, module_args, task_vars):
         repeat = boolean(module_args.get("repeat", False), strict=False) and not self._task.check_mode
         run = dict(module_args.get("run") or {})
-        host = task_vars.get("inventory_hostname", "") if task_vars else ""
+        host = task_vars.get("inventory_hostname", "")
         lines, actions, warnings, changed, seconds = [], [], [], False, []
         controller = os.getppid()
+        if self._connection.transport == "local" and not module_args.get("controller_pid"):
+            module_args["controller_pid"] = controller
         written = None
         module_args.pop("written", None)    # the steps' own: never the task's
         while True:
             started = time.time()
-            step = self._execute_module(module_name="progressive.canary.canary_advance",
-                                        module_args=dict(module_args, run=run, written=written), task_vars=task_vars)
+            step = self._run_module(dict(module_args, run=run, written=written), task_vars)
             seconds.append(round(time.time() - started, 3))
             written = step.pop("written", None)
             ((step.get("invocation") or {}).get("module_args") or {}).pop("written", None)
@@ -75,7 +73,7 @@ class ActionModule(ActionBase):
                 step = dict(step, failed=True, next_action="error",
                             msg="ansible-playbook (pid %d) has gone: no further step; the next run resumes" % controller)
                 break
-        result.update(step)
+        result = dict(step)
         result.update(changed=changed, actions=actions, lines=lines, steps=len(seconds), step_seconds=seconds)
         if warnings:
             result["warnings"] = warnings

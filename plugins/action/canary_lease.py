@@ -13,19 +13,15 @@ __metaclass__ = type
 
 import os
 
-from ansible.plugins.action import ActionBase
+from ansible_collections.progressive.canary.plugins.modules import canary_lease
+from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker import ModuleAction
 
 
-class ActionModule(ActionBase):
+class ActionModule(ModuleAction):
 
-    _supports_check_mode = True
+    MODULE = canary_lease
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp  # no effect since Ansible 2.5
-        module_args = dict(self._task.args)
+    def task_result(self, module_args, task_vars):
         if self._connection.transport == "local" and not module_args.get("controller_pid"):
             module_args["controller_pid"] = os.getppid()
-        result.update(self._execute_module(module_name="progressive.canary.canary_lease", module_args=module_args,
-                                           task_vars=task_vars))
-        return result
+        return self._run_module(module_args, task_vars)

@@ -39,7 +39,11 @@ class CanaryModule(AnsibleModule):
     def _redacted_result(self, result):
         # Ansible adds the invocation only when it is absent: given here, it is the redacted one.
         result.setdefault("invocation", {"module_args": self.params})
-        return redact(result)
+        result = redact(result)
+        # Through Ansible's own list: ansible-core 2.19 deprecates exit_json's and fail_json's ``warnings`` argument.
+        for warning in result.pop("warnings", None) or []:
+            self.warn(warning)
+        return result
 
     def exit_json(self, **kwargs):
         super(CanaryModule, self).exit_json(**self._redacted_result(kwargs))

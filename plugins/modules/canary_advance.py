@@ -85,6 +85,12 @@ options:
       - Set by the action plugin between the steps of a O(repeat) task (what the previous step wrote, as the API server
         answered); leave it unset. It is never part of the task's result.
     type: dict
+  controller_pid:
+    description:
+      - Process id of the ansible-playbook running the task; set by the module's action plugin when the task runs on
+        the controller. A step whose ansible-playbook ends while the step waits its interval stops there, failing,
+        before its checks and writes, so that a killed run leaves nothing more done beside the next run.
+    type: int
 notes:
   - O(checksum), sent to the hooks, defaults to the canary's revision.
   - Check mode reads, runs the checks, asks the rollback hooks and gates (questions), decides and plans the shift;

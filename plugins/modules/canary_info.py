@@ -66,10 +66,10 @@ state_object:
   sample: podinfo-canary-state
 warnings:
   description:
-  - What puts the canary's traffic at risk, shown by Ansible as warnings; empty when nothing does. Today, a target
+  - What puts the canary's traffic at risk, shown by Ansible as warnings; absent when nothing does. Today, a target
     whose containers have no C(preStop) hook (or whose C(terminationGracePeriodSeconds) is 0), so that a pod scaled
     down or replaced exits while proxies may still send it requests.
-  returned: when initialized
+  returned: when initialized and a warning applies
   type: list
   elements: str
   sample: ["Deployment test/podinfo: container podinfod has no preStop hook, so a pod that is scaled down or replaced exits at once ..."]

@@ -1,10 +1,11 @@
 """What a module process and a forked Ansible worker import when they load our code.
 
 Every module process compiles what it imports from the AnsiballZ zip (nothing of the collection is cached as bytecode
-there), and every worker is a fresh fork loading our filter and action plugins: an import that a module or plugin does
-not use is CPU paid per task. Each case is a fresh fork of an interpreter that already holds what the real process
-holds before our code loads (``ansible.module_utils.basic`` for a module; the plugin loaders for a plugin, as in
-ansible-playbook's worker), and looks at what importing the file added to ``sys.modules``.
+there), and every worker is a fresh fork loading our filter plugins: an import that a module or filter does not use is
+CPU paid per task. Action plugins (and through them the modules they run in the worker) load once, in ansible-playbook.
+Each case is a fresh fork of an interpreter that already holds what the real process holds before our code loads
+(``ansible.module_utils.basic`` for a module; the plugin loaders for a plugin, as in ansible-playbook), and looks
+at what importing the file added to ``sys.modules``.
 """
 import base64
 import io
@@ -26,8 +27,10 @@ ROUTERS = dict((name, "%s.routers.%s" % (MODULE_UTILS, name))
 # Only a request sent needs Ansible's HTTP client (cryptography, email, http.cookiejar); only a web check needs jmespath;
 # only kubernetes.core's client needs the kubernetes package; a router only when its provider is asked for.
 NOT_AT_IMPORT = ["ansible.module_utils.urls", "cryptography", "jmespath", "kubernetes"] + sorted(ROUTERS.values())
-# A plugin runs in the controller's worker, which sends no request and talks to no cluster.
-NOT_IN_A_PLUGIN = NOT_AT_IMPORT + [
+# A filter plugin is loaded afresh in each worker (a fork of ansible-playbook) that templates with it, which sends no
+# request and talks to no cluster. An action plugin is loaded once, in ansible-playbook before it forks the workers
+# (plugin_utils/in_worker.py): it imports its module, so NOT_AT_IMPORT applies to it as to the module.
+NOT_IN_A_FILTER = NOT_AT_IMPORT + [
     "http.client", "urllib.request", "ssl",
     MODULE_UTILS + ".kube.connection", MODULE_UTILS + ".analysis.http_client", MODULE_UTILS + ".analysis.prometheus_api"]
 
@@ -81,13 +84,23 @@ def test_module_files_import_no_http_client_no_cryptography_no_router():
         assert loaded(added[name], NOT_AT_IMPORT) == [], name
 
 
-def test_filter_and_action_plugins_import_no_client():
-    cases = [("%s/%s" % (kind, name), "import %s.%s.%s" % (PACKAGE, kind, name))
-             for kind in ("filter", "action") for name in plugin_files(kind)]
-    added = added_modules(["ansible.module_utils.basic", "ansible.plugins.filter", "ansible.plugins.action"], cases)
+def test_filter_plugins_import_no_client():
+    cases = [(name, "import %s.filter.%s" % (PACKAGE, name)) for name in plugin_files("filter")]
+    added = added_modules(["ansible.module_utils.basic", "ansible.plugins.filter"], cases)
     for key, code in cases:
         assert added[key] is not None and code.split()[-1] in added[key], key
-        assert loaded(added[key], NOT_IN_A_PLUGIN) == [], key
+        assert loaded(added[key], NOT_IN_A_FILTER) == [], key
+
+
+def test_each_module_has_an_action_plugin_importing_it_and_no_client():
+    """Every module runs through its action plugin (in the worker where it may), which holds the module's code."""
+    assert plugin_files("action") == plugin_files("modules")
+    cases = [(name, "import %s.action.%s" % (PACKAGE, name)) for name in plugin_files("action")]
+    added = added_modules(["ansible.module_utils.basic", "ansible.plugins.action"], cases)
+    for key, code in cases:
+        assert added[key] is not None and code.split()[-1] in added[key], key
+        assert "%s.modules.%s" % (PACKAGE, key) in added[key], key
+        assert loaded(added[key], NOT_AT_IMPORT) == [], key
 
 
 def test_a_provider_imports_its_own_router_only():
@@ -107,8 +120,10 @@ def test_the_module_zip_still_holds_what_is_imported_late(tmp_path):
     """AnsiballZ packages what a module may import, the imports inside functions too: a router asked for by name, and
     Ansible's HTTP client, must be in the zip although no module imports them at its start."""
     env = dict(playbook_env(tmp_path), ANSIBLE_KEEP_REMOTE_FILES="1")
-    # No options: the module fails on its arguments, after Ansible built and kept its AnsiballZ file.
-    subprocess.run([str(ANSIBLE_VENV / "bin" / "ansible"), "localhost", "-c", "local", "-m", "progressive.canary.canary_advance"],
+    # No options: the module fails on its arguments, after Ansible built and kept its AnsiballZ file (a module process:
+    # not in the worker).
+    subprocess.run([str(ANSIBLE_VENV / "bin" / "ansible"), "localhost", "-c", "local", "-m", "progressive.canary.canary_advance",
+                    "-e", "progressive_canary_in_worker=false"],
                    env=env, cwd=str(tmp_path), capture_output=True, check=False)
     wrappers = list((tmp_path / "ansible-remote").glob("*/AnsiballZ_canary_advance.py"))
     assert len(wrappers) == 1, wrappers

@@ -22,6 +22,7 @@ ADVANCE = {
     "run": {"type": "dict", "default": {}},
     "repeat": {"type": "bool", "default": False},   # the action plugin's (plugins/action/canary_advance.py)
     "written": {"type": "dict"},    # set by the action plugin: the previous step's writes (phases/advance.py)
+    "controller_pid": {"type": "int"},  # set by the action plugin: the ansible-playbook whose end stops a waiting step
 }
 
 ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, STRATEGY, SHAPE, ADVANCE)

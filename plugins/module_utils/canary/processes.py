@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 _BOOT_ID = "/proc/sys/kernel/random/boot_id"
 
@@ -55,3 +56,21 @@ def is_running(identity):
     except (KeyError, TypeError, ValueError):
         return True     # a record we cannot read proves nothing: count it as alive
     return stat is not None and stat[0] not in ("Z", "X", "x") and stat[1] == identity.get("started")
+
+
+def watched_sleep(identity, gone, sleep=time.sleep, clock=time.monotonic, every=0.25):
+    """A ``sleep(seconds)`` that looks every ``every`` seconds whether the process ``identity`` still runs, and calls
+    ``gone()`` (which raises) as soon as it does not. Without an identity, ``sleep`` itself."""
+    if identity is None:
+        return sleep
+
+    def wait(seconds):
+        end = clock() + seconds
+        while True:
+            if not is_running(identity):
+                gone()
+            left = end - clock()
+            if left <= 0:
+                return
+            sleep(min(left, every))
+    return wait

@@ -33,7 +33,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.analysis.webhoo
     build_payload, prepare_hooks, run_webhooks, summary as hooks_summary)
 from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CONFIGMAP, CanaryNames
 from ansible_collections.progressive.canary.plugins.module_utils.canary.run_lease import renewing_sleep
-from ansible_collections.progressive.canary.plugins.module_utils.canary.processes import is_running, node_id
+from ansible_collections.progressive.canary.plugins.module_utils.canary.processes import is_running, node_id, process_identity, watched_sleep
 from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StaleKnownState, StateError, StateStore, stored
 from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError, reworded
 from ansible_collections.progressive.canary.plugins.module_utils.phases.release import (
@@ -134,6 +134,17 @@ def _wait(api, names, params, check_mode, sleep):
     finally:
         lease.__exit__(None, None, None)
     return True
+
+
+def _watching_the_controller(controller_pid, sleep):
+    """The interval's sleep, ending the step (CanaryError) once the ansible-playbook that runs it has ended: the rerun
+    of a killed run resumes from the state, and this step must not check, decide or write beside it."""
+    identity = process_identity(controller_pid) if controller_pid else None
+
+    def gone():
+        raise CanaryError("ansible-playbook (pid %d) that runs this step has ended: the step stopped while it waited, "
+                          "before its checks; the next run resumes the analysis" % controller_pid)
+    return watched_sleep(identity, gone, sleep=sleep)
 
 
 def _known(api, names, params, check_mode):
@@ -274,7 +285,7 @@ def advance(api, params, check_mode=False, want_diff=False, sleep=time.sleep):
     payload = build_payload(params["name"] or params["target"], params["namespace"], "Progressing", checksum)
     checks, renewed = {}, False
     if analysed(run):
-        renewed = _wait(api, names, params, check_mode, sleep)
+        renewed = _wait(api, names, params, check_mode, _watching_the_controller(params.get("controller_pid"), sleep))
         checks = _checks(params, checksum, check_mode)
     rollback_hooks = _questions(params, "rollback", payload, check_mode, None)
     # Read after the hooks and checks (which may take long), as canary_shift read after them in the role's step; the

@@ -1,0 +1,108 @@
+"""The modules in Ansible's worker process (plugin_utils/in_worker.py) and as module processes: the same results, the
+same masking of secrets, the task's environment; and each where it should run.
+
+Each run is a real ansible-playbook on the sandbox with -vvv, which says "running <module> in the worker process" for
+a module run in the worker, and "Using module file" for a module process."""
+import difflib
+import re
+
+import pytest
+import yaml
+
+from tests import ansible_playbook
+from tests.integration.canary_scenario import NAMESPACE, kube_api  # noqa: F401  pylint: disable=unused-import
+from tests.integration.release_scenario import NEW_IMAGE, PODINFO_SERVICE, init_podinfo
+
+pytestmark = pytest.mark.needs_crds
+
+IN_WORKER = "in the worker process"
+MODULE_PROCESS = "Using module file"
+SECRET = "s3cr3t-in-a-url"
+CANARY = {"target": "podinfo", "namespace": NAMESPACE}
+VOLATILE = re.compile(r"^(\s*(?:- )?(?:controller_pid|pid|started|expires|last_transition_time|renew_time)):.*$", re.M)
+
+
+def _tasks():
+    """Reads, a check-mode write with a diff, a write and its undoing, and a refusal whose arguments hold a secret."""
+    return [
+        {"name": "info", "progressive.canary.canary_info": CANARY},
+        {"name": "init again", "progressive.canary.canary_init": dict(CANARY, hpa="podinfo", service=PODINFO_SERVICE),
+         "check_mode": True, "diff": True},
+        {"name": "image", "progressive.canary.canary_image": dict(CANARY, image=NEW_IMAGE), "check_mode": True, "diff": True},
+        {"name": "lease", "progressive.canary.canary_lease": dict(CANARY, operation="rollout", lease_holder="worker-test")},
+        {"name": "release", "progressive.canary.canary_lease": dict(CANARY, state="released", lease_holder="worker-test")},
+        {"name": "refused", "progressive.canary.canary_analysis": dict(
+            CANARY, prometheus_url="http://admin:%s@127.0.0.1:1/" % SECRET, metrics=[{"name": "error-rate"}]),
+         "ignore_errors": True},
+    ]
+
+
+def _run(tmp_path, name, tasks, kubeconfig, extra_vars):
+    workdir = tmp_path / name
+    workdir.mkdir()
+    playbook = workdir / "play.yml"
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": tasks,
+            "module_defaults": {"group/progressive.canary.canary": {"kubeconfig": kubeconfig}}}
+    playbook.write_text(yaml.safe_dump([play]), encoding="utf-8")
+    returncode, plays, output = ansible_playbook.run_playbook(playbook, workdir, extra_vars, options=("-vvv",))
+    return returncode, dict((task["name"], result) for task, result in zip(tasks, plays[0])), output
+
+
+def _comparable(result):
+    """A result as YAML without the values that differ from one run to the next by themselves: times, and the
+    ansible-playbook process recorded in the lease."""
+    text = yaml.safe_dump(result, sort_keys=True)
+    return VOLATILE.sub(r"\1: (varies)", text)
+
+
+def test_in_the_worker_and_as_a_process_the_results_are_the_same(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    init_podinfo(emulator, kube_api)
+    tasks = _tasks()
+    in_worker = _run(tmp_path, "in-worker", tasks, kubeconfig, {})
+    as_process = _run(tmp_path, "as-process", tasks, kubeconfig, {"progressive_canary_in_worker": False})
+
+    for returncode, results, output in (in_worker, as_process):
+        assert returncode == 0, output
+        assert results["refused"]["failed"] and SECRET not in output, output
+        assert results["lease"]["changed"] and not results["init again"]["changed"], results
+        assert results["image"]["changed"] and results["image"]["diff"], results["image"]
+    assert in_worker[2].count(IN_WORKER) == len(tasks) and MODULE_PROCESS not in in_worker[2]
+    assert as_process[2].count(MODULE_PROCESS) == len(tasks) and IN_WORKER not in as_process[2]
+    for task in tasks:
+        worker_result, process_result = _comparable(in_worker[1][task["name"]]), _comparable(as_process[1][task["name"]])
+        assert worker_result == process_result, "\n".join(difflib.unified_diff(
+            process_result.splitlines(), worker_result.splitlines(), "as a process", "in the worker", lineterm=""))
+
+
+def test_the_task_environment_is_the_module_s_in_the_worker(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    """kubernetes.core's K8S_AUTH_* variables set by the task's environment reach the module as they reach a process,
+    and are gone for the next task."""
+    init_podinfo(emulator, kube_api)
+    tasks = [
+        {"name": "from the environment", "progressive.canary.canary_info": CANARY,
+         "environment": {"K8S_AUTH_KUBECONFIG": kubeconfig}},
+        {"name": "without it", "progressive.canary.canary_info": CANARY, "ignore_errors": True},
+    ]
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]), encoding="utf-8")
+    returncode, plays, output = ansible_playbook.run_playbook(playbook, tmp_path, options=("-vvv",))
+    results = plays[0]
+    assert returncode == 0 and output.count(IN_WORKER) == 2, output
+    assert results[0]["initialized"] and results[0]["phase"] == "Initialized", results[0]
+    assert results[1]["failed"], results[1]
+
+
+def test_a_module_runs_as_a_process_where_the_host_s_python_is_another(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    """An interpreter in another directory (here a link to the very same file, as a virtualenv's is): its installed
+    packages differ from ansible-playbook's, so the module runs there, as a process, and finds no kubernetes."""
+    init_podinfo(emulator, kube_api)
+    other_bin = tmp_path / "other-venv" / "bin"
+    other_bin.mkdir(parents=True)
+    (other_bin / "python").symlink_to(ansible_playbook.ANSIBLE_PYTHON)
+    tasks = [{"name": "info", "progressive.canary.canary_info": CANARY}]
+    _returncode, results, output = _run(tmp_path, "other-python", tasks, kubeconfig,
+                                        {"ansible_python_interpreter": str(other_bin / "python")})
+    assert MODULE_PROCESS in output and IN_WORKER not in output, output
+    # That Python is another environment: ansible-playbook's packages are not there.
+    assert "Failed to import the required Python library (kubernetes)" in results["info"]["msg"], results["info"]
+    assert str(other_bin / "python") in results["info"]["msg"], results["info"]
