@@ -39,6 +39,7 @@ display = Display()
 class ActionModule(ModuleAction):
 
     MODULE = canary_advance
+    _supports_async = False  # its steps are calls of the module one after the other
 
     def task_result(self, module_args, task_vars):
         repeat = boolean(module_args.get("repeat", False), strict=False) and not self._task.check_mode

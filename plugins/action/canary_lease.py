@@ -20,6 +20,7 @@ from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker impor
 class ActionModule(ModuleAction):
 
     MODULE = canary_lease
+    _supports_async = False  # its waits renew the run's lease: a background job would outlive the run
 
     def task_result(self, module_args, task_vars):
         if self._connection.transport == "local" and not module_args.get("controller_pid"):

@@ -92,6 +92,7 @@ class ModuleAction(ActionBase):
 
     MODULE = None
     _supports_check_mode = True
+    _supports_async = True  # as the module without an action plugin: async runs it as a process, in the background
 
     def run(self, tmp=None, task_vars=None):
         result = super(ModuleAction, self).run(tmp, task_vars)
@@ -111,9 +112,15 @@ class ModuleAction(ActionBase):
 
     def _run_module(self, module_args, task_vars):
         """The module's result for these arguments, as _execute_module returns it."""
-        if not self._runs_in_worker(task_vars):
-            return self._execute_module(module_name=self.module_name, module_args=module_args, task_vars=task_vars)
-        return self._execute_in_worker(module_args, task_vars)
+        if self._runs_in_worker(task_vars):
+            return self._execute_in_worker(module_args, task_vars)
+        # As Ansible's own action for a module without one (ansible.builtin.normal).
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        result = self._execute_module(module_name=self.module_name, module_args=module_args, task_vars=task_vars,
+                                      wrap_async=wrap_async)
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
 
     def _host_vars(self, task_vars):
         """The variables of the host the module runs on: the delegated host's with ``delegate_to``."""

@@ -106,3 +106,34 @@ def test_a_module_runs_as_a_process_where_the_host_s_python_is_another(emulator,
     # That Python is another environment: ansible-playbook's packages are not there.
     assert "Failed to import the required Python library (kubernetes)" in results["info"]["msg"], results["info"]
     assert str(other_bin / "python") in results["info"]["msg"], results["info"]
+
+
+def test_delegated_to_localhost_from_a_remote_host_it_runs_in_the_worker(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    """The usual shape for a remote inventory: the task delegated to the controller, whose Python decides."""
+    init_podinfo(emulator, kube_api)
+    add = {"name": "a remote host", "ansible.builtin.add_host": {"name": "remote-app", "ansible_host": "192.0.2.1",
+                                                                  "ansible_connection": "ssh"}}
+    playbook = tmp_path / "play.yml"
+    plays = [{"hosts": "localhost", "gather_facts": False, "tasks": [add]},
+             {"hosts": "remote-app", "gather_facts": False,
+              "module_defaults": {"group/progressive.canary.canary": {"kubeconfig": kubeconfig}},
+              "tasks": [{"name": "info", "progressive.canary.canary_info": CANARY, "delegate_to": "localhost"},
+                        {"name": "info as a process", "progressive.canary.canary_info": CANARY, "delegate_to": "localhost",
+                         "vars": {"progressive_canary_in_worker": False}}]}]
+    playbook.write_text(yaml.safe_dump(plays), encoding="utf-8")
+    command = ansible_playbook.playbook_command(playbook, tmp_path, options=("-vvv",))
+    returncode, report, output = ansible_playbook.run_command(command, ansible_playbook.playbook_env(tmp_path), tmp_path)
+    assert returncode == 0, output
+    results = [task["hosts"]["remote-app"] for task in report["plays"][1]["tasks"]]
+    assert [result["initialized"] for result in results] == [True, True], results
+    assert output.count(IN_WORKER) == 1 and output.count(MODULE_PROCESS) == 1, output
+
+
+def test_an_async_task_runs_as_a_process(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
+    """async: Ansible's async wrapper runs the module process in the background and polls its result."""
+    init_podinfo(emulator, kube_api)
+    tasks = [{"name": "info", "progressive.canary.canary_info": CANARY, "async": 60, "poll": 1}]
+    # An absolute job directory: the async wrapper and async_status would otherwise disagree on where ~ is here.
+    returncode, results, output = _run(tmp_path, "async", tasks, kubeconfig, {"ansible_async_dir": str(tmp_path / "async-jobs")})
+    assert returncode == 0 and results["info"]["initialized"], output
+    assert IN_WORKER not in output, output
