@@ -111,8 +111,8 @@ def test_a_module_runs_as_a_process_where_the_host_s_python_is_another(emulator,
 def test_delegated_to_localhost_from_a_remote_host_it_runs_in_the_worker(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
     """The usual shape for a remote inventory: the task delegated to the controller, whose Python decides."""
     init_podinfo(emulator, kube_api)
-    add = {"name": "a remote host", "ansible.builtin.add_host": {"name": "remote-app", "ansible_host": "192.0.2.1",
-                                                                  "ansible_connection": "ssh"}}
+    remote = {"name": "remote-app", "ansible_host": "192.0.2.1", "ansible_connection": "ssh"}
+    add = {"name": "a remote host", "ansible.builtin.add_host": remote}
     playbook = tmp_path / "play.yml"
     plays = [{"hosts": "localhost", "gather_facts": False, "tasks": [add]},
              {"hosts": "remote-app", "gather_facts": False,
