@@ -182,3 +182,30 @@ def test_a_lease_request_no_lease_can_be_held_with_is_refused_before_a_request(
     results, _output = run_playbook(tmp_path, [task])
     assert results[0]["failed"] is True and results[0]["msg"] == message and results[0]["acquired"] is False
     assert emulator.request_log.records() == []
+
+
+def test_a_renewal_planned_from_a_handed_over_state_reads_the_state_another_writer_changed(emulator, kube_api):  # noqa: F811
+    """canary_advance's steps hand the state they wrote to the next step (Lease.adopt(unread=True)). When the next step
+    renews the lease later than a third of it, someone else may have written the state meanwhile: the renewal reads it
+    and writes the lease on the fresh state (keeping the other writer's change), instead of failing on a stale version."""
+    from tests.integration.release_scenario import init_podinfo  # pylint: disable=import-outside-toplevel
+    init_podinfo(emulator, kube_api)
+    names = CanaryNames("podinfo", NAMESPACE)
+    store = StateStore(kube_api, names)
+    run = Lease(store, "rollout/test/podinfo/7", duration=3, scope="run")
+    run.acquire(create=False)
+    handed_over = run.state
+
+    edited = store.read()       # another writer (a hand edit through the state's own format) counts a failed check
+    edited.count_failed_check("request-success-rate: 97 < 99")
+    store.write(edited)
+    next_step = Lease(store, "rollout/test/podinfo/7", duration=3, scope="run")
+    assert next_step.adopt(handed_over, unread=True), "a lease written a moment ago is adopted without a read"
+    wait_for(lambda: (parse_time(handed_over["lease"]["expires"]) - utc_now()).total_seconds() < 2.0, timeout=5,
+             what="a third of the lease to pass")
+    renewed = next_step.renew()
+
+    stored = store.read()
+    assert stored["failed_checks"] == handed_over["failed_checks"] + 1, "the other writer's change is kept"
+    assert renewed.resource_version == stored.resource_version != handed_over.resource_version
+    assert parse_time(renewed["lease"]["expires"]) > parse_time(handed_over["lease"]["expires"]), "the lease was renewed"
