@@ -6,7 +6,8 @@ embedded in a URL (see redaction.py for what counts as one).
 
 Two layers, both set up here so that no module can forget them:
 - every result (exit_json and fail_json: msg, every field, the diff, and the ``invocation`` Ansible shows at -vvv)
-  is passed through redaction.redact, which keeps each URL readable and replaces only its secret parts;
+  and every warning is passed through redaction.redact, which keeps each URL readable and replaces only its secret
+  parts;
 - the secret parts of every URL in the module's arguments are registered in ``no_log_values`` as soon as the
   arguments are loaded, before they are validated or logged, so that Ansible masks them wherever they appear in
   any other form: in a result of an argument-validation failure, in a quoted response body, in the invocation
@@ -20,6 +21,7 @@ __metaclass__ = type
 from contextlib import contextmanager
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import api_from_params
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR
@@ -44,6 +46,10 @@ class CanaryModule(AnsibleModule):
         for warning in result.pop("warnings", None) or []:
             self.warn(warning)
         return result
+
+    def warn(self, warning, **kwargs):  # pylint: disable=arguments-differ  # ansible-core 2.19 added keyword-only options
+        # ansible-core 2.19 no longer masks no_log values in a module's warnings (2.16 does): masked here, as results are.
+        super(CanaryModule, self).warn(redact(remove_values(warning, self.no_log_values)), **kwargs)
 
     def exit_json(self, **kwargs):
         super(CanaryModule, self).exit_json(**self._redacted_result(kwargs))

@@ -17,7 +17,11 @@ modules in the worker the same way (``ansible_network_import_modules``).
 
 When the module runs as a process, as any module: any connection but ``local``, ``become``, ``async``, a
 ``ansible_python_interpreter`` (of the delegated host with ``delegate_to``) that is not the Python running
-ansible-playbook or is left to discovery, or ``progressive_canary_in_worker: false``."""
+ansible-playbook or is left to discovery, a task environment setting a ``PYTHON*`` variable (read by a Python as it
+starts), or ``progressive_canary_in_worker: false``.
+
+What a worker does not do for a module: run its ``atexit`` handlers (multiprocessing ends a worker with ``os._exit``),
+so no module of ours uses ``AnsibleModule.tmpdir``, whose removal is one (tests/unit/test_in_worker.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,6 +32,7 @@ import io
 import json
 import os
 import sys
+import traceback
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
@@ -77,14 +82,31 @@ def _forget_module_messages():
 
 @contextlib.contextmanager
 def _process_environment(environment):
-    """The task's environment as the process's, as a module process would have it; restored after."""
+    """The task's environment as the process's, as a module process would have it (each value as text, as the
+    shell's ``NAME=value`` gives it: ``false`` is ``False``); restored after."""
     saved = dict(os.environ)
-    os.environ.update(environment)
     try:
+        os.environ.update((name, str(value)) for name, value in environment.items())
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _exit_status(code, errors):
+    """A SystemExit's code as a process's exit status (its text, if any, on standard error, as Python prints it)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    errors.write("%s\n" % code)
+    return 1
+
+
+def _read_by_python_at_start(environment):
+    """Variables a module process's Python reads as it starts (PYTHONPATH, PYTHONWARNINGS...): the worker started long
+    before, so the module must run as a process to have them."""
+    return [name for name in environment if name.startswith("PYTHON")]
 
 
 class ModuleAction(ActionBase):
@@ -113,7 +135,10 @@ class ModuleAction(ActionBase):
     def _run_module(self, module_args, task_vars):
         """The module's result for these arguments, as _execute_module returns it."""
         if self._runs_in_worker(task_vars):
-            return self._execute_in_worker(module_args, task_vars)
+            environment = {}
+            self._compute_environment_string(environment)
+            if not _read_by_python_at_start(environment):
+                return self._execute_in_worker(module_args, task_vars, environment)
         # As Ansible's own action for a module without one (ansible.builtin.normal).
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         result = self._execute_module(module_name=self.module_name, module_args=module_args, task_vars=task_vars,
@@ -139,10 +164,8 @@ class ModuleAction(ActionBase):
         interpreter = self._templar.template(host_vars.get("ansible_python_interpreter") or "")
         return same_python(str(interpreter))
 
-    def _execute_in_worker(self, module_args, task_vars):
+    def _execute_in_worker(self, module_args, task_vars, environment):
         self._update_module_args(self.module_name, module_args, task_vars)
-        environment = {}
-        self._compute_environment_string(environment)
         display.vvv("running %s in the worker process (pid %d)" % (self.module_name, os.getpid()))
         output, errors, status = io.StringIO(), io.StringIO(), 0
         _forget_module_messages()
@@ -155,7 +178,12 @@ class ModuleAction(ActionBase):
             with _process_environment(environment), contextlib.redirect_stdout(output), contextlib.redirect_stderr(errors):
                 self.MODULE.main()
         except SystemExit as exit_:     # exit_json and fail_json end the module as they end its process
-            status = exit_.code if isinstance(exit_.code, int) else 1
+            status = _exit_status(exit_.code, errors)
+        except Exception:  # pylint: disable=broad-except
+            # A module's unexpected error is what a module process makes of it: its traceback on standard error and no
+            # result, which Ansible reports as the module's failure (a result, so failed_when and the rest apply).
+            errors.write(traceback.format_exc())
+            status = 1
         finally:
             basic._ANSIBLE_ARGS = None
         reply = {"rc": status, "stdout": output.getvalue(), "stderr": errors.getvalue()}

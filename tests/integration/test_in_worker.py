@@ -4,6 +4,7 @@ same masking of secrets, the task's environment; and each where it should run.
 Each run is a real ansible-playbook on the sandbox with -vvv, which says "running <module> in the worker process" for
 a module run in the worker, and "Using module file" for a module process."""
 import difflib
+import json
 import re
 
 import pytest
@@ -75,21 +76,25 @@ def test_in_the_worker_and_as_a_process_the_results_are_the_same(emulator, kube_
 
 
 def test_the_task_environment_is_the_module_s_in_the_worker(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
-    """kubernetes.core's K8S_AUTH_* variables set by the task's environment reach the module as they reach a process,
-    and are gone for the next task."""
+    """kubernetes.core's K8S_AUTH_* variables set by the task's environment reach the module as they reach a process
+    (values that are no text too, as a shell gives them), and are gone for the next task. A PYTHON* variable is read by
+    a Python as it starts: with one, the module runs as a process."""
     init_podinfo(emulator, kube_api)
+    environment = {"K8S_AUTH_KUBECONFIG": kubeconfig, "K8S_AUTH_VERIFY_SSL": False, "HTTP_TIMEOUT_PROBE": 8080}
     tasks = [
-        {"name": "from the environment", "progressive.canary.canary_info": CANARY,
-         "environment": {"K8S_AUTH_KUBECONFIG": kubeconfig}},
+        {"name": "from the environment", "progressive.canary.canary_info": CANARY, "environment": environment},
         {"name": "without it", "progressive.canary.canary_info": CANARY, "ignore_errors": True},
+        {"name": "with a PYTHON variable", "progressive.canary.canary_info": CANARY,
+         "environment": dict(environment, PYTHONWARNINGS="ignore")},
     ]
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]), encoding="utf-8")
     returncode, plays, output = ansible_playbook.run_playbook(playbook, tmp_path, options=("-vvv",))
     results = plays[0]
-    assert returncode == 0 and output.count(IN_WORKER) == 2, output
+    assert returncode == 0 and output.count(IN_WORKER) == 2 and output.count(MODULE_PROCESS) == 1, output
     assert results[0]["initialized"] and results[0]["phase"] == "Initialized", results[0]
     assert results[1]["failed"], results[1]
+    assert results[2]["initialized"], results[2]
 
 
 def test_a_module_runs_as_a_process_where_the_host_s_python_is_another(emulator, kube_api, kubeconfig, tmp_path):  # noqa: F811
@@ -137,3 +142,72 @@ def test_an_async_task_runs_as_a_process(emulator, kube_api, kubeconfig, tmp_pat
     returncode, results, output = _run(tmp_path, "async", tasks, kubeconfig, {"ansible_async_dir": str(tmp_path / "async-jobs")})
     assert returncode == 0 and results["info"]["initialized"], output
     assert IN_WORKER not in output, output
+
+
+PROBE_MODULE = """#!/usr/bin/python
+from ansible_collections.progressive.canary.plugins.module_utils.canary_module import CanaryModule
+
+
+def main():
+    module = CanaryModule(argument_spec={"how": {"type": "str", "required": True}, "token": {"type": "str", "no_log": True}})
+    if module.params["how"] == "raise":
+        raise RuntimeError("a bug in the module")
+    if module.params["how"] == "warn":
+        module.warn("the token %s is about to expire" % module.params["token"])
+    module.exit_json(changed=False, how=module.params["how"])
+
+
+if __name__ == "__main__":
+    main()
+"""
+PROBE_ACTION = """from ansible_collections.probe.worker.plugins.modules import probe
+from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker import ModuleAction
+
+
+class ActionModule(ModuleAction):
+    MODULE = probe
+"""
+
+
+def _run_probe(tmp_path, tasks, in_worker):
+    """``tasks`` calling probe.worker.probe, a probe collection's module built on CanaryModule and run through the same
+    ModuleAction as ours: (exit code, [result per task], output)."""
+    collection = tmp_path / "collections" / "ansible_collections" / "probe" / "worker"
+    for kind, text in (("modules", PROBE_MODULE), ("action", PROBE_ACTION)):
+        (collection / "plugins" / kind).mkdir(parents=True)
+        (collection / "plugins" / kind / "probe.py").write_text(text, encoding="utf-8")
+    (collection / "galaxy.yml").write_text("namespace: probe\nname: worker\nversion: 1.0.0\n", encoding="utf-8")
+    playbook = tmp_path / "play.yml"
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": tasks, "vars": {"progressive_canary_in_worker": in_worker}}
+    playbook.write_text(yaml.safe_dump([play]), encoding="utf-8")
+    env = ansible_playbook.playbook_env(tmp_path)
+    env["ANSIBLE_COLLECTIONS_PATH"] = "%s:%s" % (tmp_path / "collections", env["ANSIBLE_COLLECTIONS_PATH"])
+    command = ansible_playbook.playbook_command(playbook, tmp_path, options=("-vvv",))
+    returncode, report, output = ansible_playbook.run_command(command, env, tmp_path)
+    assert (IN_WORKER in output) == in_worker, output
+    return returncode, [task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]], output
+
+
+@pytest.mark.parametrize("in_worker", [True, False], ids=["in the worker", "as a process"])
+def test_a_module_s_unexpected_error_is_a_failed_result_as_from_a_process(tmp_path, in_worker):
+    """An exception a module does not handle (a bug) ends a module process with a traceback and no result, which
+    Ansible reports as the module's failure: a result, to which failed_when applies. In the worker too."""
+    tasks = [{"name": "raises", "probe.worker.probe": {"how": "raise"}, "register": "raised", "failed_when": False},
+             {"name": "fine", "probe.worker.probe": {"how": "fine"}},
+             {"name": "fails", "probe.worker.probe": {"how": "raise"}, "ignore_errors": True}]
+    returncode, (raised, fine, fails), output = _run_probe(tmp_path, tasks, in_worker)
+    assert returncode == 0, output
+    assert not raised.get("failed") and raised["failed_when_result"] is False, raised
+    assert fine["how"] == "fine" and not fine.get("failed"), fine
+    assert fails["failed"] and "a bug in the module" in json.dumps(fails), fails
+
+
+@pytest.mark.parametrize("in_worker", [True, False], ids=["in the worker", "as a process"])
+def test_a_no_log_value_in_a_warning_is_masked(tmp_path, in_worker):
+    """ansible-core 2.19 no longer masks a module's no_log values in its warnings; CanaryModule does."""
+    secret = "tok-5e3c1a9f"
+    tasks = [{"name": "warns", "probe.worker.probe": {"how": "warn", "token": secret}}]
+    returncode, (warned,), output = _run_probe(tmp_path, tasks, in_worker)
+    assert returncode == 0, output
+    assert any("is about to expire" in warning for warning in warned["warnings"]), warned
+    assert secret not in output, output

@@ -35,3 +35,18 @@ def test_a_name_left_to_the_path_or_to_discovery_is_not_known_to_be_the_same():
     assert not same_python("auto")
     assert not same_python("")
     assert not same_python(None)
+
+
+def test_no_module_of_ours_uses_the_module_tmpdir():
+    """AnsibleModule removes its tmpdir in an atexit handler, which a worker (ended with os._exit) never runs: a module
+    run in the worker would leave one directory behind per call."""
+    plugins = os.path.join(os.path.dirname(__file__), "..", "..", "plugins")
+    users = []
+    for kind in ("modules", "module_utils"):
+        for root, _dirs, files in os.walk(os.path.join(plugins, kind)):
+            for name in files:
+                if name.endswith(".py"):
+                    with open(os.path.join(root, name), encoding="utf-8") as source:
+                        if ".tmpdir" in source.read():
+                            users.append(os.path.join(root, name))
+    assert users == []
