@@ -99,3 +99,31 @@ def test_the_role_used_directly_keeps_the_connection_of_the_plays_module_default
 
     assert returncode == 0 and result["outcome"] == "promoted", output
     assert podinfo.image("podinfo-primary") == NEW_IMAGE
+
+
+def test_two_releases_in_one_play_each_use_their_own_analysis(podinfo, tmp_path):
+    """A play that calls the role twice for one host (two releases one after the other), each with its own
+    rollout_analysis: the second release steps by its own weights, never by the settings the first one kept as facts
+    (which would outrank the role's variables)."""
+    podinfo.load(traffic=False)
+    analysis = {"interval": "1s", "threshold": 2, "max_weight": 100, "metrics": []}
+    releases = [("first release", {"rollout_image": NEW_IMAGE, "rollout_analysis": dict(analysis, step_weight=50)}),
+                ("second release", {"rollout_image": NEWER_IMAGE, "rollout_analysis": dict(analysis, step_weight=25)})]
+    tasks = []
+    for name, role_vars in releases:
+        tasks.append({"name": name, "ansible.builtin.include_role": {"name": "progressive.canary.rollout"}, "vars": role_vars})
+        tasks.append({"name": "keep the %s's result" % name, "ansible.builtin.set_fact": {"results": "{{ results | default([]) + [rollout_result] }}"}})
+    playbook = tmp_path / "two-releases.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}]),
+                        encoding="utf-8")
+    shared = {key: value for key, value in podinfo.release_vars().items() if key not in ("rollout_analysis", "rollout_image")}
+    command = ansible_playbook.playbook_command(playbook, tmp_path, extra_vars=shared)
+    returncode, report, output = ansible_playbook.run_command(command, ansible_playbook.playbook_env(tmp_path), tmp_path)
+
+    assert returncode == 0, output
+    last = [task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]][-1]
+    first, second = last["ansible_facts"]["results"]
+    assert first["outcome"] == second["outcome"] == "promoted", (first, second)
+    assert [step["weight"] for step in first["steps"]] == [50, 100], first["steps"]
+    assert [step["weight"] for step in second["steps"]] == [25, 50, 75, 100], second["steps"]
+    assert podinfo.image("podinfo-primary") == NEWER_IMAGE
