@@ -1,6 +1,6 @@
 """Where a step's time goes, piece by piece: a module's imports (``python -X importtime``), the cost of one more
-task in a playbook (controller-only action, a no-op module, our canary_info), and the API requests one module
-process makes (discovery included) counted by the emulator."""
+task in a playbook (controller-only action, a no-op module, our canary_info in the worker and as a module process),
+and the API requests one module call makes (discovery included) counted by the emulator."""
 import os
 import re
 import subprocess
@@ -28,6 +28,10 @@ TASKS = {
     "debug": {"ansible.builtin.debug": {"msg": "a controller-only task"}},
     "ping": {"ansible.builtin.ping": {}},
     "canary_info": {"progressive.canary.canary_info": {"target": "podinfo", "namespace": NAMESPACE}},
+    # The same task as a module process of its own (plugin_utils/in_worker.py): what a module call costs without the
+    # worker, as with any interpreter but ansible-playbook's.
+    "canary_info_as_process": {"progressive.canary.canary_info": {"target": "podinfo", "namespace": NAMESPACE},
+                               "vars": {"progressive_canary_in_worker": False}},
 }
 
 
