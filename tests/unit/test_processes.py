@@ -46,3 +46,16 @@ def test_a_reused_pid_is_not_the_watched_process():
 def test_without_an_identity_it_is_the_plain_sleep():
     slept = []
     assert watched_sleep(None, _gone, sleep=slept.append)(5) is None and slept == [5]
+
+
+def test_a_step_whose_ansible_playbook_has_already_ended_stops_before_its_wait():
+    """The controller may end between the action plugin's look and the step's start: the step does not wait at all."""
+    from ansible_collections.progressive.canary.plugins.module_utils.errors import CanaryError  # pylint: disable=import-outside-toplevel
+    from ansible_collections.progressive.canary.plugins.module_utils.phases.advance import _watching_the_controller  # pylint: disable=import-outside-toplevel
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # pylint: disable=consider-using-with
+    ended.wait()
+    slept = []
+    with pytest.raises(CanaryError, match="ansible-playbook \\(pid %d\\) that runs this step has ended" % ended.pid):
+        _watching_the_controller(ended.pid, slept.append)(5)
+    assert slept == []
+    assert _watching_the_controller(None, slept.append)(5) is None and slept == [5], "not on the controller: a plain sleep"

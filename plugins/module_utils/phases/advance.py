@@ -139,11 +139,15 @@ def _wait(api, names, params, check_mode, sleep):
 def _watching_the_controller(controller_pid, sleep):
     """The interval's sleep, ending the step (CanaryError) once the ansible-playbook that runs it has ended: the rerun
     of a killed run resumes from the state, and this step must not check, decide or write beside it."""
-    identity = process_identity(controller_pid) if controller_pid else None
+    if not controller_pid or node_id() is None:
+        return sleep    # not on the controller, or no /proc to watch a process with
 
     def gone():
         raise CanaryError("ansible-playbook (pid %d) that runs this step has ended: the step stopped while it waited, "
                           "before its checks; the next run resumes the analysis" % controller_pid)
+    identity = process_identity(controller_pid)
+    if identity is None:
+        gone()          # it ended between the action plugin's last look and this step's start
     return watched_sleep(identity, gone, sleep=sleep)
 
 
