@@ -88,8 +88,8 @@ options:
   controller_pid:
     description:
       - Process id of the ansible-playbook running the task; set by the module's action plugin when the task runs on
-        the controller. A step whose ansible-playbook ends while the step waits its interval stops there, failing,
-        before its checks and writes, so that a killed run leaves nothing more done beside the next run.
+        the controller. A step whose ansible-playbook has ended, before the step or while it waits its interval, stops
+        there, failing, before its checks and writes, so that a killed run leaves nothing more done beside the next run.
     type: int
 notes:
   - O(checksum), sent to the hooks, defaults to the canary's revision.
