@@ -47,8 +47,7 @@ class ActionModule(ModuleAction):
         host = task_vars.get("inventory_hostname", "")
         lines, actions, warnings, changed, seconds = [], [], [], False, []
         controller = os.getppid()
-        if self._connection.transport == "local" and not module_args.get("controller_pid"):
-            module_args["controller_pid"] = controller
+        module_args = self.with_controller_pid(module_args)
         written = None
         module_args.pop("written", None)    # the steps' own: never the task's
         while True:

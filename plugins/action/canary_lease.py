@@ -11,8 +11,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 from ansible_collections.progressive.canary.plugins.modules import canary_lease
 from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker import ModuleAction
 
@@ -23,6 +21,4 @@ class ActionModule(ModuleAction):
     _supports_async = False  # its waits renew the run's lease: a background job would outlive the run
 
     def task_result(self, module_args, task_vars):
-        if self._connection.transport == "local" and not module_args.get("controller_pid"):
-            module_args["controller_pid"] = os.getppid()
-        return self._run_module(module_args, task_vars)
+        return self._run_module(self.with_controller_pid(module_args), task_vars)

@@ -126,6 +126,14 @@ class ModuleAction(ActionBase):
         """The task's result: the module's; an action that does more than call its module once overrides this."""
         return self._run_module(module_args, task_vars)
 
+    def with_controller_pid(self, module_args):
+        """``module_args`` naming the ansible-playbook process (the worker's parent) as ``controller_pid`` when the task
+        runs on the controller, where the module can see that process: canary_lease records it in the run's lease,
+        canary_advance's steps stop once it has ended."""
+        if self._connection.transport == "local" and not module_args.get("controller_pid"):
+            module_args["controller_pid"] = os.getppid()
+        return module_args
+
     @property
     def module_name(self):
         # ansible_collections.progressive.canary.plugins.modules.canary_info -> progressive.canary.canary_info
