@@ -74,10 +74,12 @@ _value:
 
 import math
 import re
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.progressive.canary.plugins.module_utils.analysis.durations import DurationError, parse_duration
+from ansible_collections.progressive.canary.plugins.module_utils.scheduler import as_int
 
 WHOLE_POSITIVE = re.compile(r"^[1-9][0-9]*$")
 
@@ -85,17 +87,6 @@ WHOLE_POSITIVE = re.compile(r"^[1-9][0-9]*$")
 def _whole_positive(value):
     """True for 1, 2, ... given as a number or as digits (Jinja's ``string is match('^[1-9][0-9]*$')``)."""
     return not isinstance(value, bool) and WHOLE_POSITIVE.match(str(value)) is not None
-
-
-def _as_int(value):
-    """Jinja's ``int`` filter: 0 for what is not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return 0
 
 
 def _weights(analysis):
@@ -119,23 +110,32 @@ def _refused(analysis):
                                                 analysis.get("step_weights")))
 
 
+def _lists(settings, keys):
+    """Refuse a list setting given as null (``metrics:`` left empty in YAML): no checks must be said with ``[]``."""
+    for key in keys:
+        if settings.get(key, []) is None:
+            raise AnsibleFilterError("rollout_analysis.%s is null: give a list ([] for none)" % key)
+
+
 def rollout_settings(analysis, defaults, extra_metrics=None, prometheus_url=""):
     settings = dict(defaults)
     settings.update(analysis or {})
-    settings["metrics"] = list(settings.get("metrics") or []) + list(extra_metrics or [])
-    settings["webhooks"] = list(settings.get("webhooks") or [])
+    _lists(settings, ("metrics", "webhooks", "step_weights"))
+    settings["metrics"] = list(settings.get("metrics", [])) + list(extra_metrics or [])
+    settings["webhooks"] = list(settings.get("webhooks", []))
     try:
         interval_seconds = int(math.ceil(parse_duration(settings.get("interval"), "rollout_analysis.interval")))
     except DurationError as exc:
         raise AnsibleFilterError(str(exc))
     weights = _weights(settings)
-    if (interval_seconds <= 0 or _as_int(settings.get("threshold")) <= 0 or not weights or max(weights) > 100
+    if (interval_seconds <= 0 or as_int(settings.get("threshold")) <= 0 or not weights or max(weights) > 100
             or weights != sorted(set(weights))):
         raise _refused(settings)
-    if any("web" not in metric for metric in settings["metrics"]) and not prometheus_url:
+    if any(not isinstance(metric, Mapping) or "web" not in metric for metric in settings["metrics"]) and not prometheus_url:
         raise _refused(settings)
+    # A webhook that is not a mapping, or has no type, is refused by canary_analysis' validation (the run's next check).
     return {"analysis": settings, "weights": weights, "interval_seconds": interval_seconds,
-            "webhook_types": [hook.get("type") for hook in settings["webhooks"]]}
+            "webhook_types": [hook.get("type") if isinstance(hook, Mapping) else None for hook in settings["webhooks"]]}
 
 
 class FilterModule(object):

@@ -98,3 +98,16 @@ def test_a_service_the_cluster_refuses_fails_before_the_first_write(podinfo, ser
     assert expected in (failure_message(plays) or ""), output
     assert writes(podinfo.emulator) == [], "refused before the first write"
     assert podinfo.inventory() == inventory_before and podinfo.image("podinfo") == OLD_IMAGE
+
+
+@pytest.mark.oldest  # ansible-core before 2.19 templates the block's module_defaults for every task, its always too
+def test_a_refused_analysis_fails_one_task_and_the_run_still_releases_nothing(podinfo):
+    podinfo.load(traffic=False)
+    podinfo.emulator.request_log.reset()
+
+    returncode, _result, plays, output = podinfo.run(rollout_analysis=_analysis(metrics=None))
+
+    assert returncode != 0, output
+    failed = [task.get("msg") for play in plays for task in play if task.get("failed")]
+    assert len(failed) == 1 and "rollout_analysis.metrics is null" in str(failed[0]), failed
+    assert podinfo.emulator.request_log.writes() == []

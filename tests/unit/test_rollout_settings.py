@@ -71,3 +71,20 @@ def test_what_no_release_can_run_with_is_refused_naming_the_values(analysis, url
 def test_an_interval_that_is_no_duration_is_refused_naming_the_option(interval):
     with pytest.raises(AnsibleFilterError, match="rollout_analysis.interval"):
         rollout_settings({"interval": interval}, DEFAULTS, [], PROMETHEUS)
+
+
+@pytest.mark.parametrize("key", ["metrics", "webhooks", "step_weights"])
+def test_a_list_left_null_is_refused_not_taken_for_none(key):
+    # `metrics:` left empty in YAML is null: taking it for [] would release with no checks at all.
+    with pytest.raises(AnsibleFilterError, match="rollout_analysis.%s is null" % key):
+        rollout_settings({key: None}, DEFAULTS, [], PROMETHEUS)
+
+
+def test_no_analysis_at_all_takes_the_defaults():
+    assert rollout_settings(None, DEFAULTS, [], PROMETHEUS)["weights"] == [10, 20, 30, 40, 50]
+
+
+def test_a_metric_that_is_no_mapping_needs_prometheus_and_a_webhook_that_is_none_has_no_type():
+    with pytest.raises(AnsibleFilterError, match="rollout_prometheus.url"):
+        rollout_settings({"metrics": ["web-check"]}, DEFAULTS, [], "")
+    assert rollout_settings({"webhooks": ["not-a-hook"]}, DEFAULTS, [], PROMETHEUS)["webhook_types"] == [None]
