@@ -24,6 +24,8 @@ description:
     last step C(max_weight) exactly.
   - Fails, naming the values, unless the interval is a duration above 0, the threshold is above 0, the step weights are
     whole numbers increasing between 1 and 100, and O(prometheus_url) is set when a metric is not a web check.
+  - Fails too on C(metrics), C(webhooks) or C(step_weights) given as null (a key left empty in YAML), which would
+    otherwise read as none; an empty list says none.
 positional: defaults, extra_metrics, prometheus_url
 options:
   _input:
