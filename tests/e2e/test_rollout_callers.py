@@ -103,8 +103,8 @@ def test_the_role_used_directly_keeps_the_connection_of_the_plays_module_default
 
 def test_two_releases_in_one_play_each_use_their_own_analysis(podinfo, tmp_path):
     """A play that calls the role twice for one host (two releases one after the other), each with its own
-    rollout_analysis: the second release steps by its own weights, never by the settings the first one kept as facts
-    (which would outrank the role's variables)."""
+    rollout_analysis: the second release steps by its own weights, never by the first one's (a fact the first run
+    left would outrank the role's variables)."""
     podinfo.load(traffic=False)
     analysis = {"interval": "1s", "threshold": 2, "max_weight": 100, "metrics": []}
     releases = [("first release", {"rollout_image": NEW_IMAGE, "rollout_analysis": dict(analysis, step_weight=50)}),
