@@ -32,6 +32,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.advance 
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import failed_step, merged
 from ansible_collections.progressive.canary.plugins.modules import canary_advance
 from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker import ModuleAction
+from ansible_collections.progressive.canary.plugins.plugin_utils.release_run import ReleaseRun, RollbackFailed, finish_options
 
 display = Display()
 
@@ -42,14 +43,48 @@ class ActionModule(ModuleAction):
     _supports_async = False  # its steps are calls of the module one after the other
 
     def task_result(self, module_args, task_vars):
-        repeat = boolean(module_args.get("repeat", False), strict=False) and not self._task.check_mode
+        finish = boolean(module_args.get("finish", False), strict=False) and not self._task.check_mode
+        repeat = finish or (boolean(module_args.get("repeat", False), strict=False) and not self._task.check_mode)
+        module_args = self.with_controller_pid(module_args)
+        module_args.pop("written", None)    # the steps' own: never the task's
         run = dict(module_args.get("run") or {})
+        if not finish:
+            return self._steps(run, module_args, task_vars, repeat)
+        return self._to_the_end(run, module_args, task_vars)
+
+    def _to_the_end(self, run, module_args, task_vars):
+        """``finish``: the run from the role's decision to its end (plugin_utils/release_run.py), as one result: the
+        steps' (when they ran) with the run record at the end, everything written and whether anything changed."""
+        controller = os.getppid()
+        options = finish_options(module_args)
+        if options is None:     # invalid: the module's own message
+            return self._steps(run, module_args, task_vars, False)
+        release = ReleaseRun(options, lambda module, arguments: self._run_module(arguments, task_vars, module),
+                             lambda start: self._steps(start, module_args, task_vars, True),
+                             lambda: os.getppid() == controller)
+        try:
+            run = release.to_the_end(run)
+            result = dict(release.steps or {"next_action": run.get("action"), "lines": [], "steps": 0, "step_seconds": []},
+                          run=run, failed=False)
+        except RollbackFailed as failure:
+            result = dict(failure.result, run=merged(run, {"action": "error", "reason": failure.result.get("msg", "")}))
+        result.pop("msg", None)
+        if result["run"].get("action") == "error":
+            result["msg"] = result["run"].get("reason", "")
+        pieces = [piece for piece in release.calls if not piece.get("skipped")] + [release.steps or {}]
+        result.update(changed=any(piece.get("changed") for piece in pieces),
+                      actions=[action for piece in pieces for action in piece.get("actions") or []],
+                      next_action=result["run"].get("action"))
+        warnings = [warning for piece in pieces for warning in piece.get("warnings") or []]
+        if warnings:
+            result["warnings"] = warnings
+        return result
+
+    def _steps(self, run, module_args, task_vars, repeat):
         host = task_vars.get("inventory_hostname", "")
         lines, actions, warnings, changed, seconds = [], [], [], False, []
         controller = os.getppid()
-        module_args = self.with_controller_pid(module_args)
         written = None
-        module_args.pop("written", None)    # the steps' own: never the task's
         while True:
             started = time.time()
             step = self._run_module(dict(module_args, run=run, written=written), task_vars)
@@ -70,8 +105,9 @@ class ActionModule(ModuleAction):
             if not repeat or step.get("next_action") not in GOING_ON:
                 break
             if os.getppid() != controller:
-                step = dict(step, failed=True, next_action="error",
-                            msg="ansible-playbook (pid %d) has gone: no further step; the next run resumes" % controller)
+                gone = "ansible-playbook (pid %d) has gone: no further step; the next run resumes" % controller
+                step = dict(step, failed=True, next_action="error", msg=gone,
+                            run=merged(run, {"action": "error", "reason": gone}))
                 break
         result = dict(step)
         result.update(changed=changed, actions=actions, lines=lines, steps=len(seconds), step_seconds=seconds)

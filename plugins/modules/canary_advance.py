@@ -20,9 +20,9 @@ description:
   - "The decision is the rollout role's (the P(progressive.canary.rollout_step#filter) filter): at weight 0 shift to the
     first of O(weights); else V(rollback) when the step failed and the failed checks reached O(threshold) or a rollback
     hook asks for it, V(hold) at the weight when it failed below the threshold, V(promote) when it passed at the last
-    weight, else V(shift) to the next weight. A closed confirm-traffic-increase gate holds the weight. The module
-    neither promotes nor rolls back: it returns the decision (use M(progressive.canary.canary_promote) or
-    M(progressive.canary.canary_rollback))."
+    weight, else V(shift) to the next weight. A closed confirm-traffic-increase gate holds the weight. A step neither
+    promotes nor rolls back: it returns the decision (use M(progressive.canary.canary_promote) or
+    M(progressive.canary.canary_rollback), or O(finish))."
   - A canary that does not become ready before traffic reaches it (O(ready_timeout)) is decision V(rollback) too; a new
     revision arriving during the analysis restarts it at weight 0 (see RV(run)), as with canary_shift.
   - The canary is read once per step, after the wait (with O(repeat), the state and the route only by the first step;
@@ -32,8 +32,9 @@ description:
   - Each call is one step, and calling again makes the next one (a tick, not a desired state). Once the decision is
     V(promote) or V(rollback), a call at the same weight writes nothing.
   - With O(repeat), an action plugin on the controller calls the module once per step until the decision is
-    V(promote) or V(rollback) (or a step fails), printing each step's line as it ends; the rollout role runs its
-    analysis this way, in one task whatever the number of steps.
+    V(promote) or V(rollback) (or a step fails), printing each step's line as it ends. With O(finish) it also starts
+    the analysis and promotes or rolls back as decided, calling the collection's other modules; the rollout role runs
+    its whole release this way, in one task whatever the number of steps.
 author:
   - progressive.canary developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -80,6 +81,47 @@ options:
         since is refused and the step reads and plans again. The target and the primary are read every step.
     type: bool
     default: false
+  finish:
+    description:
+      - Carry the run to its end (Flagger's whole tick), from the run record O(run) as the rollout role decides it, in
+        this one task; implies O(repeat). By O(run)'s C(action)
+      - "V(release): ask the V(confirm-rollout) gates at weight 0 (closed: RV(run) C(action) V(error), nothing changed),
+        scale the canary up at the run's weight and wait until it is ready (as M(progressive.canary.canary_shift), a
+        canary not ready within O(ready_timeout) rolls back), try the V(pre-rollout) hooks at weight 0 until they pass or
+        the failed checks reach O(threshold) (as M(progressive.canary.canary_analysis), each try after the first waits
+        O(wait) keeping the run's lease), promote at once with O(skip_analysis), else make the steps as O(repeat)."
+      - "V(promote) (also the steps' decision): ask the V(confirm-promotion) gates (not with O(resuming); closed: roll
+        back), promote (as M(progressive.canary.canary_promote) with O(step_weight_promotion), each weight held O(wait)),
+        then call the V(post-rollout) hooks (their failure is only reported)."
+      - "V(rollback) or V(tidy) (also the steps' decision): roll back (as M(progressive.canary.canary_rollback), with
+        RV(run)'s C(reason)), then call the V(post-rollout) hooks when it rolled back. A failed rollback fails the task."
+      - RV(run) ends with C(action) V(done) (C(outcome) V(promoted), V(rolled back) or V(unchanged)) or V(error) (the
+        reason in C(reason) and C(msg); the task does not fail, a re-run resumes from the state object).
+      - Ignored in check mode (one step is made, as with O(repeat)).
+    type: bool
+    default: false
+  skip_analysis:
+    description: With O(finish), promote once the canary is scaled up (and the pre-rollout hooks passed), without steps.
+    type: bool
+    default: false
+  resuming:
+    description:
+      - With O(finish) and O(run)'s C(action) V(promote), the run finishes a promotion a killed run left; the
+        V(confirm-promotion) gates are not asked again, and RV(run)'s C(resumed) notes it.
+    type: bool
+    default: false
+  phase_before:
+    description:
+      - With O(finish), the canary's phase when the run started, sent to the V(confirm-rollout) gates and named in the
+        note of a resumed promotion.
+    type: str
+    default: Progressing
+  step_weight_promotion:
+    description:
+      - With O(finish), Flagger's C(stepWeightPromotion) for the promotion (see M(progressive.canary.canary_promote));
+        0 promotes in one step.
+    type: int
+    default: 0
   written:
     description:
       - Set by the action plugin between the steps of a O(repeat) task (what the previous step wrote, as the API server
@@ -139,6 +181,22 @@ EXAMPLES = r"""
     target: podinfo
     namespace: test
   when: analysis.next_action == 'promote'
+
+- name: The whole release in one task - scale up, the steps, then promote or roll back, with the hooks and gates
+  progressive.canary.canary_advance:
+    target: podinfo
+    namespace: test
+    run: {action: release, weight: 0}
+    finish: true
+    weights: [10, 20, 30, 40, 50]
+    threshold: 5
+    wait: 60
+    ready_timeout: 600
+    checks: "{{ canary_checks }}"
+    prometheus: "{{ canary_prometheus }}"
+    webhooks: "{{ canary_webhooks }}"
+  register: release
+  failed_when: release.run.action == 'error'
 """
 
 RETURN = r"""
@@ -146,6 +204,7 @@ next_action:
   description:
     - What comes after the (last) step - V(shift) or V(hold) (another step), V(promote), V(rollback) (also when the
       canary did not become ready), or V(error) (the step failed).
+    - With O(finish), RV(run)'s C(action) at the end - V(done) or V(error).
   returned: always
   type: str
   sample: shift
@@ -181,6 +240,7 @@ run:
       C(next_weight), C(decision), C(reason) (for V(rollback) and V(error)) and C(history), whose entries have the
       step, weight, verdict, each check's value and bounds, each hook's verdict and the step's C(line).
     - On a failed step, the record before it with C(action) V(error) and the failure as C(reason).
+    - With O(finish), the record at the run's end (C(action) V(done) with C(outcome), or V(error)).
   returned: always
   type: dict
 checks:

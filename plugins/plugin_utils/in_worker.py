@@ -54,6 +54,13 @@ display = Display()
 IN_WORKER_VARIABLE = "progressive_canary_in_worker"
 
 
+def module_name(module):
+    """The collection's name of a module's Python module:
+    ansible_collections.progressive.canary.plugins.modules.canary_info -> progressive.canary.canary_info."""
+    parts = module.__name__.split(".")
+    return "%s.%s.%s" % (parts[1], parts[2], parts[-1])
+
+
 def same_python(interpreter, executable=None):
     """True when ``interpreter`` (an absolute path) starts the very Python environment ``executable`` is: the same
     directory (a virtualenv's bin/python links to the system's, whose packages differ) and the same file."""
@@ -136,20 +143,20 @@ class ModuleAction(ActionBase):
 
     @property
     def module_name(self):
-        # ansible_collections.progressive.canary.plugins.modules.canary_info -> progressive.canary.canary_info
-        parts = self.MODULE.__name__.split(".")
-        return "%s.%s.%s" % (parts[1], parts[2], parts[-1])
+        return module_name(self.MODULE)
 
-    def _run_module(self, module_args, task_vars):
-        """The module's result for these arguments, as _execute_module returns it."""
+    def _run_module(self, module_args, task_vars, module=None):
+        """The result of the module (MODULE, or another of the collection's modules: ``module``) for these arguments,
+        as _execute_module returns it."""
+        module = module or self.MODULE
         if self._runs_in_worker(task_vars):
             environment = {}
             self._compute_environment_string(environment)
             if not _read_by_python_at_start(environment):
-                return self._execute_in_worker(module_args, task_vars, environment)
+                return self._execute_in_worker(module_args, task_vars, environment, module)
         # As Ansible's own action for a module without one (ansible.builtin.normal).
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
-        result = self._execute_module(module_name=self.module_name, module_args=module_args, task_vars=task_vars,
+        result = self._execute_module(module_name=module_name(module), module_args=module_args, task_vars=task_vars,
                                       wrap_async=wrap_async)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
@@ -172,9 +179,10 @@ class ModuleAction(ActionBase):
         interpreter = self._templar.template(host_vars.get("ansible_python_interpreter") or "")
         return same_python(str(interpreter))
 
-    def _execute_in_worker(self, module_args, task_vars, environment):
-        self._update_module_args(self.module_name, module_args, task_vars)
-        display.vvv("running %s in the worker process (pid %d)" % (self.module_name, os.getpid()))
+    def _execute_in_worker(self, module_args, task_vars, environment, module):
+        name = module_name(module)
+        self._update_module_args(name, module_args, task_vars)
+        display.vvv("running %s in the worker process (pid %d)" % (name, os.getpid()))
         output, errors, status = io.StringIO(), io.StringIO(), 0
         _forget_module_messages()
         basic._ANSIBLE_ARGS = _encoded_arguments(module_args)
@@ -184,7 +192,7 @@ class ModuleAction(ActionBase):
             # Its standard error too, as a module process's: Ansible shows it only when the output is not a result
             # (urllib3's InsecureRequestWarning with validate_certs false must not reach the terminal at every task).
             with _process_environment(environment), contextlib.redirect_stdout(output), contextlib.redirect_stderr(errors):
-                self.MODULE.main()
+                module.main()
         except SystemExit as exit_:     # exit_json and fail_json end the module as they end its process
             status = _exit_status(exit_.code, errors)
         except Exception:  # pylint: disable=broad-except

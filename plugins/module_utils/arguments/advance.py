@@ -12,7 +12,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments.analy
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import argument_spec
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.release import RELEASE
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.routing import ROUTING
-from ansible_collections.progressive.canary.plugins.module_utils.arguments.strategy import SHAPE, STRATEGY
+from ansible_collections.progressive.canary.plugins.module_utils.arguments.strategy import PROMOTION, SHAPE, STRATEGY
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.webhooks import WEBHOOKS
 
 ADVANCE = {
@@ -25,4 +25,13 @@ ADVANCE = {
     "controller_pid": {"type": "int"},  # set by the action plugin: the ansible-playbook whose end stops a waiting step
 }
 
-ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, STRATEGY, SHAPE, ADVANCE)
+# The action plugin's (plugin_utils/release_run.py): the run carried to its end; the module's step ignores them.
+FINISH = {
+    "finish": {"type": "bool", "default": False},
+    "skip_analysis": {"type": "bool", "default": False},
+    "resuming": {"type": "bool", "default": False},
+    "phase_before": {"type": "str", "default": "Progressing"},
+    "step_weight_promotion": PROMOTION["step_weight_promotion"],
+}
+
+ARGUMENT_SPEC = argument_spec(RELEASE, ROUTING, WEBHOOKS, CHECKS, ALERTS, STRATEGY, SHAPE, ADVANCE, FINISH)
