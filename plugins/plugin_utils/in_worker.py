@@ -41,6 +41,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
 
+from ansible_collections.progressive.canary.plugins.plugin_utils.jinja_plugins import load_in_controller
+
 try:    # ansible-core >= 2.19: arguments and results are encoded through a serialization profile
     from ansible.module_utils.common.json import Direction, get_module_encoder
     PROFILE = "legacy"  # the profile of a module without metadata, as ours
@@ -50,6 +52,9 @@ except ImportError:  # ansible-core 2.16-2.18
     PROFILE = Direction = get_module_encoder = None
 
 display = Display()
+
+# The Jinja plugins the workers' templates use, loaded once here, before the workers are forked (jinja_plugins.py).
+load_in_controller()
 
 IN_WORKER_VARIABLE = "progressive_canary_in_worker"
 
