@@ -1,6 +1,6 @@
-"""Why the controller's memory grows over a long release: a tasks file that includes itself once per step (as
-roles/rollout/tasks/step.yml does), with and without a run record that grows by one entry per step, no module and
-no cluster. The timeline callback gives ansible-playbook's RSS at each level."""
+"""Why the controller's memory grows over a long release: a tasks file that includes itself once per step (as the
+role's analysis did before its steps became one canary_advance task), with and without a run record that grows by one
+entry per step, no module and no cluster. The timeline callback gives ansible-playbook's RSS at each level."""
 import os
 import shutil
 import tempfile

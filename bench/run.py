@@ -6,7 +6,7 @@ issue 10's figures of the rollout role: ``steps`` (time and API requests per ana
 canary_shift task vs a kubernetes.core.k8s patch), ``fleet`` (N canaries in one play, strategy free, one bad canary
 among five), ``long_release`` (50 steps: time per step and controller memory at both ends), ``task_costs``
 (where a step's time goes: imports, one more task of each kind, requests per module process) and ``include_depth``
-(the controller's memory over 50 self-includes, as step.yml does, with and without a growing run record) and
+(the controller's memory over 50 self-includes, as the role's steps once did, with and without a growing run record) and
 ``module_process`` (CPU seconds, peak RSS and requests of one module process on the light and on kubernetes.core's
 client).
 Prints a table, writes JSON to bench/results/ and exits 1 when a figure is over its budget (bench/budgets.yml)

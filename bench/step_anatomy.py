@@ -4,7 +4,7 @@ memory across that task (bench/callbacks/bench_timeline.py's events)."""
 import re
 import statistics
 
-# The task that runs the analysis steps (roles/rollout/tasks/step.yml).
+# The task that runs the analysis steps (roles/rollout/tasks/main.yml: canary_advance with finish).
 STEPS_TASK = "Run the analysis steps"
 # Discovery: the version, the group lists and each group version's resource list (kubernetes' discoverer).
 DISCOVERY = re.compile(r"^/(version|api|apis|openapi/.*|api/v1|apis/[^/]+|apis/[^/]+/[^/]+)/?$")
