@@ -80,6 +80,7 @@ class DeploymentController:
         self.ready_seconds = ready_seconds
         self.rollouts = {}          # deployment uid -> RolloutState
         self.workloads = Workloads(self.store, api.pods)
+        self._template_hashes = {}  # deployment uid -> (resourceVersion, template hash): hashed once per change
 
     def tick(self, now=None):
         now = time.monotonic() if now is None else now
@@ -89,10 +90,12 @@ class DeploymentController:
             for uid in list(self.rollouts):
                 if uid not in live:
                     del self.rollouts[uid]
+                    self._template_hashes.pop(uid, None)
+            pods_by_owner = self.workloads.pods_by_owner()
             for deployment in deployments:
                 if deployment["metadata"].get("deletionTimestamp"):
                     continue   # its ReplicaSets and Pods are being garbage collected
-                status = self._reconcile(deployment, now)
+                status = self._reconcile(deployment, now, pods_by_owner)
                 if status != deployment.get("status"):
                     updated = copy.deepcopy(deployment)
                     updated["status"] = status
@@ -108,12 +111,19 @@ class DeploymentController:
             delay = self.ready_seconds
         return now + delay
 
-    def _reconcile(self, deployment, now):
+    def _template_hash(self, deployment, template):
+        uid, version = deployment["metadata"]["uid"], deployment["metadata"].get("resourceVersion")
+        known = self._template_hashes.get(uid)
+        if known is None or known[0] != version or version is None:
+            known = self._template_hashes[uid] = (version, template_hash(template))
+        return known[1]
+
+    def _reconcile(self, deployment, now, pods_by_owner=None):
         spec = deployment.get("spec") or {}
         template = spec.get("template") or {}
         replicas = spec.get("replicas", 1)
         state = self.rollouts.setdefault(deployment["metadata"]["uid"], RolloutState())
-        current = template_hash(template)
+        current = self._template_hash(deployment, template)
         if current != state.current:
             behaviour = ((template.get("metadata") or {}).get("annotations") or {}).get(BEHAVIOUR, "")
             state.replica_sets.setdefault(current, ReplicaSetState(f"{deployment['metadata']['name']}-{current}", current,
@@ -131,7 +141,7 @@ class DeploymentController:
         for rs_hash, old_rs in state.replica_sets.items():
             if rs_hash != current:
                 old_rs.keep_ready(replicas - new_ready, now)
-        self.workloads.sync(deployment, state, now)
+        self.workloads.sync(deployment, state, now, pods_by_owner)
         return self._status(deployment, state, new_rs, now)
 
     def _status(self, deployment, state, new_rs, now):
