@@ -10,6 +10,9 @@ run record the rollout role decided (its ``action``) to ``done`` or ``error``.
   a promotion a killed run left), canary_promote, then the post-rollout hooks, whose failure is only reported;
 - ``rollback`` or ``tidy``: canary_rollback, then the post-rollout hooks when it rolled back.
 
+With ``alerts``, the release's start and its end (promoted or rolled back) are told to them (canary_notify), as
+Flagger's controller tells them from its tick: the failed checks in between are told by the steps.
+
 Each piece is the collection's own module, called as the role's tasks called it (``call``: in the worker or as a
 process, plugin_utils/in_worker.py), and what each result means for the run is the scheduler's decision
 (module_utils/scheduler.py), as the role's filters applied it. One task instead of about ten per canary: each task is
@@ -22,6 +25,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.advance import ARGUMENT_SPEC
@@ -29,7 +34,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments.commo
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
     after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, merged)
 from ansible_collections.progressive.canary.plugins.modules import (
-    canary_analysis, canary_lease, canary_promote, canary_rollback, canary_shift, canary_webhook)
+    canary_analysis, canary_lease, canary_notify, canary_promote, canary_rollback, canary_shift, canary_webhook)
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
@@ -94,9 +99,28 @@ class ReleaseRun(object):
     def _gone(self, run):
         return merged(run, {"action": "error", "reason": "ansible-playbook has gone: nothing more is done; the next run resumes"})
 
+    def _notify(self, event, fields, reason=""):
+        """Tell the alerts (canary_notify: an alert it could not deliver is a warning, never the run's failure)."""
+        if self.options.get("alerts"):
+            self.call(canary_notify, event=event, reason=reason, fields=fields)
+
+    def _notify_end(self, run):
+        if run.get("action") == "done" and run.get("outcome") in ("promoted", "rolled back"):
+            try:
+                duration = round(time.time() - float(run.get("started")), 1)
+            except (TypeError, ValueError):
+                duration = "-"
+            self._notify("promoted" if run["outcome"] == "promoted" else "rolled_back",
+                         {"Revision": run.get("revision"), "Duration": "%ss" % duration}, reason=run.get("reason") or "")
+        return run
+
     def to_the_end(self, run):
         """The run record once the run has ended: action ``done`` (promoted, rolled back, unchanged) or ``error``."""
+        if run.get("action") not in ("release",) + FINISHING:
+            return run
         if run.get("action") == "release":
+            self._notify("started", {"Revision": run.get("revision"), "Image": run.get("image") or "-",
+                                     "Plan": run.get("plan")})
             run = self.start_analysis(run)
             if run.get("action") in ("shift", "hold"):
                 run = self.analyse(run)
@@ -104,7 +128,7 @@ class ReleaseRun(object):
             run = self.promote(run) if self._still_running() else self._gone(run)
         if run.get("action") in ("rollback", "tidy"):
             run = self.roll_back(run) if self._still_running() else self._gone(run)
-        return run
+        return self._notify_end(run)
 
     def start_analysis(self, run):
         """The confirm-rollout gate at weight 0 (a closed one ends the run before anything changed), the canary scaled

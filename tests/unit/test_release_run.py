@@ -186,3 +186,31 @@ def test_nothing_to_do_calls_nothing():
 def test_invalid_arguments_are_left_to_the_module():
     assert finish_options({"target": "podinfo", "namespace": "test", "threshold": "many"}) is None
     assert finish_options({"target": "podinfo", "namespace": "test"}) is None  # threshold is required
+
+
+def test_with_alerts_the_start_and_the_end_of_a_release_are_told():
+    modules = Modules(canary_shift=[SHIFTED], canary_promote=[PROMOTED], canary_notify=[{"changed": False}])
+    runner, _steps = release(modules, alerts=[{"name": "ops", "type": "slack", "url": "https://hooks.test/x"}])
+    run = runner.to_the_end({"action": "release", "weight": 0, "revision": "rev-2", "image": "podinfo:6.1",
+                             "plan": "weights 50, 100", "started": "1700000000.5", "resumed": []})
+    assert modules.names() == ["canary_notify", "canary_shift", "canary_promote", "canary_notify"]
+    started, ended = modules.calls[0][1], modules.calls[3][1]
+    assert started["event"] == "started" and started["fields"] == {"Revision": "rev-2", "Image": "podinfo:6.1",
+                                                                   "Plan": "weights 50, 100"}
+    assert ended["event"] == "promoted" and list(ended["fields"]) == ["Revision", "Duration"]
+    assert ended["fields"]["Duration"].endswith("s") and started["target"] == "podinfo" and started["alerts"]
+    assert run["outcome"] == "promoted"
+
+
+def test_a_rollback_is_told_with_its_reason_and_an_error_is_not_told():
+    alerts = [{"name": "ops", "type": "slack", "url": "https://hooks.test/x"}]
+    modules = Modules(canary_rollback=[ROLLED_BACK], canary_notify=[{}])
+    runner, _steps = release(modules, alerts=alerts)
+    runner.to_the_end({"action": "rollback", "reason": "x", "revision": "rev-2", "started": "1700000000"})
+    assert modules.names() == ["canary_rollback", "canary_notify"]
+    assert modules.calls[1][1]["event"] == "rolled_back" and modules.calls[1][1]["reason"] == "2 failed checks"
+
+    modules = Modules(canary_promote=[{"failed": True, "msg": "primary not ready"}], canary_notify=[{}])
+    runner, _steps = release(modules, alerts=alerts)
+    assert runner.to_the_end({"action": "promote", "revision": "rev-2"})["action"] == "error"
+    assert modules.names() == ["canary_promote"]
