@@ -2,7 +2,7 @@
 # Copyright: progressive.canary contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A picture of a release: one self-contained HTML page (inline CSS and SVG, no script, nothing fetched) drawn from
-the rollout role's run record (``__rollout_run``: its history of steps, scheduler.py) and result (result.j2).
+the rollout role's run record (``__rollout_run``: its history of steps, scheduler.py) and result (run_result.py).
 
 - the canary's weight over time, a staircase from 0 through each step's weight to the end (back to 0: promoted or
   rolled back, the primary serves everything), a failed step marked red;

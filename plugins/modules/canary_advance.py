@@ -82,6 +82,7 @@ options:
     type: bool
     default: false
   finish:
+    version_added: "1.3.0"
     description:
       - Carry the run to its end (Flagger's whole tick), from the run record O(run) as the rollout role decides it, in
         this one task; implies O(repeat). By O(run)'s C(action)
@@ -101,22 +102,26 @@ options:
     type: bool
     default: false
   skip_analysis:
+    version_added: "1.3.0"
     description: With O(finish), promote once the canary is scaled up (and the pre-rollout hooks passed), without steps.
     type: bool
     default: false
   resuming:
+    version_added: "1.3.0"
     description:
       - With O(finish) and O(run)'s C(action) V(promote), the run finishes a promotion a killed run left; the
         V(confirm-promotion) gates are not asked again, and RV(run)'s C(resumed) notes it.
     type: bool
     default: false
   phase_before:
+    version_added: "1.3.0"
     description:
       - With O(finish), the canary's phase when the run started, sent to the V(confirm-rollout) gates and named in the
         note of a resumed promotion.
     type: str
     default: Progressing
   step_weight_promotion:
+    version_added: "1.3.0"
     description:
       - With O(finish), Flagger's C(stepWeightPromotion) for the promotion (see M(progressive.canary.canary_promote));
         0 promotes in one step.
