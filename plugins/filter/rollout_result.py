@@ -16,10 +16,10 @@ short_description: A release run's result, with the summary lines a person reads
 description:
   - What the P(progressive.canary.rollout#role) role returns as the fact C(rollout_result), from the run record at the
     run's end.
-  - RV(_value.outcome) is the run's outcome (V(promoted), V(rolled back), V(checked)), else V(error) when the run ended
+  - "RV(_value.outcome) is the run's outcome (V(promoted), V(rolled back), V(checked)), else V(error) when the run ended
     in an error, else V(unchanged); RV(_value.summary) starts with the line
     C(canary <namespace/target>: <outcome>, revision <revision> (image <image>), <seconds> s), then what the run resumed,
-    each step's line and note, and the reason.
+    each step's line and note, and the reason."
 positional: canary, image, now
 options:
   _input:
