@@ -59,6 +59,10 @@ class ActionModule(ModuleAction):
         options = finish_options(module_args)
         if options is None:     # invalid: the module's own message
             return self._steps(run, module_args, task_vars, False)
+        # The plan of a run that releases, shown as the run starts (the rollout role's run record has it).
+        plan = [run["plan"]] if run.get("action") == "release" and run.get("plan") else []
+        for line in plan:
+            display.display("[%s] %s" % (task_vars.get("inventory_hostname", ""), line), stderr=True)
         release = ReleaseRun(options, lambda module, arguments: self._run_module(arguments, task_vars, module),
                              lambda start: self._steps(start, module_args, task_vars, True),
                              lambda: os.getppid() == controller)
@@ -72,7 +76,7 @@ class ActionModule(ModuleAction):
         if result["run"].get("action") == "error":
             result["msg"] = result["run"].get("reason", "")
         pieces = [piece for piece in release.calls if not piece.get("skipped")] + [release.steps or {}]
-        result.update(changed=any(piece.get("changed") for piece in pieces),
+        result.update(lines=plan + list(result.get("lines") or []), changed=any(piece.get("changed") for piece in pieces),
                       actions=[action for piece in pieces for action in piece.get("actions") or []],
                       next_action=result["run"].get("action"))
         warnings = [warning for piece in pieces for warning in piece.get("warnings") or []]

@@ -224,7 +224,9 @@ line:
   type: str
   sample: "step 2 at weight 20%: request-success-rate=99.5 (>= 99.0) pass -> weight 30%"
 lines:
-  description: Every step's line, in order (one unless O(repeat)).
+  description:
+    - Every step's line, in order (one unless O(repeat)).
+    - With O(finish), the plan first (O(run)'s C(plan), printed as the run starts) when the run releases.
   returned: always
   type: list
   elements: str

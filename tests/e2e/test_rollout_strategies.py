@@ -4,7 +4,7 @@ metrics while no other user ever reached the canary, a Blue/Green test of mirror
 strategy the provider cannot route refused before the first write. Cleanup restores the originals after each."""
 import re
 
-from tests.e2e.rollout_scenario import NEW_IMAGE, SANDBOX, failure_message, needs_crds
+from tests.e2e.rollout_scenario import NEW_IMAGE, SANDBOX, failure_message, needs_crds, user_texts
 
 pytestmark = needs_crds
 AB_USERS = {"insider": {"count": 10, "headers": {"x-canary": "insider"}},
@@ -42,7 +42,7 @@ def test_ab_test_is_promoted_after_its_iterations(podinfo):
     assert re.match(r"canary [^:]+: promoted, revision \w+ \(image [^)]+\) by A/B testing, ", result["summary"][0]), result["summary"]
     assert [line.split(" (")[0] for line in result["summary"] if line.startswith("iteration")] == [
         "iteration 1 of 2 at weight 0%", "iteration 2 of 2 at weight 0%"], result["summary"]
-    plans = [task.get("msg") for play in plays for task in play if str(task.get("msg", "")).startswith("plan: ")]
+    plans = [text for text in user_texts(plays) if text.startswith("plan: ")]
     assert plans and plans[0].startswith("plan: A/B testing of revision ") and "2 iterations every 3s" in plans[0], plans
     assert podinfo.image("podinfo-primary") == NEW_IMAGE and podinfo.route() == {"podinfo-primary": 100, "podinfo-canary": 0}
     assert len(podinfo.get("VirtualService", "podinfo")["spec"]["http"]) == 1, "one route again"
