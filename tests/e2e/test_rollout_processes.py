@@ -31,7 +31,7 @@ HEALTHY_RELEASE_PROCESSES = {
 # became one filter call and the state, the result and the pre-rollout decision stopped needing tasks of their own;
 # 35 before the analysis, the promotion, the rollback and the alerts of the release's start and end became one
 # canary_advance task).
-HEALTHY_RELEASE_TASKS_AT_MOST = 17
+HEALTHY_RELEASE_TASKS_AT_MOST = 15
 
 
 def _counting_interpreter(tmp_path):
