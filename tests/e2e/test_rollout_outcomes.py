@@ -31,7 +31,7 @@ def _assert_cleanup_restores(podinfo, service_before, deployment_before):
                                    "HorizontalPodAutoscaler": ["podinfo"], "VirtualService": [], "DestinationRule": []}
 
 
-@pytest.mark.oldest  # also: the block's module_defaults hand rollout_alerts to canary_analysis (a YAML merge key)
+@pytest.mark.oldest  # also: the block's module_defaults hand rollout_alerts to canary_advance (a YAML merge key)
 def test_healthy_release_is_promoted_with_no_failed_request_then_cleanup_restores(podinfo, tmp_path):
     """The seed's healthy release, which is also the release a person follows (its plan, step lines, Events, report
     and alerts: test_user_text.assert_a_person_can_follow), so that one release run proves both."""
