@@ -32,7 +32,8 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.advance 
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import failed_step, merged
 from ansible_collections.progressive.canary.plugins.modules import canary_advance
 from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker import ModuleAction
-from ansible_collections.progressive.canary.plugins.plugin_utils.release_run import ReleaseRun, RollbackFailed, finish_options
+from ansible_collections.progressive.canary.plugins.plugin_utils.release_run import (
+    FINISHING, ReleaseRun, RollbackFailed, finish_options)
 
 display = Display()
 
@@ -43,14 +44,15 @@ class ActionModule(ModuleAction):
     _supports_async = False  # its steps are calls of the module one after the other
 
     def task_result(self, module_args, task_vars):
-        finish = boolean(module_args.get("finish", False), strict=False) and not self._task.check_mode
-        repeat = finish or (boolean(module_args.get("repeat", False), strict=False) and not self._task.check_mode)
         module_args = self.with_controller_pid(module_args)
         module_args.pop("written", None)    # the steps' own: never the task's
         run = dict(module_args.get("run") or {})
-        if not finish:
-            return self._steps(run, module_args, task_vars, repeat)
-        return self._to_the_end(run, module_args, task_vars)
+        finish = boolean(module_args.get("finish", False), strict=False)
+        # In check mode a promotion or a rollback is planned by its module; an analysis is one step, as with repeat.
+        if finish and (not self._task.check_mode or run.get("action") in FINISHING):
+            return self._to_the_end(run, module_args, task_vars)
+        repeat = finish or boolean(module_args.get("repeat", False), strict=False)
+        return self._steps(run, module_args, task_vars, repeat and not self._task.check_mode)
 
     def _to_the_end(self, run, module_args, task_vars):
         """``finish``: the run from the role's decision to its end (plugin_utils/release_run.py), as one result: the
@@ -71,7 +73,7 @@ class ActionModule(ModuleAction):
             result = dict(release.steps or {"next_action": run.get("action"), "lines": [], "steps": 0, "step_seconds": []},
                           run=run, failed=False)
         except RollbackFailed as failure:
-            result = dict(failure.result, run=merged(run, {"action": "error", "reason": failure.result.get("msg", "")}))
+            result = dict(failure.result, run=merged(failure.run, {"action": "error", "reason": failure.result.get("msg", "")}))
         result.pop("msg", None)
         if result["run"].get("action") == "error":
             result["msg"] = result["run"].get("reason", "")
@@ -79,7 +81,7 @@ class ActionModule(ModuleAction):
         result.update(lines=plan + list(result.get("lines") or []), changed=any(piece.get("changed") for piece in pieces),
                       actions=[action for piece in pieces for action in piece.get("actions") or []],
                       next_action=result["run"].get("action"))
-        warnings = [warning for piece in pieces for warning in piece.get("warnings") or []]
+        warnings = [warning for piece in pieces for warning in piece.get("warnings") or []] + release.warnings
         if warnings:
             result["warnings"] = warnings
         return result

@@ -24,7 +24,7 @@ description:
 positional: gate, gate_type
 options:
   _input:
-    description: The run record (the role's C(__rollout_run)).
+    description: The run record (a playbook's; the rollout role's is C(__rollout_run)).
     type: dict
     required: true
   gate:

@@ -24,7 +24,7 @@ description:
 positional: pre_rollout, threshold, skip_analysis
 options:
   _input:
-    description: The run record (the role's C(__rollout_run)).
+    description: The run record (a playbook's; the rollout role's is C(__rollout_run)).
     type: dict
     required: true
   pre_rollout:

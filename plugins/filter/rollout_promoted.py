@@ -23,7 +23,7 @@ description:
 positional: promote, phase_before, resuming
 options:
   _input:
-    description: The run record (the role's C(__rollout_run)) with its C(resumed) notes.
+    description: The run record (a playbook's; the rollout role's is C(__rollout_run)) with its C(resumed) notes.
     type: dict
     required: true
   promote:

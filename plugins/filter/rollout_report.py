@@ -21,7 +21,7 @@ description:
 positional: canary, result
 options:
   _input:
-    description: The run record (the role's C(__rollout_run)) with its C(history) of steps and its C(plan).
+    description: The run record at the run's end (the role's) with its C(history) of steps and its C(plan).
     type: dict
     required: true
   canary:
@@ -37,7 +37,7 @@ options:
 EXAMPLES = r"""
 - name: Write the report of the release
   ansible.builtin.copy:
-    content: "{{ __rollout_run | progressive.canary.rollout_report('test/podinfo', rollout_result) }}"
+    content: "{{ run | progressive.canary.rollout_report('test/podinfo', rollout_result) }}"
     dest: /tmp/podinfo-release.html
     mode: "0644"
 """

@@ -21,7 +21,7 @@ description:
     V(unchanged) when there was nothing to roll back (the run's reason).
 options:
   _input:
-    description: The run record (the role's C(__rollout_run)) with its C(reason).
+    description: The run record (a playbook's; the rollout role's is C(__rollout_run)) with its C(reason).
     type: dict
     required: true
   rollback:

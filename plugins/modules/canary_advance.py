@@ -97,8 +97,12 @@ options:
       - "V(rollback) or V(tidy) (also the steps' decision): roll back (as M(progressive.canary.canary_rollback), with
         RV(run)'s C(reason)), then call the V(post-rollout) hooks when it rolled back. A failed rollback fails the task."
       - RV(run) ends with C(action) V(done) (C(outcome) V(promoted), V(rolled back) or V(unchanged)) or V(error) (the
-        reason in C(reason) and C(msg); the task does not fail, a re-run resumes from the state object).
-      - Ignored in check mode (one step is made, as with O(repeat)).
+        reason in C(reason) and C(msg); the task does not fail, a re-run resumes from the state object). A module that
+        fails (an API error, the lease lost) ends it in V(error), and so does the end of the ansible-playbook that
+        started the task, before any further call. Post-rollout hooks that fail and alerts that cannot be told are
+        warnings.
+      - In check mode, a O(run) whose C(action) is V(promote), V(rollback) or V(tidy) is planned by those modules in
+        check mode; a V(release) is one step, as with O(repeat).
     type: bool
     default: false
   skip_analysis:

@@ -18,8 +18,11 @@ process, plugin_utils/in_worker.py), and what each result means for the run is t
 (module_utils/scheduler.py), as the role's filters applied it. One task instead of about ten per canary: each task is
 a worker forked from ansible-playbook, which is what bounds a fleet of canaries on a small controller (bench/README.md).
 
-A failed rollback fails the task (nothing else can put the traffic back); any other failure ends the run with action
-``error`` and its reason, which the role's summary reports (a re-run resumes from the state object)."""
+A failed rollback fails the task (nothing else can put the traffic back). A module that fails (an API error, the lease
+lost) ends the run with action ``error`` and its reason, which the role's summary reports (a re-run resumes from the
+state object); so does the end of the ansible-playbook that started the task, before any further call. canary_shift's
+and canary_promote's failures mean what the scheduler says (merge_shift, merge_promote). Post-rollout hooks that fail,
+and alerts that cannot be told, are warnings (Flagger only logs them)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -33,6 +36,7 @@ from ansible_collections.progressive.canary.plugins.module_utils.arguments.advan
 from ansible_collections.progressive.canary.plugins.module_utils.arguments.common import COMMON
 from ansible_collections.progressive.canary.plugins.module_utils.scheduler import (
     after_pre_rollout, as_int, close_gate, merge_promote, merge_rollback, merge_shift, merged)
+from ansible_collections.progressive.canary.plugins.plugin_utils.in_worker import module_name
 from ansible_collections.progressive.canary.plugins.modules import (
     canary_analysis, canary_lease, canary_notify, canary_promote, canary_rollback, canary_shift, canary_webhook)
 
@@ -57,11 +61,16 @@ def finish_options(module_args):
 
 
 class RollbackFailed(Exception):
-    """canary_rollback failed: the task fails with its result."""
+    """canary_rollback failed: the task fails with its result and the run record as it stood."""
 
-    def __init__(self, result):
+    def __init__(self, result, run):
         super(RollbackFailed, self).__init__(result.get("msg", "canary_rollback failed"))
         self.result = result
+        self.run = run
+
+
+class RunEnded(Exception):
+    """A piece failed, or ansible-playbook has gone: the run ends with action error and this reason."""
 
 
 def _accepts(module, name):
@@ -82,27 +91,49 @@ class ReleaseRun(object):
         self.hook_types = set(hook.get("type") for hook in options.get("webhooks") or [] if isinstance(hook, dict))
         self.calls = []     # every piece's result, in order, for the task's actions and changed
         self.steps = None   # the steps' result, when they ran
+        self.warnings = []  # what failed without ending the run (post-rollout hooks, alerts)
 
     def call(self, module, **arguments):
+        """``module``'s result; none once ansible-playbook has gone (an orphaned worker must not act beside the next
+        run, which takes the lease over and resumes)."""
+        if not self._still_running():
+            raise RunEnded("ansible-playbook has gone: nothing more is done; the next run resumes")
         shared = dict((name, value) for name, value in self.options["shared"].items() if _accepts(module, name))
         shared.update(arguments)
         result = self._call(module, shared)
         self.calls.append(result)
         return result
 
+    def _call_or_end(self, module, **arguments):
+        """``module``'s result; its failure ends the run (as a failed task of the role ended it)."""
+        result = self.call(module, **arguments)
+        if result.get("failed"):
+            raise RunEnded("%s failed: %s" % (module_name(module), result.get("msg", "")))
+        return result
+
     def _hooks(self, hook_type, **arguments):
-        """canary_webhook's result for ``hook_type`` (never failing the run), or {} (skipped) without such hooks."""
+        """canary_webhook's result for ``hook_type`` (a hook that fails or a gate that stays closed is ``passed``
+        false, for the run to decide on), or {} (skipped) without such hooks."""
         if hook_type not in self.hook_types:
             return {}
-        return self.call(canary_webhook, type=hook_type, webhooks=self.options["webhooks"], fail_on_failure=False, **arguments)
+        return self._call_or_end(canary_webhook, type=hook_type, webhooks=self.options["webhooks"], fail_on_failure=False,
+                                 **arguments)
 
-    def _gone(self, run):
-        return merged(run, {"action": "error", "reason": "ansible-playbook has gone: nothing more is done; the next run resumes"})
+    def _post_rollout_hooks(self, phase, revision):
+        """Flagger only logs failed post-rollout hooks: a failure (of a hook or of the call) is a warning."""
+        if "post-rollout" not in self.hook_types:
+            return
+        result = self.call(canary_webhook, type="post-rollout", webhooks=self.options["webhooks"], fail_on_failure=False,
+                           phase=phase, checksum=revision or "")
+        if result.get("failed") or not result.get("passed", True):
+            self.warnings.append("post-rollout hooks: %s" % result.get("msg", "failed"))
 
     def _notify(self, event, fields, reason=""):
         """Tell the alerts (canary_notify: an alert it could not deliver is a warning, never the run's failure)."""
         if self.options.get("alerts"):
-            self.call(canary_notify, event=event, reason=reason, fields=fields)
+            result = self.call(canary_notify, event=event, reason=reason, fields=fields)
+            if result.get("failed"):
+                self.warnings.append("alerts of the release %s: %s" % (event, result.get("msg", "")))
 
     def _notify_end(self, run):
         if run.get("action") == "done" and run.get("outcome") in ("promoted", "rolled back"):
@@ -118,17 +149,25 @@ class ReleaseRun(object):
         """The run record once the run has ended: action ``done`` (promoted, rolled back, unchanged) or ``error``."""
         if run.get("action") not in ("release",) + FINISHING:
             return run
-        if run.get("action") == "release":
-            self._notify("started", {"Revision": run.get("revision"), "Image": run.get("image") or "-",
-                                     "Plan": run.get("plan")})
-            run = self.start_analysis(run)
-            if run.get("action") in ("shift", "hold"):
-                run = self.analyse(run)
-        if run.get("action") == "promote":
-            run = self.promote(run) if self._still_running() else self._gone(run)
-        if run.get("action") in ("rollback", "tidy"):
-            run = self.roll_back(run) if self._still_running() else self._gone(run)
-        return self._notify_end(run)
+        self.run = run
+        try:
+            self._to_the_end()
+        except RunEnded as ended:
+            return merged(self.run, {"action": "error", "reason": str(ended)})
+        return self._notify_end(self.run)
+
+    def _to_the_end(self):
+        """Each stage updates self.run, so that a run that ends early keeps what it did."""
+        if self.run.get("action") == "release":
+            self._notify("started", {"Revision": self.run.get("revision"), "Image": self.run.get("image") or "-",
+                                     "Plan": self.run.get("plan")})
+            self.run = self.start_analysis(self.run)
+            if self.run.get("action") in ("shift", "hold"):
+                self.run = self.analyse(self.run)
+        if self.run.get("action") == "promote":
+            self.run = self.promote(self.run)
+        if self.run.get("action") in ("rollback", "tidy"):
+            self.run = self.roll_back(self.run)
 
     def start_analysis(self, run):
         """The confirm-rollout gate at weight 0 (a closed one ends the run before anything changed), the canary scaled
@@ -136,11 +175,11 @@ class ReleaseRun(object):
         options = self.options
         gate = self._hooks("confirm-rollout", phase=options["phase_before"], checksum=run.get("revision") or "") \
             if as_int(run.get("weight")) == 0 else {}
-        run = merged(run, close_gate(run, gate, "confirm-rollout"))
+        run = self.run = merged(run, close_gate(run, gate, "confirm-rollout"))
         if run.get("action") == "error":
             return run
         shift = self.call(canary_shift, weight=as_int(run.get("weight")), ready_timeout=options["ready_timeout"])
-        run = merged(run, merge_shift(run, shift, options["ready_timeout"]))
+        run = self.run = merged(run, merge_shift(run, shift, options["ready_timeout"]))
         pre_rollout = run.get("action") == "shift" and as_int(run.get("weight")) == 0 and "pre-rollout" in self.hook_types
         if pre_rollout:
             return merged(run, after_pre_rollout(run, self._try_pre_rollout_hooks(run), options["threshold"],
@@ -154,17 +193,17 @@ class ReleaseRun(object):
         result = {}
         for attempt in range(threshold + 1):
             if attempt > 0:
-                if not self._still_running():
-                    return result
-                self.call(canary_lease, state="held", hold=as_int(self.options["wait"]),
-                          controller_pid=self.options.get("controller_pid"))
-            result = self.call(canary_analysis, webhooks=self.options["webhooks"], webhook_type="pre-rollout",
-                               checksum=run.get("revision") or "", record_in_state=True, fail_on_failure=False)
+                self._call_or_end(canary_lease, state="held", hold=as_int(self.options["wait"]),
+                                  controller_pid=self.options.get("controller_pid"))
+            result = self._call_or_end(canary_analysis, webhooks=self.options["webhooks"], webhook_type="pre-rollout",
+                                       checksum=run.get("revision") or "", record_in_state=True, fail_on_failure=False)
             if result.get("passed", False) or as_int((result.get("state") or {}).get("failed_checks")) >= threshold:
                 break
         return result
 
     def analyse(self, run):
+        if not self._still_running():
+            raise RunEnded("ansible-playbook has gone: nothing more is done; the next run resumes")
         self.steps = self._run_steps(run)
         return self.steps["run"]
 
@@ -178,7 +217,7 @@ class ReleaseRun(object):
                                  step_weight_promotion=options["step_weight_promotion"], interval=options["wait"],
                                  route_settle_seconds=options.get("route_settle_seconds"))
             if "phase" in promoted:
-                self._hooks("post-rollout", phase="Succeeded", checksum=promoted.get("revision") or "")
+                self._post_rollout_hooks("Succeeded", promoted.get("revision"))
         run = merged(run, close_gate(run, gate, "confirm-promotion"))
         return merged(run, merge_promote(run, promoted, options["phase_before"], options["resuming"]))
 
@@ -187,7 +226,7 @@ class ReleaseRun(object):
         rollback = self.call(canary_rollback, reason=run.get("reason") or "",
                              route_settle_seconds=self.options.get("route_settle_seconds"))
         if rollback.get("failed"):
-            raise RollbackFailed(rollback)
+            raise RollbackFailed(rollback, run)
         if rollback.get("changed") and rollback.get("rolled_back"):
-            self._hooks("post-rollout", phase="Failed", checksum=rollback.get("revision") or "")
+            self._post_rollout_hooks("Failed", rollback.get("revision"))
         return merged(run, merge_rollback(run, rollback))

@@ -73,3 +73,20 @@ def test_killed_during_the_promotion_is_finished_not_restarted(podinfo):
     assert podinfo.get("Deployment", "podinfo-primary")["metadata"]["generation"] == primary_generation + 1, \
         "the primary's template was copied once, by the killed run or by the rerun, never twice"
     assert podinfo.mesh.counts(podinfo.apex_host)["failed"] == 0
+
+
+def test_check_mode_after_a_killed_promotion_plans_its_end_and_writes_nothing(podinfo):
+    """--check on a canary a killed run left in its promotion: the promotion is planned by canary_promote in check mode
+    (canary_advance with finish plans a promotion in check mode), the run ends checked, and nothing is written."""
+    podinfo.load()
+    podinfo.run()
+    podinfo.patch_template(image=NEW_IMAGE, annotations=SLOW_READY)
+    podinfo.run_killed_when(lambda state: state.get("phase") in ("Promoting", "Finalising"), "the promotion")
+    before = podinfo.state()
+
+    returncode, result, _plays, output = podinfo.run(options=("--check",))
+
+    assert returncode == 0, output
+    assert result["outcome"] == "checked", result
+    after = podinfo.state()
+    assert after["phase"] == before["phase"] and after.get("last_promoted_revision") == before.get("last_promoted_revision")

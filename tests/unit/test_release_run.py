@@ -36,14 +36,21 @@ class Modules(object):
 
 
 def release(modules, steps_run=None, running=True, **options):
+    """(ReleaseRun, [the run record each steps call started from]); ``running``: True, False, or a list of answers."""
     arguments = dict(SHARED, run={}, finish=True, threshold=2, wait=1, ready_timeout=60, **options)
     steps = []
+    answers = list(running) if isinstance(running, list) else None
 
     def run_steps(run):
         steps.append(run)
-        return {"run": dict(run, **(steps_run or {"action": "promote"})), "changed": True, "actions": ["step"]}
+        history = list(run.get("history") or []) + [{"step": 1, "weight": 50, "line": "step 1"}]
+        return {"run": dict(run, history=history, **(steps_run or {"action": "promote"})), "changed": True,
+                "actions": ["step"]}
 
-    return ReleaseRun(finish_options(arguments), modules, run_steps, lambda: running), steps
+    def still_running():
+        return answers.pop(0) if answers else running if answers is None else True
+
+    return ReleaseRun(finish_options(arguments), modules, run_steps, still_running), steps
 
 
 def test_a_release_scales_up_runs_the_steps_and_promotes():
@@ -162,11 +169,54 @@ def test_a_decided_rollback_or_tidy_rolls_back_only(action):
     assert run["outcome"] == "unchanged" and run["reason"] == "back to the promoted revision"
 
 
-def test_a_failed_rollback_fails_the_task():
-    modules = Modules(canary_rollback=[{"failed": True, "msg": "forbidden"}])
-    runner, _steps = release(modules)
-    with pytest.raises(RollbackFailed, match="forbidden"):
-        runner.to_the_end({"action": "rollback", "reason": "x"})
+def test_a_failed_rollback_fails_the_task_with_the_steps_it_made():
+    modules = Modules(canary_shift=[SHIFTED], canary_rollback=[{"failed": True, "msg": "forbidden"}])
+    runner, _steps = release(modules, steps_run={"action": "rollback", "reason": "2 failed checks"})
+    with pytest.raises(RollbackFailed, match="forbidden") as failure:
+        runner.to_the_end({"action": "release", "weight": 0, "revision": "rev-2", "history": []})
+    assert failure.value.run["history"] == [{"step": 1, "weight": 50, "line": "step 1"}]
+
+
+@pytest.mark.parametrize("module, answers, webhooks", [
+    ("canary_webhook", {"canary_webhook": [{"failed": True, "msg": "lease lost"}]}, [hook("ask", "confirm-rollout")]),
+    ("canary_analysis", {"canary_shift": [SHIFTED], "canary_analysis": [{"failed": True, "msg": "lease lost"}]},
+     [hook("smoke", "pre-rollout")]),
+    ("canary_lease", {"canary_shift": [SHIFTED], "canary_analysis": [{"passed": False, "state": {"failed_checks": 1}}],
+                      "canary_lease": [{"failed": True, "msg": "lease lost"}]}, [hook("smoke", "pre-rollout")]),
+], ids=["gate", "pre-rollout hooks", "lease hold between tries"])
+def test_a_module_that_fails_ends_the_run_in_error_with_nothing_more_done(module, answers, webhooks):
+    """As a failed task of the role ended the block: a failed call is never read as a gate that opened or a hook
+    that passed."""
+    modules = Modules(**answers)
+    runner, steps = release(modules, webhooks=webhooks)
+    run = runner.to_the_end({"action": "release", "weight": 0, "revision": "rev-2"})
+    assert modules.names()[-1] == module and steps == []
+    assert run["action"] == "error" and run["reason"] == "progressive.canary.%s failed: lease lost" % module
+
+
+def test_a_confirm_promotion_call_that_fails_does_not_promote():
+    modules = Modules(canary_webhook=[{"failed": True, "msg": "API error"}])
+    runner, _steps = release(modules, webhooks=[hook("approve", "confirm-promotion")])
+    run = runner.to_the_end({"action": "promote", "revision": "rev-2"})
+    assert modules.names() == ["canary_webhook"] and run["action"] == "error"
+
+
+def test_failing_post_rollout_hooks_and_alerts_are_warnings():
+    modules = Modules(canary_promote=[PROMOTED], canary_webhook=[{"passed": False, "msg": "slack said 500"}],
+                      canary_notify=[{"failed": True, "msg": "bad alert"}])
+    runner, _steps = release(modules, webhooks=[hook("tell", "post-rollout")],
+                             alerts=[{"name": "ops", "type": "slack", "url": "https://hooks.test/x"}])
+    run = runner.to_the_end({"action": "promote", "revision": "rev-2", "resumed": []})
+    assert run["outcome"] == "promoted"
+    assert runner.warnings == ["post-rollout hooks: slack said 500", "alerts of the release promoted: bad alert"]
+
+
+def test_nothing_is_called_once_ansible_playbook_has_gone_during_a_gate():
+    modules = Modules(canary_webhook=[{"passed": True}])
+    runner, steps = release(modules, running=[True, False], webhooks=[hook("ask", "confirm-rollout")])
+    run = runner.to_the_end({"action": "release", "weight": 0, "revision": "rev-2"})
+    assert modules.names() == ["canary_webhook"] and steps == [], "no scale-up after the gate"
+    assert run["action"] == "error" and "ansible-playbook has gone" in run["reason"]
 
 
 def test_nothing_more_is_done_once_ansible_playbook_has_gone():
