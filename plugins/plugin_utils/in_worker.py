@@ -146,10 +146,6 @@ class ModuleAction(ActionBase):
             module_args["controller_pid"] = os.getppid()
         return module_args
 
-    @property
-    def module_name(self):
-        return module_name(self.MODULE)
-
     def _run_module(self, module_args, task_vars, module=None):
         """The result of the module (MODULE, or another of the collection's modules: ``module``) for these arguments,
         as _execute_module returns it."""

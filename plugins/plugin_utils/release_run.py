@@ -96,8 +96,7 @@ class ReleaseRun(object):
     def call(self, module, **arguments):
         """``module``'s result; none once ansible-playbook has gone (an orphaned worker must not act beside the next
         run, which takes the lease over and resumes)."""
-        if not self._still_running():
-            raise RunEnded("ansible-playbook has gone: nothing more is done; the next run resumes")
+        self._ensure_running()
         shared = dict((name, value) for name, value in self.options["shared"].items() if _accepts(module, name))
         shared.update(arguments)
         result = self._call(module, shared)
@@ -201,9 +200,12 @@ class ReleaseRun(object):
                 break
         return result
 
-    def analyse(self, run):
+    def _ensure_running(self):
         if not self._still_running():
             raise RunEnded("ansible-playbook has gone: nothing more is done; the next run resumes")
+
+    def analyse(self, run):
+        self._ensure_running()
         self.steps = self._run_steps(run)
         return self.steps["run"]
 
