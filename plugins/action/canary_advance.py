@@ -37,6 +37,8 @@ from ansible_collections.progressive.canary.plugins.plugin_utils.release_run imp
 
 display = Display()
 
+CARRIED = ("release",) + FINISHING  # the run record's actions that finish carries on
+
 
 class ActionModule(ModuleAction):
 
@@ -48,6 +50,10 @@ class ActionModule(ModuleAction):
         module_args.pop("written", None)    # the steps' own: never the task's
         run = dict(module_args.get("run") or {})
         finish = boolean(module_args.get("finish", False), strict=False)
+        if finish and run.get("action") not in CARRIED:
+            # Nothing to carry (a run that ended, or check mode's plan of what a real run would do): no call.
+            return dict(changed=False, run=run, next_action=run.get("action"), lines=[], steps=0, step_seconds=[],
+                        actions=[])
         # In check mode a promotion or a rollback is planned by its module; an analysis is one step, as with repeat.
         if finish and (not self._task.check_mode or run.get("action") in FINISHING):
             return self._to_the_end(run, module_args, task_vars)

@@ -101,6 +101,8 @@ options:
         fails (an API error, the lease lost) ends it in V(error), and so does the end of the ansible-playbook that
         started the task, before any further call. Post-rollout hooks that fail and alerts that cannot be told are
         warnings.
+      - A O(run) with any other C(action) (a run that has ended, V(done) or V(error)) is returned as it is, and nothing
+        is called; the rollout role hands every run to this task.
       - In check mode, a O(run) whose C(action) is V(promote), V(rollback) or V(tidy) is planned by those modules in
         check mode; a V(release) is one step, as with O(repeat).
     type: bool

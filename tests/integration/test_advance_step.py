@@ -276,3 +276,27 @@ def test_through_ansible_repeat_steps_until_promote_then_writes_nothing(emulator
     checked = results["checked"]
     assert checked["next_action"] == "shift" and checked["steps"] == 1 and checked["actions"] == [], checked
     assert route(kube_api)[1] == ("podinfo-canary", 40)
+
+
+@pytest.mark.parametrize("ended", [
+    {"action": "done", "outcome": "checked", "reason": "check mode, nothing written; a real run would release ..."},
+    {"action": "error", "reason": "canary_promote did not finish"},
+])
+def test_through_ansible_finish_returns_a_run_that_has_ended_as_it_is_asking_nothing(
+        emulator, kube_api, kubeconfig, tmp_path, ended):  # noqa: F811
+    """The rollout role hands every run to the release task: one that has ended (check mode's plan, a run in error)
+    comes back as it is, with no request, in check mode too."""
+    _under_analysis(emulator, kube_api)
+    step = {"target": "podinfo", "namespace": NAMESPACE, "lease_holder": HOLDER, "weights": [20, 40], "threshold": 2,
+            "wait": 1, "ready_timeout": 60, "finish": True, "run": dict(ended, history=[], weight=20)}
+    tasks = [{"name": "ended", "progressive.canary.canary_advance": step},
+             {"name": "checked", "progressive.canary.canary_advance": step, "check_mode": True}]
+    reset_request_log(emulator)
+    rc, results = run_playbook(tmp_path, tasks, kubeconfig)
+    assert rc == 0, results
+    for name in ("ended", "checked"):
+        result = results[name]
+        assert result["run"] == dict(ended, history=[], weight=20), result
+        assert not result["changed"] and result["next_action"] == ended["action"] and result["steps"] == 0, result
+        assert result["lines"] == [] and result["actions"] == [], result
+    assert emulator.request_log.records() == [], "nothing was asked"

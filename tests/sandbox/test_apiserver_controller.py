@@ -1,6 +1,7 @@
 """Background behaviour: the Deployment controller, garbage collection, finalizers and watches."""
 import json
 import threading
+import time
 import urllib.request
 
 import yaml
@@ -112,6 +113,31 @@ def test_controller_status_writes_are_not_client_writes(emulator):
     wait_for(lambda: _complete(_get(emulator)), what="rollout")
     assert [(r.method, r.path) for r in emulator.request_log.writes()] == [
         ("POST", "/api/v1/namespaces"), ("POST", "/apis/apps/v1/namespaces/default/deployments")]
+
+
+def test_a_client_write_to_a_replicaset_is_reconciled_as_the_deployment_controller_does(emulator):
+    """The controllers build an object again only when what decides it changed or someone else wrote it
+    (workloads.py): a client's change to a ReplicaSet's annotations is put back on a later tick, as the Deployment
+    controller sets its replicas annotations again, however quiet the Deployment."""
+    emulator.load_manifests(yaml.safe_dump(_deployment()))
+    wait_for(lambda: _complete(_get(emulator)), what="rollout")
+    replicasets = "/apis/apps/v1/namespaces/default/replicasets"
+    name = emulator.request("GET", replicasets)[1]["items"][0]["metadata"]["name"]
+
+    def quiet():    # the controllers have stopped writing it: nothing decides it any more but a client's write
+        version = emulator.request("GET", "%s/%s" % (replicasets, name))[1]["metadata"]["resourceVersion"]
+        time.sleep(0.5)
+        return version == emulator.request("GET", "%s/%s" % (replicasets, name))[1]["metadata"]["resourceVersion"]
+    wait_for(quiet, what="the ReplicaSet left alone")
+    annotation = "deployment.kubernetes.io/desired-replicas"
+    status, patched = emulator.request("PATCH", "%s/%s" % (replicasets, name), {"metadata": {"annotations": {annotation: "99"}}},
+                                       "application/merge-patch+json")
+    assert status == 200 and patched["metadata"]["annotations"][annotation] == "99", patched
+
+    def reconciled():
+        replicaset = emulator.request("GET", "%s/%s" % (replicasets, name))[1]
+        return replicaset if replicaset["metadata"]["annotations"][annotation] == "2" else None
+    assert wait_for(reconciled, what="the annotation put back")["metadata"]["resourceVersion"] != patched["metadata"]["resourceVersion"]
 
 
 def test_owned_objects_are_garbage_collected(k8s_client):
