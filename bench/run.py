@@ -24,6 +24,7 @@ import pytest
 from tests.sandbox.prometheus import PrometheusUnavailable
 
 from bench import report
+from bench.machine_speed import reference_cpu_seconds
 from bench.timing import median
 
 PARTS = ("operations", "analysis", "memory", "steps", "shift_vs_k8s", "fleet", "long_release", "task_costs", "include_depth",
@@ -211,7 +212,10 @@ def main(argv=None):
     # 10 s by default) is a deliberate, configured wait, not our overhead: the figures leave it out, as the test suites
     # do. Its cost per phase is in docs/lifecycle.md ("Routing changes and graceful shutdown", "What it costs").
     os.environ.setdefault("PROGRESSIVE_CANARY_ROUTE_SETTLE_SECONDS", "0")
+    speed_before = reference_cpu_seconds()
     figures, details, skipped, failures = run_parts(options.only, max(options.runs, 1))
+    # The machine's speed beside the figures (bench/machine_speed.py): the slower of the start and the end.
+    figures["cpu_seconds.machine.reference"] = (max(speed_before, reference_cpu_seconds()), "s")
     rows = report.judge(figures, report.load_budgets(options.budgets), report.load_targets(options.budgets))
     over = [row["id"] for row in rows if row["status"] == "OVER"]
     path = report.write_json({"runs": options.runs, "parts": options.only, "machine": platform.platform(), "load_average": os.getloadavg(),
