@@ -25,9 +25,10 @@ def _workload():
 
 def reference_cpu_seconds(passes=3):
     """Median CPU seconds (this process, user + system) of the workload over ``passes``."""
-    seconds = []
-    for _ in range(passes):
-        started = time.process_time()
-        _workload()
-        seconds.append(time.process_time() - started)
-    return median(seconds)
+    return median([_cpu_seconds_of_workload() for _pass in range(passes)])
+
+
+def _cpu_seconds_of_workload():
+    started = time.process_time()
+    _workload()
+    return time.process_time() - started

@@ -51,7 +51,7 @@ class ActionModule(ModuleAction):
         run = dict(module_args.get("run") or {})
         finish = boolean(module_args.get("finish", False), strict=False)
         if finish and run.get("action") not in CARRIED:
-            # Nothing to carry (a run that ended, or check mode's plan of what a real run would do): no call.
+            # Nothing to carry (nothing to release, a run that ended, check mode's plan of what a real run would do).
             return dict(changed=False, run=run, next_action=run.get("action"), lines=[], steps=0, step_seconds=[],
                         actions=[])
         # In check mode a promotion or a rollback is planned by its module; an analysis is one step, as with repeat.

@@ -101,8 +101,8 @@ options:
         fails (an API error, the lease lost) ends it in V(error), and so does the end of the ansible-playbook that
         started the task, before any further call. Post-rollout hooks that fail and alerts that cannot be told are
         warnings.
-      - A O(run) with any other C(action) (a run that has ended, V(done) or V(error)) is returned as it is, and nothing
-        is called; the rollout role hands every run to this task.
+      - A O(run) with any other C(action) (nothing to release, V(none); a run that has ended, V(done) or V(error)) is
+        returned as it is, and nothing is called; the rollout role hands every run to this task.
       - In check mode, a O(run) whose C(action) is V(promote), V(rollback) or V(tidy) is planned by those modules in
         check mode; a V(release) is one step, as with O(repeat).
     type: bool
@@ -215,7 +215,8 @@ next_action:
   description:
     - What comes after the (last) step - V(shift) or V(hold) (another step), V(promote), V(rollback) (also when the
       canary did not become ready), or V(error) (the step failed).
-    - With O(finish), RV(run)'s C(action) at the end - V(done) or V(error).
+    - With O(finish), RV(run)'s C(action) at the end - V(done) or V(error); O(run)'s own when it carried nothing
+      (V(none), V(done), V(error)).
   returned: always
   type: str
   sample: shift

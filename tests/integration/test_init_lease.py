@@ -61,6 +61,45 @@ def test_update_reapplies_the_mutation_after_a_concurrent_change(store, emulator
         assert store.read()["failed_checks"] == 1
 
 
+def _state_requests(emulator):
+    return [(r.method, r.status) for r in emulator.request_log.records() if "/configmaps" in r.path]
+
+
+def test_updates_under_one_lease_write_at_its_last_write_without_reading_again(store, emulator):  # pylint: disable=redefined-outer-name
+    reset_request_log(emulator)
+    with Lease(store, holder="run-a", duration=60) as lease:
+        lease.update(lambda state: state.set_phase("Progressing"))
+        lease.update(lambda state: state.count_failed_check("no data"))
+    assert _state_requests(emulator) == [("GET", 404), ("POST", 201), ("PUT", 200), ("PUT", 200), ("GET", 200), ("PUT", 200)], \
+        "one read to take the lease; each update writes at the previous write; the release reads (a cleanup may have deleted it)"
+    state = store.read()
+    assert state["phase"] == "Progressing" and state["failed_checks"] == 1 and state["lease"] is None
+
+
+def test_a_hand_edit_between_two_updates_is_kept_and_the_update_applied_to_it(store, emulator):  # pylint: disable=redefined-outer-name
+    with Lease(store, holder="run-a", duration=60) as lease:
+        lease.update(lambda state: state.set_phase("Progressing"))
+        edited = store.read()
+        edited.data["last_failed_check"] = "a person's note"
+        store.write(edited)
+        reset_request_log(emulator)
+        lease.update(lambda state: state.count_failed_check())
+        assert _state_requests(emulator) == [("PUT", 409), ("GET", 200), ("PUT", 200)], "the stale write refused, read, applied again"
+    state = store.read()
+    assert state["failed_checks"] == 1 and state["last_failed_check"] == "a person's note" and state["phase"] == "Progressing"
+
+
+def test_a_state_deleted_under_the_lease_is_said_so(store, emulator):  # pylint: disable=redefined-outer-name
+    lease = Lease(store, holder="run-a", duration=60)
+    lease.acquire()
+    store.delete()
+    with pytest.raises(LeaseLost) as error:
+        lease.update(lambda state: state.set_phase("Progressing"))
+    assert "podinfo-canary-state disappeared while run-a held its lease" in str(error.value)
+    lease.release()     # nothing left to release: no error
+    assert store.read() is None
+
+
 def test_renew_extends_the_lease_once_a_third_has_passed(store, emulator):  # pylint: disable=redefined-outer-name
     lease = Lease(store, holder="waiting-run", duration=3)
     first_expiry = lease.acquire()["lease"]["expires"]

@@ -269,9 +269,7 @@ class Lease(object):
                 if not create:
                     return None
                 fresh = CanaryState({}).take_lease(self.record())
-                self.state = self.store.create(fresh)
-                self._written_at = time.monotonic()
-                return self.state
+                return self._wrote(self.store.create(fresh))
             lease = state.get("lease") or {}
             if lease.get("holder") == self.holder:
                 if lease.get("scope") == "run":
@@ -282,11 +280,20 @@ class Lease(object):
                     raise CanaryLeaseHeld(self.store.names, lease, why)
                 self.taken_over = dict(lease, why=why)
             state.take_lease(self.record())
-            self.state = self.store.write(state)
-            self._written_at = time.monotonic()
-            return self.state
+            return self._wrote(self.store.write(state))
 
         return self._retried_on_conflict(attempt, "take the lease of")
+
+    def _wrote(self, state):
+        """``state`` as our write stored it (the API server's answer): the next update() writes at its resourceVersion
+        without reading it again; anyone else's change since makes that write conflict, and the change is then applied
+        to a fresh read, as after any conflict. A release's state is written several times under one lease (the
+        phase, the weight, the lease's renewal): one GET less each time."""
+        self.state = state
+        self._known = CanaryState(copy.deepcopy(state.data), state.resource_version)  # update() changes it in place
+        self._known_unread = False
+        self._written_at = time.monotonic()
+        return state
 
     def adopt(self, state, unread=False):
         """Work under our own run's lease as ``state`` (just read) records it, without writing: True when it is this
@@ -334,8 +341,7 @@ class Lease(object):
             known, self._known = self._known, None
             state = known or self.store.read()
             if state is None:
-                raise LeaseLost("the state object %s/%s disappeared while %s held its lease"
-                                % (self.store.names.namespace, self.store.names.state, self.holder))
+                raise self._disappeared()
             if (state.get("lease") or {}).get("holder") != self.holder:
                 taker = (state.get("lease") or {}).get("holder")
                 raise LeaseLost("the lease of %s/%s was %s while %s worked (it expired)"
@@ -350,16 +356,23 @@ class Lease(object):
             self.operation = self.operation or state["lease"].get("operation")
             state.take_lease(self.record())
             try:
-                self.state = self.store.write(state)
+                written = self.store.write(state)
             except ConflictError as exc:
                 if known is not None and self._known_unread:
                     raise StaleKnownState("the state object %s/%s changed since the previous step wrote it (%s)"
                                           % (self.store.names.namespace, self.store.names.state, exc), status=409, reason="Conflict")
                 raise
-            self._written_at = time.monotonic()
-            return self.state
+            except CanaryApiError as exc:
+                if known is not None and exc.status == 404:     # written at without a read: gone since
+                    raise self._disappeared()
+                raise
+            return self._wrote(written)
 
         return self._retried_on_conflict(attempt, "update")
+
+    def _disappeared(self):
+        return LeaseLost("the state object %s/%s disappeared while %s held its lease"
+                         % (self.store.names.namespace, self.store.names.state, self.holder))
 
     def renew(self):
         """Extend the lease (call during long waits). Cheap to call often: nothing is read or written until a
@@ -384,7 +397,7 @@ class Lease(object):
     def release(self):
         """Clear the lease if it is ours (a joined call leaves it to its run: see __exit__)."""
         def attempt():
-            state = self.store.read()
+            state = self.store.read()     # read: the run may have deleted the state object (cleanup)
             if state is None or (state.get("lease") or {}).get("holder") != self.holder:
                 return
             state.clear_lease()
