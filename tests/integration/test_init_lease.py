@@ -89,6 +89,21 @@ def test_a_hand_edit_between_two_updates_is_kept_and_the_update_applied_to_it(st
     assert state["failed_checks"] == 1 and state["last_failed_check"] == "a person's note" and state["phase"] == "Progressing"
 
 
+def test_a_transition_that_changes_nothing_after_our_write_is_judged_on_a_read(store, emulator):  # pylint: disable=redefined-outer-name
+    """Our last write may be long past: a lease taken over since is said at once, not at the next write."""
+    first = Lease(store, holder="run-a", duration=1, processes=[])
+    first.acquire()
+    first.update(lambda state: state.set_phase("Progressing"))
+    while store.read()["lease"]["expires"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()):
+        time.sleep(0.2)
+    Lease(store, holder="run-b", duration=60).acquire()
+    reset_request_log(emulator)
+    with pytest.raises(LeaseLost) as error:
+        first.update(lambda state: state.set_phase("Progressing"))     # already so: nothing to write
+    assert "taken over by run-b" in str(error.value)
+    assert _state_requests(emulator) == [("GET", 200)], "read, not written"
+
+
 def test_a_state_deleted_under_the_lease_is_said_so(store, emulator):  # pylint: disable=redefined-outer-name
     lease = Lease(store, holder="run-a", duration=60)
     lease.acquire()

@@ -224,6 +224,7 @@ class Lease(object):
         self._written_at = None     # monotonic time of our last write of the lease
         self._known = None          # a state adopt() read, which update() writes at without reading again
         self._known_unread = False  # ... handed over by the previous step, not read by this process
+        self._known_written = False  # ... our own last write (_wrote), however long ago
 
     def __enter__(self):
         self.acquire()
@@ -292,6 +293,7 @@ class Lease(object):
         self.state = state
         self._known = CanaryState(copy.deepcopy(state.data), state.resource_version)  # update() changes it in place
         self._known_unread = False
+        self._known_written = True
         self._written_at = time.monotonic()
         return state
 
@@ -315,6 +317,7 @@ class Lease(object):
         self.state = state
         self._known = CanaryState(copy.deepcopy(state.data), state.resource_version)  # update() changes it in place
         self._known_unread = unread
+        self._known_written = False
         self._written_at = time.monotonic() - (self.duration - left)
         return True
 
@@ -350,6 +353,10 @@ class Lease(object):
             before = json.dumps(state.data, sort_keys=True)
             mutator(state)
             if json.dumps(state.data, sort_keys=True) == before and not renew:
+                if known is not None and self._known_written:
+                    # Nothing to write at our own last write, which may be long past: judged again on a read, so a
+                    # lease lost meanwhile (or a state deleted) is said now, as it was before a write without a read.
+                    return attempt()
                 self.state = state
                 return state
             # A renewal by a holder that did not say what it does (canary_lease state=held) keeps the operation.
