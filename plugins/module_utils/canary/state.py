@@ -190,6 +190,10 @@ def judge_lease(names, lease, node, now):
     return "unknown", "its process %s runs on host %s, out of sight from here" % (_pids(processes), lease.get("host"))
 
 
+# Where the state Lease.update() writes at without reading came from (Lease._known_origin).
+READ, HANDED_OVER, WRITTEN = "read", "handed over", "written"
+
+
 class Lease(object):
     """Exclusive right to change one canary, stored in its state object.
 
@@ -222,9 +226,8 @@ class Lease(object):
         self.taken_over = None      # the record of the expired or dead holder we took the lease from
         self.state = None
         self._written_at = None     # monotonic time of our last write of the lease
-        self._known = None          # a state adopt() read, which update() writes at without reading again
-        self._known_unread = False  # ... handed over by the previous step, not read by this process
-        self._known_written = False  # ... our own last write (_wrote), however long ago
+        self._known = None          # a state update() writes at without reading again, and where it came from:
+        self._known_origin = None   # READ (adopt), HANDED_OVER (adopt, the previous step's write) or WRITTEN (_wrote)
 
     def __enter__(self):
         self.acquire()
@@ -292,8 +295,7 @@ class Lease(object):
         phase, the weight, the lease's renewal): one GET less each time."""
         self.state = state
         self._known = CanaryState(copy.deepcopy(state.data), state.resource_version)  # update() changes it in place
-        self._known_unread = False
-        self._known_written = True
+        self._known_origin = WRITTEN
         self._written_at = time.monotonic()
         return state
 
@@ -316,8 +318,7 @@ class Lease(object):
         self._join(lease)
         self.state = state
         self._known = CanaryState(copy.deepcopy(state.data), state.resource_version)  # update() changes it in place
-        self._known_unread = unread
-        self._known_written = False
+        self._known_origin = HANDED_OVER if unread else READ
         self._written_at = time.monotonic() - (self.duration - left)
         return True
 
@@ -353,7 +354,7 @@ class Lease(object):
             before = json.dumps(state.data, sort_keys=True)
             mutator(state)
             if json.dumps(state.data, sort_keys=True) == before and not renew:
-                if known is not None and self._known_written:
+                if known is not None and self._known_origin == WRITTEN:
                     # Nothing to write at our own last write, which may be long past: judged again on a read, so a
                     # lease lost meanwhile (or a state deleted) is said now, as it was before a write without a read.
                     return attempt()
@@ -365,7 +366,7 @@ class Lease(object):
             try:
                 written = self.store.write(state)
             except ConflictError as exc:
-                if known is not None and self._known_unread:
+                if known is not None and self._known_origin == HANDED_OVER:
                     raise StaleKnownState("the state object %s/%s changed since the previous step wrote it (%s)"
                                           % (self.store.names.namespace, self.store.names.state, exc), status=409, reason="Conflict")
                 raise
@@ -386,7 +387,7 @@ class Lease(object):
         third of the lease has passed since our last write."""
         if self._written_at is not None and time.monotonic() - self._written_at < self.duration / 3.0:
             return self.state
-        if self._known_unread:
+        if self._known_origin == HANDED_OVER:
             self._known = None      # a renewal is no step's plan: it reads rather than fail on a state changed meanwhile
         return self.update(lambda state: None, renew=True)
 
