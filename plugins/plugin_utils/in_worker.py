@@ -42,6 +42,7 @@ from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
 
 from ansible_collections.progressive.canary.plugins.plugin_utils.jinja_plugins import load_in_controller
+from ansible_collections.progressive.canary.plugins.plugin_utils.worker_gc import freeze_inherited_objects_in_workers
 
 try:    # ansible-core >= 2.19: arguments and results are encoded through a serialization profile
     from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -55,6 +56,8 @@ display = Display()
 
 # The Jinja plugins the workers' templates use, loaded once here, before the workers are forked (jinja_plugins.py).
 load_in_controller()
+# The workers forked from now on leave what they inherit to ansible-playbook's garbage collector (worker_gc.py).
+freeze_inherited_objects_in_workers()
 
 IN_WORKER_VARIABLE = "progressive_canary_in_worker"
 
