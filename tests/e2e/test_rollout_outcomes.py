@@ -105,15 +105,17 @@ def test_canary_that_never_becomes_ready_is_rolled_back_at_the_progress_deadline
     assert podinfo.mesh.counts(podinfo.apex_host)["failed"] == 0
 
 
-def test_canary_no_traffic_reaches_is_rolled_back_as_no_data(podinfo):
+def test_canary_no_traffic_reaches_is_rolled_back_as_no_data_and_its_report_is_written(podinfo, tmp_path):
     podinfo.load(traffic=False)
     podinfo.run()
     podinfo.patch_template(image=NEW_IMAGE)
+    report = tmp_path / "podinfo.html"
 
-    returncode, result, plays, output = podinfo.run()
+    returncode, result, plays, output = podinfo.run(rollout_report_path=str(report))
 
     assert returncode != 0, output
     assert result["outcome"] == "rolled back", result
+    assert report.is_file() and "rolled back" in report.read_text(encoding="utf-8"), "a failed release leaves its report"
     verdicts = {check["name"]: (check["verdict"], check["value"]) for step in result["steps"] for check in step["checks"]}
     assert verdicts == {"request-success-rate": ("no data", None), "request-duration": ("no data", None)}, result["summary"]
     message = failure_message(plays)
