@@ -1,7 +1,8 @@
 """The one driver (plugins/module_utils/planning/driver.py) that every writing phase goes through, over HTTP against the sandbox:
 the objects judged in a dry run before the first write, check mode writes nothing (not even the lease), the first
-write is the lease and everything is read again under it, and a write made stale between the plan and the run is
-read and planned again in init and cleanup as in the release phases, at most PLAN_ATTEMPTS plans."""
+write is the lease and everything is read again under it (unless the lease was already the caller's run's: then the
+plan is built again from the same reads), and a write made stale between the plan and the run is read and planned
+again in init and cleanup as in the release phases, at most PLAN_ATTEMPTS plans."""
 import threading
 
 import pytest
@@ -10,11 +11,11 @@ from ansible_collections.progressive.canary.plugins.module_utils.phases.cleanup 
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
 from ansible_collections.progressive.canary.plugins.module_utils.planning.driver import PLAN_ATTEMPTS
 from ansible_collections.progressive.canary.plugins.module_utils.phases.init import InitRequest, run_init
-from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT, SERVICE, CanaryNames
-from ansible_collections.progressive.canary.plugins.module_utils.canary.state import StateStore
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import DEPLOYMENT, SERVICE, VIRTUAL_SERVICE, CanaryNames
+from ansible_collections.progressive.canary.plugins.module_utils.canary.state import Lease, StateStore
 from tests.integration.canary_scenario import NAMESPACE, PODINFO_SERVICE, load_podinfo, reset_request_log, writes
 from tests.integration.canary_scenario import kube_api  # noqa: F401  pylint: disable=unused-import  # a fixture
-from tests.integration.release_scenario import get, init_podinfo, promote, rollback, set_template, shift
+from tests.integration.release_scenario import NEW_IMAGE, get, init_podinfo, promote, rollback, set_template, shift
 from tests.sandbox.fixtures_api import wait_for
 from tests.sandbox.fixtures_mesh import wait_ready
 
@@ -88,6 +89,70 @@ def test_the_first_write_is_the_lease_and_everything_is_read_again_under_it(emul
         assert dry_runs == [], "a release step's patches are not dry-run (bench/budgets.yml)"
     target_reads = [i for i, r in enumerate(records) if r.method == "GET" and r.path.endswith("/deployments/podinfo")]
     assert target_reads[0] < first_write < target_reads[-1], "planned, then planned again under the lease"
+
+
+RUN_HOLDER = "rollout/test/podinfo/7"
+
+
+def _run_lease(api):
+    """The lease a rollout run takes for all its module calls (canary_lease, operation rollout), held on return."""
+    lease = Lease(StateStore(api, NAMES), RUN_HOLDER, 300, operation="rollout", scope="run")
+    lease.acquire()
+    return lease
+
+
+def _gets(emulator, path_end):
+    return [r for r in emulator.request_log.records() if r.method == "GET" and r.path.endswith(path_end)]
+
+
+@pytest.mark.parametrize("under_run_lease", [False, True])
+def test_a_call_under_its_runs_lease_plans_under_it_from_the_reads_it_made(emulator, kube_api, under_run_lease):  # noqa: F811
+    """A call of its own takes the lease and reads everything again under it; a call of a run that holds the lease
+    (the rollout role's) joins it: nothing that honours the lease changed since its reads, so it reads them once."""
+    init_podinfo(emulator, kube_api)
+    set_template(kube_api)
+    if under_run_lease:
+        _run_lease(kube_api)
+    reset_request_log(emulator)
+
+    result = shift(kube_api, 20, ready_timeout=60, lease_holder=RUN_HOLDER if under_run_lease else None)
+
+    assert result["weight"] == 20 and result["step"] == 1, result
+    reads = 1 if under_run_lease else 2
+    assert len(_gets(emulator, "/deployments/podinfo-primary")) == reads, "the primary read %d time(s)" % reads
+    # Read as the plan builds (the Services' selectors, the HPA the scale-up sizes the target from): once as well.
+    assert len(_gets(emulator, "/services/podinfo-canary")) == reads
+    assert len(_gets(emulator, "/horizontalpodautoscalers/podinfo")) == reads
+    # The state: by the plan and the lease; a call of its own also by the plan again and by the release of its lease.
+    assert len(_gets(emulator, STATE)) == (2 if under_run_lease else 4)
+    lease = StateStore(kube_api, NAMES).read()["lease"]
+    if under_run_lease:
+        assert lease["holder"] == RUN_HOLDER, "left held for the run"
+    else:
+        assert lease is None, "released when the call ends"
+
+
+def test_a_write_planned_before_joining_the_runs_lease_and_made_stale_meanwhile_is_planned_again(emulator, kube_api):  # noqa: F811
+    """The reads made before the lease was joined are used under it: another writer that does not honour the lease (an
+    HPA scaling the primary) between those reads and the write makes the write stale, and it is read and planned again."""
+    init_podinfo(emulator, kube_api)
+    set_template(kube_api)
+    shift(kube_api, 60, ready_timeout=60)
+    _run_lease(kube_api)
+    generation = get(kube_api, DEPLOYMENT, "podinfo-primary")["metadata"]["generation"]
+    reset_request_log(emulator)
+
+    # The lease's renewal as the call joins it (its first state write) is held while the primary is scaled.
+    result = _hold_and_change(emulator, "PUT", STATE + "$", lambda: promote(kube_api, ready_timeout=60, lease_holder=RUN_HOLDER),
+                              lambda: kube_api.patch(DEPLOYMENT[0], DEPLOYMENT[1], NAMESPACE, "podinfo-primary", {"spec": {"replicas": 3}}))
+
+    assert _statuses(emulator, "PATCH", "/deployments/podinfo-primary$") == [200, 422, 200], \
+        "the scale, the template patch planned before it (its test fails), the one planned again"
+    assert result["phase"] == "Succeeded", result
+    primary = get(kube_api, DEPLOYMENT, "podinfo-primary")
+    assert primary["spec"]["template"]["spec"]["containers"][0]["image"] == NEW_IMAGE and primary["spec"]["replicas"] == 3
+    assert primary["metadata"]["generation"] == generation + 2, "the scale and one template write"
+    assert get(kube_api, VIRTUAL_SERVICE, "podinfo")["spec"]["http"][0]["route"][0]["weight"] == 100
 
 
 def _hold_and_change(emulator, verb, path_regex, run, change):

@@ -224,13 +224,14 @@ class ReleaseRun(PhaseRun):
     def ensure_step(self, kind_pair, desired):
         """Create ``desired`` when absent, replace it when its spec-hash differs; Refusal for a name that is not ours."""
         name = desired["metadata"]["name"]
-        ensure_step(self.plan, self.api, self.names, kind_pair, desired, self.api.get_kind(self.names.namespace, kind_pair, name))
+        ensure_step(self.plan, self.api, self.names, kind_pair, desired, self.get_once(self.names.namespace, kind_pair, name))
 
     def selector_steps(self):
         """Whole selectors on the generated Services before traffic moves (KubernetesRouter.whole_selectors says why)."""
         primary_selector = self.facts.workload.primary_selector(self.facts.target, self.facts.label, self.facts.primary)
         services = routers.service_router()
-        steps = services.whole_selectors(services.read(self.api, self.names), self.facts.label, primary_value(self.facts.value),
+        live = services.read(self.api, self.names, get_kind=self.get_once)
+        steps = services.whole_selectors(live, self.facts.label, primary_value(self.facts.value),
                                          self.facts.workload.match_labels(self.facts.target), primary_selector)
         for step in steps:
             self.plan.add(step)
@@ -240,7 +241,11 @@ class ReleaseRun(PhaseRun):
         recorded = self.facts.originals.get("hpa")
         if not recorded:
             return None
-        return self.api.get_kind(self.names.namespace, HPA, recorded["name"])
+        return self.get_once(self.names.namespace, HPA, recorded["name"])
+
+    def get_once(self, namespace, kind_pair, name):
+        """An object this plan reads as it builds (api.get_kind), read once for its facts (PhaseFacts.read_once)."""
+        return self.facts.read_once(kind_pair + (namespace, name), lambda: self.api.get_kind(namespace, kind_pair, name))
 
 
 def _comparable(state):
@@ -333,9 +338,10 @@ class ReleasePhase(Phase):
 
 def execute(api, request, run_class, check_mode=False, want_diff=False):
     """Run ``run_class`` (a ReleaseRun) through the driver (driver.drive): plan from reads; in check mode, or when
-    nothing changes, stop there (no write, not even the lease); otherwise take the lease, re-read and re-plan, run,
-    and re-plan after a stale write (see ReleasePhase.stale). Raises Refusal, CanaryApiError, NotReadyError,
-    StateError (CanaryLeaseHeld) with a readable message."""
+    nothing changes, stop there (no write, not even the lease); otherwise take the lease, re-read and re-plan (re-plan
+    only, from the same reads, when the lease was already the caller's run's), run, and re-plan after a stale write
+    (see ReleasePhase.stale). Raises Refusal, CanaryApiError, NotReadyError, StateError (CanaryLeaseHeld) with a
+    readable message."""
     return drive(ReleasePhase(api, request, run_class), check_mode=check_mode, want_diff=want_diff)
 
 

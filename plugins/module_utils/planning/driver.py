@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one driver of every phase that writes (canary_init, canary_cleanup, canary_shift, canary_promote,
 canary_rollback): read facts, plan, judge the planned objects in a server-side dry run, stop there in check mode or
-when nothing changes (no write, not even the lease), take the lease, read and plan again under it, run the plan, and
-read and plan again after a stale write (a failed write guard, steps.py), at most PLAN_ATTEMPTS plans in all.
+when nothing changes (no write, not even the lease), take the lease, read and plan again under it (from the same reads
+when the lease was already our run's), run the plan, and read and plan again after a stale write (a failed write guard,
+steps.py), at most PLAN_ATTEMPTS plans in all.
 
 A phase (``Phase``) provides only how to read its facts, how to build its plan from them, and its result fields.
 canary_info is read-only: it uses a phase's reads and nothing of this driver."""
@@ -11,6 +12,8 @@ canary_info is read-only: it uses a phase's reads and nothing of this driver."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import copy
 
 from ansible_collections.progressive.canary.plugins.module_utils.canary import events, validation
 from ansible_collections.progressive.canary.plugins.module_utils.kube.connection import CanaryApiError
@@ -44,6 +47,14 @@ class PhaseFacts(object):
         self.target = None
         self.label = None
         self.value = None
+        self._read_while_planning = {}
+
+    def read_once(self, key, read):
+        """``read()`` (an object a plan reads as it builds), made once for these facts: a plan built again from them
+        (under the caller's run's own lease, drive()) gets a copy of the same answer instead of asking again."""
+        if key not in self._read_while_planning:
+            self._read_while_planning[key] = read()
+        return copy.deepcopy(self._read_while_planning[key])
 
 
 class PhaseRun(object):
@@ -104,8 +115,9 @@ class Phase(object):
         on the target once they all succeeded; none by default."""
         return []
 
-    def plan(self, lease=None, previous=None):
-        run = self.new_run(self.read_facts())
+    def plan(self, lease=None, previous=None, facts=None):
+        """A run built from ``facts`` (read now when not given) under ``lease`` (None: outside it)."""
+        run = self.new_run(facts if facts is not None else self.read_facts())
         run.lease = lease
         if previous is not None:
             self.carry_over(run, previous)
@@ -126,7 +138,11 @@ def drive(phase, check_mode=False, want_diff=False):
         return _result(phase.report([run], planned, None), run.plan.changed, planned, want_diff)
     names = phase.request.names
     with Lease(StateStore(phase.api, names), phase.request.lease_holder, phase.request.lease_seconds, operation=phase.operation) as lease:
-        runs, done = run_replanning(phase, lease)
+        # Our own run's lease (joined) was ours when the plan above read: nothing that honours the lease changed since,
+        # so the plan is built again under it from those reads instead of reading them all again (a write planned from
+        # anything changed meanwhile is refused as stale, and then read and planned again, as after any read).
+        first = phase.plan(lease, facts=run.facts) if lease.joined else None
+        runs, done = run_replanning(phase, lease, first=first)
         result = _result(phase.report(runs, done, lease), bool(done), done, want_diff)
     return _told(phase, runs, done, result)
 

@@ -134,10 +134,12 @@ class KubernetesRouter(object):
     OPTIONS = ("port", "target_port", "port_name")
 
     @staticmethod
-    def read(api, names):
+    def read(api, names, get_kind=None):
+        """The apex, primary and canary Services, each read with ``get_kind`` (``api.get_kind`` by default)."""
         observed = Observed(api, names)
+        get_kind = get_kind or api.get_kind
         for name in (names.apex, names.primary, names.canary):
-            observed.live[(SERVICE, name)] = api.get_kind(names.namespace, SERVICE, name)
+            observed.live[(SERVICE, name)] = get_kind(names.namespace, SERVICE, name)
         return observed
 
     @staticmethod
