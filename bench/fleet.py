@@ -11,6 +11,7 @@ from tests.e2e.rollout_scenario import NEW_IMAGE, PLAYBOOKS, SANDBOX, rollout_re
 from bench.playbook_runs import run_playbook
 from bench.release_sandbox import BUILTIN_CHECKS
 from bench.release_steps import analysis
+from bench.step_anatomy import request_counts
 
 FLEET_PLAYBOOK = PLAYBOOKS / "fleet" / "rollout.yml"
 FORKS = 10
@@ -19,6 +20,7 @@ FREE_SIZE = 10
 IMAGES = ["stefanprodan/podinfo:3.1.%d" % patch for patch in range(1, 9)]
 # Variables each host carries in the generated inventory; everything else is shared (extra vars).
 PER_HOST = ("rollout_namespace",)
+STATE = "podinfo-canary-state"
 
 
 class FleetBenchError(RuntimeError):
@@ -70,8 +72,11 @@ def bench_fleet(sandbox):
     images = iter(IMAGES)
     measured = {"sizes": {}}
     for size in SIZES:
+        logged = len(sandbox.emulator.request_log.records())
         run, results = run_fleet(sandbox, canaries[:size], "release-%d" % size, rollout_image=next(images),
                                  rollout_analysis=release_analysis)
+        if size == 1:   # the API requests of one canary's whole release (the mesh simulator's lists left out)
+            measured["requests_of_one_release"] = request_counts(sandbox.emulator.request_log.records()[logged:], STATE)
         outcomes = sorted(set((result or {}).get("outcome") for result in results.values()))
         if run.returncode != 0 or outcomes != ["promoted"]:
             raise FleetBenchError("fleet of %d: exit %d, outcomes %s: %s" % (size, run.returncode, outcomes, _first_error(run)))

@@ -121,6 +121,8 @@ def fleet_part(_runs):
     for size in SIZES[1:]:
         figures["ratio.fleet_%d_vs_1" % size] = (sizes[str(size)] / sizes["1"], "x")
     figures["fleet.strategy_free_not_promoted"] = (free["not_promoted"], "")
+    for kind in ("requests", "gets", "writes"):
+        figures["requests.release_of_one_canary.%s" % kind] = (measured["requests_of_one_release"][kind], "")
     if free["not_promoted"] == 0:
         figures["ratio.fleet_free_vs_linear_%d" % free["size"]] = (free["seconds"] / sizes[str(free["size"])], "x")
     figures["fleet.one_bad_of_5.healthy_not_promoted"] = (measured["one_bad_of_5"]["healthy_not_promoted"], "")
