@@ -56,7 +56,7 @@ display = Display()
 
 # The Jinja plugins the workers' templates use, loaded once here, before the workers are forked (jinja_plugins.py).
 load_in_controller()
-# The workers forked from now on leave what they inherit to ansible-playbook's garbage collector (worker_gc.py).
+# The workers forked from now on never walk what they inherit with their garbage collector (worker_gc.py).
 freeze_inherited_objects_in_workers()
 
 IN_WORKER_VARIABLE = "progressive_canary_in_worker"

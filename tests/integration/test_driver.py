@@ -132,6 +132,29 @@ def test_a_call_under_its_runs_lease_plans_under_it_from_the_reads_it_made(emula
         assert lease is None, "released when the call ends"
 
 
+def test_a_call_under_its_runs_lease_reads_again_when_the_state_changed_since_its_reads(emulator, kube_api):  # noqa: F811
+    """The state object is what no write guard of the plan covers (a transition is applied to whatever state is there):
+    when it is not the version the plan read (a hand edit between the plan's reads and the lease), everything is read
+    and planned again under the lease, as for a call of its own."""
+    init_podinfo(emulator, kube_api)
+    set_template(kube_api)
+    _run_lease(kube_api)
+    reset_request_log(emulator)
+
+    def hand_edit():
+        edited = StateStore(kube_api, NAMES).read()
+        edited.data["last_failed_check"] = "a person's note"
+        StateStore(kube_api, NAMES).write(edited)
+
+    # The plan's last read (the HPA the scale-up sizes the target from) is held while someone edits the state object.
+    result = _hold_and_change(emulator, "GET", "/horizontalpodautoscalers/podinfo$",
+                              lambda: shift(kube_api, 20, ready_timeout=60, lease_holder=RUN_HOLDER), hand_edit)
+
+    assert result["weight"] == 20 and result["step"] == 1, result
+    assert len(_gets(emulator, "/deployments/podinfo-primary")) == 2, "read again under the lease"
+    assert StateStore(kube_api, NAMES).read()["canary_weight"] == 20
+
+
 def test_a_write_planned_before_joining_the_runs_lease_and_made_stale_meanwhile_is_planned_again(emulator, kube_api):  # noqa: F811
     """The reads made before the lease was joined are used under it: another writer that does not honour the lease (an
     HPA scaling the primary) between those reads and the write makes the write stale, and it is read and planned again."""

@@ -223,6 +223,7 @@ class Lease(object):
         self.processes = [identity for identity in (process_identity(pid) for pid in processes) if identity]
         self.node = node_id()
         self.joined = False         # the lease was our run's: leave it held on exit
+        self.found_version = None   # the state's resourceVersion as acquire() found it, before its own write
         self.taken_over = None      # the record of the expired or dead holder we took the lease from
         self.state = None
         self._written_at = None     # monotonic time of our last write of the lease
@@ -269,6 +270,7 @@ class Lease(object):
         def attempt():
             state = self.store.read()
             self.joined, self.taken_over = False, None
+            self.found_version = state.resource_version if state is not None else None
             if state is None:
                 if not create:
                     return None

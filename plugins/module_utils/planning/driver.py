@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one driver of every phase that writes (canary_init, canary_cleanup, canary_shift, canary_promote,
 canary_rollback): read facts, plan, judge the planned objects in a server-side dry run, stop there in check mode or
-when nothing changes (no write, not even the lease), take the lease, read and plan again under it (from the same reads
-when the lease was already our run's), run the plan, and read and plan again after a stale write (a failed write guard,
-steps.py), at most PLAN_ATTEMPTS plans in all.
+when nothing changes (no write, not even the lease), take the lease, read and plan again under it (plan only, from the
+same reads, when the lease was already our run's and the state unchanged: _reads_still_hold), run the plan, and read
+and plan again after a stale write (a failed write guard, steps.py), at most PLAN_ATTEMPTS plans in all.
 
 A phase (``Phase``) provides only how to read its facts, how to build its plan from them, and its result fields.
 canary_info is read-only: it uses a phase's reads and nothing of this driver."""
@@ -138,13 +138,22 @@ def drive(phase, check_mode=False, want_diff=False):
         return _result(phase.report([run], planned, None), run.plan.changed, planned, want_diff)
     names = phase.request.names
     with Lease(StateStore(phase.api, names), phase.request.lease_holder, phase.request.lease_seconds, operation=phase.operation) as lease:
-        # Our own run's lease (joined) was ours when the plan above read: nothing that honours the lease changed since,
-        # so the plan is built again under it from those reads instead of reading them all again (a write planned from
-        # anything changed meanwhile is refused as stale, and then read and planned again, as after any read).
-        first = phase.plan(lease, facts=run.facts) if lease.joined else None
+        first = phase.plan(lease, facts=run.facts) if _reads_still_hold(lease, run.facts) else None
         runs, done = run_replanning(phase, lease, first=first)
         result = _result(phase.report(runs, done, lease), bool(done), done, want_diff)
     return _told(phase, runs, done, result)
+
+
+def _reads_still_hold(lease, facts):
+    """Whether a plan may be built again under ``lease`` from ``facts``, read before it was taken, instead of reading
+    again: the lease was already our own run's (``joined``), so no other run changed anything since, and the state
+    object is the very version the plan read (``found_version``), so no one else did either. What others change in
+    the other objects meanwhile (an HPA, a person) fails the write guards that catch it after any read (the spec's
+    generation, the route's, the state's version); the window between the reads and the writes only grows by the
+    lease's own read and write."""
+    state = facts.state
+    return lease.joined and state is not None and bool(state.resource_version) \
+        and lease.found_version == state.resource_version
 
 
 def _told(phase, runs, done, result):
