@@ -7,11 +7,13 @@ import os
 import yaml
 
 from tests.e2e.rollout_scenario import NEW_IMAGE, PLAYBOOKS, SANDBOX, rollout_result
+from tests.integration.canary_scenario import reset_request_log
 
 from bench.playbook_runs import run_playbook
 from bench.release_sandbox import BUILTIN_CHECKS
 from bench.release_steps import analysis
-from bench.step_anatomy import request_counts
+from bench.operations import settled_records
+from bench.step_anatomy import PODINFO_STATE, request_counts
 
 FLEET_PLAYBOOK = PLAYBOOKS / "fleet" / "rollout.yml"
 FORKS = 10
@@ -20,7 +22,6 @@ FREE_SIZE = 10
 IMAGES = ["stefanprodan/podinfo:3.1.%d" % patch for patch in range(1, 9)]
 # Variables each host carries in the generated inventory; everything else is shared (extra vars).
 PER_HOST = ("rollout_namespace",)
-STATE = "podinfo-canary-state"
 
 
 class FleetBenchError(RuntimeError):
@@ -72,11 +73,11 @@ def bench_fleet(sandbox):
     images = iter(IMAGES)
     measured = {"sizes": {}}
     for size in SIZES:
-        logged = len(sandbox.emulator.request_log.records())
+        reset_request_log(sandbox.emulator)
         run, results = run_fleet(sandbox, canaries[:size], "release-%d" % size, rollout_image=next(images),
                                  rollout_analysis=release_analysis)
         if size == 1:   # the API requests of one canary's whole release (the mesh simulator's lists left out)
-            measured["requests_of_one_release"] = request_counts(sandbox.emulator.request_log.records()[logged:], STATE)
+            measured["requests_of_one_release"] = request_counts(settled_records(sandbox.emulator), PODINFO_STATE)
         outcomes = sorted(set((result or {}).get("outcome") for result in results.values()))
         if run.returncode != 0 or outcomes != ["promoted"]:
             raise FleetBenchError("fleet of %d: exit %d, outcomes %s: %s" % (size, run.returncode, outcomes, _first_error(run)))

@@ -52,7 +52,7 @@ def release(sandbox, canary, name, image, release_analysis, steps):
     if result["outcome"] != "promoted" or len(result["steps"]) != steps:
         raise ReleaseFailed("%s: %s after %d steps (wanted promoted after %d): %s" % (
             name, result["outcome"], len(result["steps"]), steps, result["summary"]))
-    return run, step_anatomy.request_counts(settled_records(sandbox.emulator), "podinfo-canary-state")
+    return run, step_anatomy.request_counts(settled_records(sandbox.emulator), step_anatomy.PODINFO_STATE)
 
 
 def measure_steps(sandbox, variant):

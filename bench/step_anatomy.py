@@ -4,6 +4,10 @@ memory across that task (bench/callbacks/bench_timeline.py's events)."""
 import re
 import statistics
 
+from ansible_collections.progressive.canary.plugins.module_utils.canary.names import CanaryNames
+
+# The state object of the podinfo canary every bench releases (its name is the namespace's, whatever the namespace).
+PODINFO_STATE = CanaryNames("podinfo", "default").state
 # The task that runs the analysis steps (roles/rollout/tasks/main.yml: canary_advance with finish).
 STEPS_TASK = "Run the analysis steps"
 # Discovery: the version, the group lists and each group version's resource list (kubernetes' discoverer).

@@ -77,7 +77,7 @@ def task_cost(session, name, runs):
             if run.returncode != 0:
                 raise RuntimeError("%s x%d failed:\n%s" % (name, count, run.output[-2000:]))
             timed[count] = run.seconds
-            counted = step_anatomy.request_counts(settled_records(session.emulator), "podinfo-canary-state")
+            counted = step_anatomy.request_counts(settled_records(session.emulator), step_anatomy.PODINFO_STATE)
             if count == MANY:
                 requests = counted
             elif first_process is None:

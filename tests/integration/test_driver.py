@@ -1,7 +1,7 @@
 """The one driver (plugins/module_utils/planning/driver.py) that every writing phase goes through, over HTTP against the sandbox:
 the objects judged in a dry run before the first write, check mode writes nothing (not even the lease), the first
-write is the lease and everything is read again under it (unless the lease was already the caller's run's: then the
-plan is built again from the same reads), and a write made stale between the plan and the run is read and planned
+write is the lease and everything is read again under it (unless the lease was already the caller's run's and the
+state object is the version read: then the plan is built again from the same reads), and a write made stale between the plan and the run is read and planned
 again in init and cleanup as in the release phases, at most PLAN_ATTEMPTS plans."""
 import threading
 

@@ -337,11 +337,9 @@ class ReleasePhase(Phase):
 
 
 def execute(api, request, run_class, check_mode=False, want_diff=False):
-    """Run ``run_class`` (a ReleaseRun) through the driver (driver.drive): plan from reads; in check mode, or when
-    nothing changes, stop there (no write, not even the lease); otherwise take the lease, re-read and re-plan (re-plan
-    only, from the same reads, when the lease was already the caller's run's), run, and re-plan after a stale write
-    (see ReleasePhase.stale). Raises Refusal, CanaryApiError, NotReadyError, StateError (CanaryLeaseHeld) with a
-    readable message."""
+    """Run ``run_class`` (a ReleaseRun) through the driver (driver.drive, whose docstring says the order: reads, plan,
+    check-mode stop, lease, plan again, run, plan again after a stale write, see ReleasePhase.stale). Raises Refusal,
+    CanaryApiError, NotReadyError, StateError (CanaryLeaseHeld) with a readable message."""
     return drive(ReleasePhase(api, request, run_class), check_mode=check_mode, want_diff=want_diff)
 
 
